@@ -1,0 +1,126 @@
+"""The command line: a thin shell over the library. Only this module imports click, and only
+:func:`main` exits. Each command parses its options, calls the library, renders, and returns
+an :class:`ExitCode`.
+"""
+from __future__ import annotations
+
+import sys
+from enum import IntEnum
+from pathlib import Path
+
+import click
+
+from .model.errors import InputError
+
+
+class ExitCode(IntEnum):
+    OK = 0  #: success; for verify: every obligation proved
+    REFUTED = 1  #: verify found a violation (a witness patient is printed)
+    BAD_INPUT = 2  #: bad input or usage: the message names the file, line and field
+    INCONCLUSIVE = 3  #: verify: a solver answered unknown and nothing was refuted
+    INTERNAL = 4  #: a bug in guideproof itself (please report it)
+
+
+EPILOG = (
+    "Exit codes: 0 success (verify: every obligation proved); 1 verify refuted something; "
+    "2 bad input or usage; 3 verify inconclusive (solver unknown), nothing refuted; 4 internal error."
+)
+
+GUIDELINE_OPTION = click.option(
+    "--guideline", "-g", "guideline_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="Guideline YAML file (default: the shipped L1-L2 compression fracture guideline).")
+FORMAT_OPTION = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+                             show_default=True, help="Output format; JSON is versioned.")
+
+
+def _guideline(path: Path | None):
+    from .guideline import SHIPPED
+    from .model.loader import load_guideline
+
+    return load_guideline(path if path is not None else SHIPPED)
+
+
+def _emit(text: str) -> None:
+    click.echo(text, nl=not text.endswith("\n"))
+
+
+@click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="guideproof")
+def cli() -> None:
+    """guideproof: a clinical guideline as data, proved sound by Z3."""
+
+
+@cli.command(epilog=EPILOG)
+@GUIDELINE_OPTION
+@click.option("--patient", "-p", "patient_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Patient file (YAML or JSON mapping of variable names to values).")
+@click.option("--set", "-s", "sets", multiple=True, metavar="NAME=VALUE",
+              help="Set one variable (repeatable; overrides the file). Sets take a comma-separated list.")
+@FORMAT_OPTION
+def query(guideline_path, patient_path, sets, fmt) -> int:
+    """The recommendations that apply to one patient, and why."""
+    from . import views
+    from .model.patient import PatientInput, apply_sets, check_constraints, load_patient_file, require_complete
+    from .model.report import answer
+
+    g = _guideline(guideline_path)
+    if patient_path is None and not sets:
+        raise click.UsageError("give the patient with --patient FILE and/or --set NAME=VALUE")
+    p = PatientInput()
+    if patient_path is not None:
+        load_patient_file(g, patient_path, p)
+    apply_sets(g, list(sets), p)
+    require_complete(g, p)
+    check_constraints(g, p)
+    ans = answer(g, p.values)
+    _emit(views.query_json(ans) if fmt == "json" else views.query_text(ans))
+    return ExitCode.OK
+
+
+@cli.command(epilog=EPILOG)
+@GUIDELINE_OPTION
+@FORMAT_OPTION
+def variables(guideline_path, fmt) -> int:
+    """The fields of a patient record: types, allowed values and questions."""
+    from . import views
+
+    g = _guideline(guideline_path)
+    _emit(views.variables_json(g) if fmt == "json" else views.variables_text(g))
+    return ExitCode.OK
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: the only place that exits."""
+    sys.exit(run(argv))
+
+
+def run(argv: list[str] | None = None) -> int:
+    try:
+        rv = cli.main(args=argv, prog_name="guideproof", standalone_mode=False)
+    except InputError as e:
+        click.echo(str(e), err=True)
+        return ExitCode.BAD_INPUT
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        return ExitCode.BAD_INPUT
+    except click.ClickException as e:
+        e.show()
+        return ExitCode.BAD_INPUT if e.exit_code == 2 else e.exit_code
+    except click.exceptions.Exit as e:
+        return e.exit_code
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        return ExitCode.BAD_INPUT
+    except BrokenPipeError:
+        return ExitCode.OK
+    except Exception as e:  # a bug in guideproof: say so plainly, without a traceback
+        import traceback
+        import os
+
+        click.echo(f"guideproof: internal error: {type(e).__name__}: {e}", err=True)
+        if os.environ.get("GUIDEPROOF_DEBUG"):
+            traceback.print_exc()
+        else:
+            click.echo("(set GUIDEPROOF_DEBUG=1 to see the traceback; please report it)", err=True)
+        return ExitCode.INTERNAL
+    return int(rv) if isinstance(rv, int) else ExitCode.OK

@@ -1,0 +1,13 @@
+"""The guideline language: YAML with positions -> typed model -> Z3 terms / plain evaluation.
+
+Data flow, one module a step::
+
+    source.py    bytes on disk -> position-keeping YAML nodes (limits, duplicate keys, aliases)
+    expr.py      condition strings -> typed expression trees (tokenizer, parser, checker)
+    loader.py    YAML nodes -> Guideline (schema, names, graph checks; every error in one pass)
+    semantics.py the graph's meaning shared by both back ends (edges, topological order)
+    evaluate.py  Guideline + concrete patient -> reached steps, fired branches, recommendations
+    encode.py    Guideline -> Z3 terms for the same things (used by verify and partial queries)
+    patient.py   patient files and --set overrides -> validated patient records
+    report.py    evaluation -> the clinician's answer (grouped, explained), as plain values
+"""

@@ -1,0 +1,78 @@
+"""Locations and diagnostics: the one vocabulary every layer uses to speak to authors."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    """A position in a file the user wrote. ``line`` and ``column`` are 1-based."""
+
+    file: str
+    line: int
+    column: int
+
+    def shifted(self, columns: int) -> "Span":
+        """The position ``columns`` characters further along the same line."""
+        return Span(self.file, self.line, self.column + columns)
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem in the user's input.
+
+    ``code`` is stable (tests and scripts match on it); ``excerpt`` is the author's own line,
+    captured when the diagnostic is made, so rendering never has to re-read the file.
+    ``span`` is None when no position is known: it is never faked as line 1.
+    """
+
+    code: str
+    message: str
+    span: Span | None = None
+    excerpt: str | None = None
+    severity: str = "error"
+
+    def render(self) -> str:
+        head = f"{self.span}: " if self.span else ""
+        text = f"{head}{self.severity}[{self.code}]: {self.message}"
+        if self.span is not None and self.excerpt is not None:
+            line = self.excerpt.rstrip("\n")
+            # Tabs keep their width in the caret line so the caret sits under the right column.
+            pad = "".join(c if c == "\t" else " " for c in line[: self.span.column - 1])
+            text += f"\n    {line}\n    {pad}^"
+        return text
+
+
+class InputError(Exception):
+    """Bad input: one or more diagnostics. The CLI renders them and exits 2."""
+
+    def __init__(self, diagnostics: list[Diagnostic]):
+        assert diagnostics, "an InputError needs at least one diagnostic"
+        self.diagnostics = sorted(
+            diagnostics, key=lambda d: (d.span is None, d.span or Span("", 0, 0), d.code)
+        )
+        super().__init__("\n".join(d.render() for d in self.diagnostics))
+
+
+@dataclass
+class Collector:
+    """Collects diagnostics for one file so a loader can report every error in one pass."""
+
+    file: str
+    lines: list[str] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def excerpt(self, span: Span | None) -> str | None:
+        if span is None or not (1 <= span.line <= len(self.lines)):
+            return None
+        return self.lines[span.line - 1]
+
+    def error(self, code: str, message: str, span: Span | None) -> None:
+        self.diagnostics.append(Diagnostic(code, message, span, self.excerpt(span)))
+
+    def raise_if_any(self) -> None:
+        if self.diagnostics:
+            raise InputError(self.diagnostics)

@@ -1,0 +1,572 @@
+"""The condition language: tokenizer, parser and type checker. Never ``eval``.
+
+Conditions are strings in the YAML (``age >= 65 and not neuro_deficit``, ``L3 in levels``).
+Parsing gives a *surface* tree; checking resolves names against the guideline's variables,
+definitions and recommendations and builds the closed *core* tree below, rewriting sugar:
+
+=====================  ==============================
+surface                core
+=====================  ==============================
+``a implies b``        ``Or(Not(a), b)``
+``a != b``             ``Not(Eq(a, b))``
+``a > b`` / ``a >= b``  ``Lt(b, a)`` / ``Le(b, a)``
+``x in [p, q]``        ``Or(Eq(x, p), Eq(x, q))``
+``x not in S``         ``Not(...)``
+=====================  ==============================
+
+Precedence, loosest first (the single place it is defined)::
+
+    implies (right-assoc) < or < and < not < comparison / in < + - < atom
+
+Every node carries the :class:`Span` of its first token inside the YAML file, so a type
+error points at the exact word. Back ends (``evaluate``, ``encode``) match on the core node
+kinds only and end with ``assert_never``.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Union
+
+from .errors import Span
+
+# --------------------------------------------------------------------------- types
+
+
+@dataclass(frozen=True)
+class Type:
+    """``kind`` is bool, int, enum or set; ``values`` lists an enum's or set's members;
+    ``name`` is the variable that declared the enum/set (for messages only)."""
+
+    kind: str
+    values: tuple[str, ...] = ()
+    name: str = ""
+
+    def __str__(self) -> str:
+        if self.kind in ("enum", "set"):
+            return f"{self.kind} of {{{', '.join(self.values)}}}"
+        return self.kind
+
+
+BOOL = Type("bool")
+INT = Type("int")
+
+# --------------------------------------------------------------------------- core nodes
+
+
+@dataclass(frozen=True)
+class BoolLit:
+    value: bool
+    span: Span | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class IntLit:
+    value: int
+    span: Span | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Var:
+    """A patient variable of any type."""
+
+    name: str
+    type: Type
+    span: Span | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class EnumLit:
+    value: str
+    type: Type
+    span: Span | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Not:
+    arg: "Expr"
+    span: Span | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class And:
+    args: tuple["Expr", ...]
+    span: Span | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Or:
+    args: tuple["Expr", ...]
+    span: Span | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Eq:
+    """Equality of two bools, two ints or two values of one enum."""
+
+    left: "Expr"
+    right: "Expr"
+    span: Span | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Lt:
+    left: "Expr"
+    right: "Expr"
+    span: Span | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Le:
+    left: "Expr"
+    right: "Expr"
+    span: Span | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Add:
+    left: "Expr"
+    right: "Expr"
+    span: Span | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Sub:
+    left: "Expr"
+    right: "Expr"
+    span: Span | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Member:
+    """``element in var`` where ``var`` is a set variable."""
+
+    element: str
+    var: Var
+    span: Span | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class DefRef:
+    """A named definition (a reusable condition), expanded by the back ends."""
+
+    name: str
+    span: Span | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Recommends:
+    """``recommends(id)``: true when the recommendation applies (invariants only)."""
+
+    rec: str
+    span: Span | None = field(default=None, compare=False)
+
+
+Expr = Union[BoolLit, IntLit, Var, EnumLit, Not, And, Or, Eq, Lt, Le, Add, Sub, Member, DefRef, Recommends]
+
+
+def variables_of(e: Expr, definitions: dict[str, Expr] | None = None) -> set[str]:
+    """Names of the patient variables ``e`` reads (through definitions when given)."""
+    out: set[str] = set()
+
+    def walk(x: Expr) -> None:
+        match x:
+            case Var(name=n):
+                out.add(n)
+            case Member(var=v):
+                out.add(v.name)
+            case Not(arg=a):
+                walk(a)
+            case And(args=xs) | Or(args=xs):
+                for a in xs:
+                    walk(a)
+            case Eq(left=l, right=r) | Lt(left=l, right=r) | Le(left=l, right=r) | Add(left=l, right=r) | Sub(left=l, right=r):
+                walk(l)
+                walk(r)
+            case DefRef(name=n):
+                if definitions is not None and n in definitions:
+                    walk(definitions[n])
+            case BoolLit() | IntLit() | EnumLit() | Recommends():
+                pass
+    walk(e)
+    return out
+
+
+def definitions_of(e: Expr) -> set[str]:
+    """Names of the definitions ``e`` refers to directly."""
+    out: set[str] = set()
+
+    def walk(x: Expr) -> None:
+        match x:
+            case DefRef(name=n):
+                out.add(n)
+            case Not(arg=a):
+                walk(a)
+            case And(args=xs) | Or(args=xs):
+                for a in xs:
+                    walk(a)
+            case Eq(left=l, right=r) | Lt(left=l, right=r) | Le(left=l, right=r) | Add(left=l, right=r) | Sub(left=l, right=r):
+                walk(l)
+                walk(r)
+            case _:
+                pass
+    walk(e)
+    return out
+
+
+# --------------------------------------------------------------------------- tokens
+
+_TOKEN = re.compile(
+    r"""(?P<ws>\s+)
+      |(?P<int>\d+)
+      |(?P<name>[A-Za-z_][A-Za-z0-9_]*)
+      |(?P<op><=|>=|==|!=|<|>|\+|-|\(|\)|\[|\]|,)
+    """,
+    re.VERBOSE,
+)
+KEYWORDS = {"and", "or", "not", "implies", "in", "true", "false"}
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # int, name, op, kw, end
+    text: str
+    offset: int  # 0-based character offset in the condition string
+
+
+class ExprError(Exception):
+    """A problem at ``offset`` in the condition text; the loader maps it to a file span."""
+
+    def __init__(self, code: str, message: str, offset: int):
+        super().__init__(message)
+        self.code, self.message, self.offset = code, message, offset
+
+
+def tokenize(text: str) -> list[Token]:
+    out: list[Token] = []
+    pos = 0
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if not m:
+            raise ExprError("expr-syntax", f"unexpected character {text[pos]!r}", pos)
+        kind = m.lastgroup or ""
+        if kind != "ws":
+            tok = m.group()
+            if kind == "name" and tok in KEYWORDS:
+                kind = "kw"
+            out.append(Token(kind, tok, pos))
+        pos = m.end()
+    out.append(Token("end", "", len(text)))
+    return out
+
+
+# --------------------------------------------------------------------------- surface tree
+
+
+@dataclass(frozen=True)
+class S:
+    """A surface node: ``op`` names the construct; ``args`` are sub-nodes or strings."""
+
+    op: str
+    args: tuple
+    offset: int
+
+
+class _Parser:
+    def __init__(self, text: str):
+        self.toks = tokenize(text)
+        self.i = 0
+
+    def peek(self, *texts: str) -> bool:
+        t = self.toks[self.i]
+        return t.kind in ("kw", "op") and t.text in texts
+
+    def take(self) -> Token:
+        t = self.toks[self.i]
+        self.i += 1
+        return t
+
+    def expect(self, text: str) -> Token:
+        t = self.toks[self.i]
+        if t.text != text or t.kind not in ("op", "kw"):
+            raise ExprError("expr-syntax", f"expected {text!r}, found {_describe(t)}", t.offset)
+        return self.take()
+
+    def parse(self) -> S:
+        if self.toks[0].kind == "end":
+            raise ExprError("expr-syntax", "empty condition", 0)
+        e = self.implies()
+        t = self.toks[self.i]
+        if t.kind != "end":
+            raise ExprError("expr-syntax", f"expected an operator or the end of the condition, found {_describe(t)}", t.offset)
+        return e
+
+    def implies(self) -> S:
+        left = self.or_()
+        if self.peek("implies"):
+            t = self.take()
+            return S("implies", (left, self.implies()), t.offset)
+        return left
+
+    def or_(self) -> S:
+        args = [self.and_()]
+        while self.peek("or"):
+            self.take()
+            args.append(self.and_())
+        return args[0] if len(args) == 1 else S("or", tuple(args), args[0].offset)
+
+    def and_(self) -> S:
+        args = [self.not_()]
+        while self.peek("and"):
+            self.take()
+            args.append(self.not_())
+        return args[0] if len(args) == 1 else S("and", tuple(args), args[0].offset)
+
+    def not_(self) -> S:
+        if self.peek("not"):
+            t = self.take()
+            return S("not", (self.not_(),), t.offset)
+        return self.cmp()
+
+    def cmp(self) -> S:
+        left = self.sum()
+        if self.peek("==", "!=", "<", "<=", ">", ">="):
+            t = self.take()
+            right = self.sum()
+            if self.peek("==", "!=", "<", "<=", ">", ">="):
+                t2 = self.toks[self.i]
+                raise ExprError("expr-syntax", "comparisons do not chain; join them with 'and'", t2.offset)
+            return S(t.text, (left, right), t.offset)
+        negate = False
+        if self.peek("not") and self.toks[self.i + 1].text == "in":
+            self.take()
+            negate = True
+        if self.peek("in"):
+            t = self.take()
+            if self.peek("["):
+                self.take()
+                values = [self.name_token("a value")]
+                while self.peek(","):
+                    self.take()
+                    values.append(self.name_token("a value"))
+                self.expect("]")
+                node = S("in-list", (left, tuple(values)), t.offset)
+            else:
+                node = S("in-set", (left, self.name_token("a set variable")), t.offset)
+            return S("not", (node,), t.offset) if negate else node
+        return left
+
+    def name_token(self, what: str) -> tuple[str, int]:
+        t = self.toks[self.i]
+        if t.kind != "name":
+            raise ExprError("expr-syntax", f"expected {what}, found {_describe(t)}", t.offset)
+        self.take()
+        return (t.text, t.offset)
+
+    def sum(self) -> S:
+        left = self.atom()
+        while self.peek("+", "-"):
+            t = self.take()
+            left = S(t.text, (left, self.atom()), t.offset)
+        return left
+
+    def atom(self) -> S:
+        t = self.toks[self.i]
+        if t.kind == "int":
+            self.take()
+            return S("int", (int(t.text),), t.offset)
+        if t.kind == "kw" and t.text in ("true", "false"):
+            self.take()
+            return S("bool", (t.text == "true",), t.offset)
+        if t.kind == "op" and t.text == "-":
+            self.take()
+            inner = self.atom()
+            if inner.op == "int":
+                return S("int", (-inner.args[0],), t.offset)
+            return S("-", (S("int", (0,), t.offset), inner), t.offset)
+        if t.kind == "name":
+            self.take()
+            if self.peek("("):
+                self.take()
+                arg = self.name_token("a name")
+                self.expect(")")
+                return S("call", (t.text, arg), t.offset)
+            return S("name", (t.text,), t.offset)
+        if t.kind == "op" and t.text == "(":
+            self.take()
+            e = self.implies()
+            self.expect(")")
+            return e
+        raise ExprError("expr-syntax", f"expected a value, a name or '(', found {_describe(t)}", t.offset)
+
+
+def _describe(t: Token) -> str:
+    return "the end of the condition" if t.kind == "end" else repr(t.text)
+
+
+def parse(text: str) -> S:
+    """Parse a condition string into a surface tree (raises :class:`ExprError`)."""
+    return _Parser(text).parse()
+
+
+# --------------------------------------------------------------------------- checking
+
+
+@dataclass
+class Scope:
+    """What names mean while checking one condition."""
+
+    variables: dict[str, Type]
+    #: var name -> (min, max) for int variables, to catch comparisons outside the domain
+    bounds: dict[str, tuple[int, int]]
+    definitions: set[str]
+    recommendations: set[str] = field(default_factory=set)
+    allow_recommends: bool = False
+
+
+def check(tree: S, scope: Scope, span_at: Callable[[int], Span | None]) -> Expr:
+    """Resolve names and types in a surface tree and build the core tree.
+
+    Raises :class:`ExprError` for the first problem (its offset locates it in the text).
+    The result's type is bool (a condition); anything else is a type error.
+    """
+    expr, typ = _Checker(scope, span_at).expr(tree, None)
+    if typ != BOOL:
+        raise ExprError("type-error", f"a condition must be true or false, but this is {_a(typ)}", tree.offset)
+    return expr
+
+
+def _a(t: Type) -> str:
+    return {"bool": "a bool", "int": "an int"}.get(t.kind, f"a value of {t.name} ({t})")
+
+
+class _Checker:
+    def __init__(self, scope: Scope, span_at: Callable[[int], Span | None]):
+        self.scope = scope
+        self.span_at = span_at
+
+    def expr(self, s: S, expected: Type | None) -> tuple[Expr, Type]:
+        sp = self.span_at(s.offset)
+        op = s.op
+        if op == "bool":
+            return BoolLit(s.args[0], sp), BOOL
+        if op == "int":
+            return IntLit(s.args[0], sp), INT
+        if op == "name":
+            return self.name(s.args[0], s.offset, expected)
+        if op == "call":
+            fn, (arg, aoff) = s.args
+            if fn != "recommends":
+                raise ExprError("unknown-name", f"unknown function {fn!r} (the only function is recommends(id))", s.offset)
+            if not self.scope.allow_recommends:
+                raise ExprError("type-error", "recommends(...) may be used in invariants only", s.offset)
+            if arg not in self.scope.recommendations:
+                raise ExprError("unknown-name", f"unknown recommendation {arg!r}", aoff)
+            return Recommends(arg, sp), BOOL
+        if op == "not":
+            return Not(self.cond(s.args[0]), sp), BOOL
+        if op in ("and", "or"):
+            args = tuple(self.cond(a) for a in s.args)
+            return (And(args, sp) if op == "and" else Or(args, sp)), BOOL
+        if op == "implies":
+            a, b = (self.cond(x) for x in s.args)
+            return Or((Not(a, sp), b), sp), BOOL
+        if op in ("+", "-"):
+            l = self.int_(s.args[0])
+            r = self.int_(s.args[1])
+            return (Add(l, r, sp) if op == "+" else Sub(l, r, sp)), INT
+        if op in ("==", "!="):
+            l, r = self.pair(s.args[0], s.args[1], s.offset, ordered=False)
+            e = Eq(l, r, sp)
+            return (e if op == "==" else Not(e, sp)), BOOL
+        if op in ("<", "<=", ">", ">="):
+            l, r = self.pair(s.args[0], s.args[1], s.offset, ordered=True)
+            if op == "<":
+                return Lt(l, r, sp), BOOL
+            if op == "<=":
+                return Le(l, r, sp), BOOL
+            return (Lt(r, l, sp) if op == ">" else Le(r, l, sp)), BOOL
+        if op == "in-list":
+            left, typ = self.expr(s.args[0], None)
+            if typ.kind != "enum":
+                raise ExprError("type-error", f"'in [...]' needs an enum value on the left, found {_a(typ)}", s.args[0].offset)
+            alts = []
+            for value, off in s.args[1]:
+                alts.append(Eq(left, self.enum_value(value, off, typ), sp))
+            return (alts[0] if len(alts) == 1 else Or(tuple(alts), sp)), BOOL
+        if op == "in-set":
+            el = s.args[0]
+            name, noff = s.args[1]
+            var_t = self.scope.variables.get(name)
+            if var_t is None:
+                raise ExprError("unknown-name", self.unknown(name), noff)
+            if var_t.kind != "set":
+                raise ExprError("type-error", f"'in {name}' needs a set variable, but {name} is {_a(var_t)}", noff)
+            if el.op != "name":
+                raise ExprError("type-error", f"the left of 'in {name}' must be one of {{{', '.join(var_t.values)}}}", el.offset)
+            element = el.args[0]
+            if element not in var_t.values:
+                raise ExprError("unknown-value", f"{element!r} is not a possible member of {name} (one of {', '.join(var_t.values)})", el.offset)
+            return Member(element, Var(name, var_t, self.span_at(noff)), sp), BOOL
+        raise AssertionError(f"unhandled surface node {op}")
+
+    def cond(self, s: S) -> Expr:
+        e, t = self.expr(s, BOOL)
+        if t != BOOL:
+            raise ExprError("type-error", f"expected a condition (true or false), found {_a(t)}", s.offset)
+        return e
+
+    def int_(self, s: S) -> Expr:
+        e, t = self.expr(s, INT)
+        if t != INT:
+            raise ExprError("type-error", f"arithmetic needs ints, found {_a(t)}", s.offset)
+        return e
+
+    def pair(self, ls: S, rs: S, offset: int, ordered: bool) -> tuple[Expr, Expr]:
+        # Check the side that is not a bare name first so an enum literal can take its type.
+        if ls.op == "name" and ls.args[0] not in self.scope.variables and ls.args[0] not in self.scope.definitions:
+            r, rt = self.expr(rs, None)
+            l, lt = self.expr(ls, rt)
+        else:
+            l, lt = self.expr(ls, None)
+            r, rt = self.expr(rs, lt)
+        if lt != rt:
+            raise ExprError("type-error", f"cannot compare {_a(lt)} with {_a(rt)}", offset)
+        if ordered and lt != INT:
+            raise ExprError("type-error", f"'<', '<=', '>' and '>=' compare ints, not {lt.kind}s", offset)
+        if lt.kind == "set":
+            raise ExprError("type-error", "sets cannot be compared; test membership with 'in'", offset)
+        self.domain_check(l, r, offset)
+        self.domain_check(r, l, offset)
+        return l, r
+
+    def domain_check(self, a: Expr, b: Expr, offset: int) -> None:
+        """A variable compared with a literal outside its bounds is always a mistake."""
+        if isinstance(a, Var) and isinstance(b, IntLit) and a.name in self.scope.bounds:
+            lo, hi = self.scope.bounds[a.name]
+            if not lo - 1 <= b.value <= hi + 1:
+                raise ExprError("value-out-of-domain",
+                                f"{b.value} is outside the range of {a.name} ({lo}..{hi})", offset)
+
+    def name(self, name: str, offset: int, expected: Type | None) -> tuple[Expr, Type]:
+        sp = self.span_at(offset)
+        t = self.scope.variables.get(name)
+        if t is not None:
+            return Var(name, t, sp), t
+        if name in self.scope.definitions:
+            return DefRef(name, sp), BOOL
+        if expected is not None and expected.kind == "enum":
+            return self.enum_value(name, offset, expected), expected
+        raise ExprError("unknown-name", self.unknown(name), offset)
+
+    def enum_value(self, value: str, offset: int, t: Type) -> EnumLit:
+        if value not in t.values:
+            raise ExprError("unknown-value", f"{value!r} is not a value of {t.name} (one of {', '.join(t.values)})", offset)
+        return EnumLit(value, t, self.span_at(offset))
+
+    def unknown(self, name: str) -> str:
+        import difflib
+        names = list(self.scope.variables) + list(self.scope.definitions)
+        close = difflib.get_close_matches(name, names, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return f"unknown name {name!r}: not a variable or definition{hint}"

@@ -1,0 +1,177 @@
+"""The loaded guideline: plain, immutable values (no YAML, no solver)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .errors import Span
+from .expr import Expr, Type
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    type: Type
+    question: str
+    span: Span
+    unit: str = ""
+    #: inclusive bounds for int variables; None otherwise
+    min: int | None = None
+    max: int | None = None
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A checked condition with the text the author wrote (kept for explanations/charts)."""
+
+    text: str
+    expr: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class Constraint:
+    id: str
+    cond: Condition
+    why: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Definition:
+    name: str
+    cond: Condition
+    why: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Timing:
+    """A window in weeks after ``anchor`` (either end may be open), plus the author's words."""
+
+    text: str
+    start_week: int | None = None
+    end_week: int | None = None
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    id: str
+    text: str
+    short: str
+    category: str
+    strength: str
+    sources: tuple[str, ...]
+    kind: str  # "do" or "avoid"
+    span: Span
+    #: the heading of the source text the recommendation comes from
+    section: str
+    timing: Timing | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Branch:
+    label: str
+    cond: Condition
+    target: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Step:
+    """One node of the decision graph.
+
+    kind ``decision``: ``branches`` guarded by conditions; ``choice`` says how many may be
+    taken: ``single`` (the guards must be mutually exclusive: a proof obligation), ``first``
+    (priority order, first true guard wins) or ``any`` (every true guard is taken).
+    ``otherwise`` is taken when no guard holds. kind ``action``: ``recommend`` applies the listed
+    recommendations, then continues at ``next`` (if any). kind ``fork``: every ``tracks`` step
+    runs in parallel. kind ``end``: a terminal with a title and no successors.
+    """
+
+    id: str
+    kind: str
+    title: str
+    span: Span
+    phase: str = ""
+    choice: str = ""
+    branches: tuple[Branch, ...] = ()
+    otherwise: str | None = None
+    otherwise_label: str = "otherwise"
+    recommend: tuple[str, ...] = ()
+    next: str | None = None
+    tracks: tuple[str, ...] = ()
+    why: str = ""
+
+    def successors(self) -> list[str]:
+        out = [b.target for b in self.branches]
+        if self.otherwise:
+            out.append(self.otherwise)
+        if self.next:
+            out.append(self.next)
+        out.extend(self.tracks)
+        return out
+
+
+@dataclass(frozen=True)
+class Conflict:
+    id: str
+    recs: tuple[str, ...]
+    why: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Invariant:
+    id: str
+    cond: Condition
+    why: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    title: str
+    publisher: str = ""
+    year: int | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Named:
+    """A category, strength or phase: an id with a title (declared order is display order)."""
+
+    id: str
+    title: str
+    description: str = ""
+
+
+@dataclass
+class Guideline:
+    file: str
+    id: str
+    title: str
+    version: str
+    description: str
+    sources: dict[str, Source]
+    categories: dict[str, Named]
+    strengths: dict[str, Named]
+    phases: dict[str, Named]
+    variables: dict[str, Variable]
+    constraints: list[Constraint]
+    definitions: dict[str, Definition]
+    recommendations: dict[str, Recommendation]
+    start: str
+    steps: dict[str, Step]
+    conflicts: list[Conflict]
+    invariants: list[Invariant]
+    dispositions: tuple[str, ...] = ()
+    #: step ids in topological order (start first), computed by the loader
+    order: tuple[str, ...] = field(default=())
+
+    def definition_exprs(self) -> dict[str, Expr]:
+        return {n: d.cond.expr for n, d in self.definitions.items()}
+
+    def steps_recommending(self, rec: str) -> list[Step]:
+        return [s for s in self.steps.values() if rec in s.recommend]

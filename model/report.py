@@ -1,0 +1,107 @@
+"""The clinician's answer for one complete patient, as plain values (no rendering here).
+
+For each applicable recommendation the answer says *why*: the branches taken on the way to
+a step that recommends it, and the patient facts those branches read.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .evaluate import Trace, run
+from .expr import variables_of
+from .guideline import Guideline, Recommendation
+from .patient import format_value
+from .semantics import Edge
+
+
+@dataclass(frozen=True)
+class Reason:
+    step: str  # the decision step
+    step_title: str
+    label: str  # the branch taken, in the author's words
+    condition: str  # the guard's text ("none of the above" for otherwise)
+    facts: tuple[tuple[str, str], ...]  # (variable, value) the guard reads
+
+
+@dataclass(frozen=True)
+class Applied:
+    rec: Recommendation
+    reasons: tuple[Reason, ...]
+
+
+@dataclass
+class Answer:
+    guideline: Guideline
+    patient: dict[str, Any]
+    trace: Trace
+    applied: list[Applied] = field(default_factory=list)
+
+    def do(self) -> list[Applied]:
+        return [a for a in self.applied if a.rec.kind == "do"]
+
+    def avoid(self) -> list[Applied]:
+        return [a for a in self.applied if a.rec.kind == "avoid"]
+
+    def by_category(self) -> list[tuple[str, list[Applied]]]:
+        out = []
+        for cid in self.guideline.categories:
+            items = [a for a in self.do() if a.rec.category == cid]
+            if items:
+                out.append((cid, items))
+        return out
+
+    def pathway(self) -> list[Recommendation]:
+        return [self.guideline.recommendations[r] for r in self.guideline.dispositions if r in self.trace.applies]
+
+    def reassess(self) -> list[Recommendation]:
+        """Follow-up items with a timing, earliest window first."""
+        items = [a.rec for a in self.do() if a.rec.category == "follow_up" and a.rec.timing]
+        return sorted(items, key=lambda r: (r.timing.start_week or 0))
+
+
+def answer(g: Guideline, patient: dict[str, Any]) -> Answer:
+    trace = run(g, patient)
+    ans = Answer(g, dict(patient), trace)
+    order = {r: i for i, r in enumerate(g.recommendations)}
+    for rid in sorted(trace.applies, key=order.get):
+        rec = g.recommendations[rid]
+        ans.applied.append(Applied(rec, tuple(_reasons(g, patient, trace, rid))))
+    return ans
+
+
+def _reasons(g: Guideline, patient: dict[str, Any], trace: Trace, rid: str) -> list[Reason]:
+    """The decision branches on fired paths from the start to the steps recommending ``rid``."""
+    into: dict[str, list[Edge]] = {}
+    for e in trace.fired:
+        into.setdefault(e.target, []).append(e)
+    targets = [s.id for s in g.steps_recommending(rid) if s.id in trace.reached]
+    seen: set[str] = set()
+    edges: list[Edge] = []
+    while targets:
+        t = targets.pop()
+        if t in seen:
+            continue
+        seen.add(t)
+        for e in into.get(t, []):
+            if e.kind in ("branch", "otherwise"):
+                edges.append(e)
+            targets.append(e.source)
+    defs = g.definition_exprs()
+    pos = {sid: i for i, sid in enumerate(g.order)}
+    out = []
+    for e in sorted(set(edges), key=lambda e: (pos[e.source], e.index)):
+        step = g.steps[e.source]
+        if e.kind == "branch":
+            cond = e.branch.cond
+            names = variables_of(cond.expr, defs)
+            text, label = cond.text, e.branch.label
+        else:
+            names = set().union(*(variables_of(b.cond.expr, defs) for b in step.branches))
+            text = "none of: " + "; ".join(b.label for b in step.branches)
+            label = step.otherwise_label
+        facts = tuple((n, format_value(patient[n])) for n in g.variables if n in names)
+        out.append(Reason(step.id, step.title, label, text, facts))
+    return out
+
+
