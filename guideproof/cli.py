@@ -4,7 +4,8 @@ an :class:`ExitCode`.
 """
 from __future__ import annotations
 
-import sys
+import os
+import traceback
 from enum import IntEnum
 from pathlib import Path
 
@@ -44,7 +45,30 @@ def _emit(text: str) -> None:
     click.echo(text, nl=not text.endswith("\n"))
 
 
-@click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """Turns the library's errors into exit codes for every subcommand, in one place."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            rv = super().invoke(ctx)
+        except InputError as e:
+            click.echo(str(e), err=True)
+            ctx.exit(ExitCode.BAD_INPUT)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as e:  # a bug in guideproof: say so plainly, without a traceback
+            click.echo(f"guideproof: internal error: {type(e).__name__}: {e}", err=True)
+            if os.environ.get("GUIDEPROOF_DEBUG"):
+                traceback.print_exc()
+            else:
+                click.echo("(set GUIDEPROOF_DEBUG=1 to see the traceback; please report it)", err=True)
+            ctx.exit(ExitCode.INTERNAL)
+        if isinstance(rv, int) and rv != ExitCode.OK:
+            ctx.exit(int(rv))
+        return rv
+
+
+@click.group(cls=_Group, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="guideproof")
 def cli() -> None:
     """guideproof: a clinical guideline as data, proved sound by Z3."""
@@ -89,38 +113,6 @@ def variables(guideline_path, fmt) -> int:
     return ExitCode.OK
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Entry point: the only place that exits."""
-    sys.exit(run(argv))
-
-
-def run(argv: list[str] | None = None) -> int:
-    try:
-        rv = cli.main(args=argv, prog_name="guideproof", standalone_mode=False)
-    except InputError as e:
-        click.echo(str(e), err=True)
-        return ExitCode.BAD_INPUT
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        return ExitCode.BAD_INPUT
-    except click.ClickException as e:
-        e.show()
-        return ExitCode.BAD_INPUT if e.exit_code == 2 else e.exit_code
-    except click.exceptions.Exit as e:
-        return e.exit_code
-    except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        return ExitCode.BAD_INPUT
-    except BrokenPipeError:
-        return ExitCode.OK
-    except Exception as e:  # a bug in guideproof: say so plainly, without a traceback
-        import traceback
-        import os
-
-        click.echo(f"guideproof: internal error: {type(e).__name__}: {e}", err=True)
-        if os.environ.get("GUIDEPROOF_DEBUG"):
-            traceback.print_exc()
-        else:
-            click.echo("(set GUIDEPROOF_DEBUG=1 to see the traceback; please report it)", err=True)
-        return ExitCode.INTERNAL
-    return int(rv) if isinstance(rv, int) else ExitCode.OK
+def main() -> None:
+    """Entry point of the console script: click's standalone mode is the only place that exits."""
+    cli(prog_name="guideproof")

@@ -536,8 +536,8 @@ class _Checker:
             raise ExprError("type-error", f"'<', '<=', '>' and '>=' compare ints, not {lt.kind}s", offset)
         if lt.kind == "set":
             raise ExprError("type-error", "sets cannot be compared; test membership with 'in'", offset)
-        self.domain_check(l, r, offset)
-        self.domain_check(r, l, offset)
+        self.domain_check(l, r, rs.offset)
+        self.domain_check(r, l, ls.offset)
         return l, r
 
     def domain_check(self, a: Expr, b: Expr, offset: int) -> None:

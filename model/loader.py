@@ -581,10 +581,12 @@ class _Loader:
     # -- whole-graph checks ---------------------------------------------------------------
 
     def graph_checks(self, start, steps: dict[str, Step], start_node, recs) -> list[str]:
+        dangling = False
         for frm, to, sp in self.step_refs:
             if to not in steps and to in self.all_step_keys():
                 continue  # the step itself had errors, already reported
             if to not in steps:
+                dangling = True
                 self.err("unknown-reference", f"steps.{frm}: no step named {to!r}{_hint(to, steps)}", sp)
             elif to == start:
                 self.err("cycle", f"steps.{frm}: goes back to the start step {to!r}", sp)
@@ -605,7 +607,7 @@ class _Loader:
                     seen.add(t)
                     todo.append(t)
         for n, s in steps.items():
-            if n not in seen:
+            if n not in seen and not dangling:  # a dangling reference already explains it
                 self.err("unreferenced-step", f"step {n!r} cannot be reached from the start step {start!r}", s.span)
         used = {r for s in steps.values() for r in s.recommend}
         for rid, r in recs.items():

@@ -1,0 +1,78 @@
+"""One corpus of conditions over the mini guideline, shared by the parser, evaluator and
+encoder tests.
+
+VALID: (condition, {patient name: expected truth value}). INVALID: (condition, error code,
+0-based offset of the offending token).
+"""
+
+PATIENTS = {
+    "young_well": {"age": 30, "sick": False, "stage": "early", "levels": frozenset({"L1"})},
+    "old_sick": {"age": 80, "sick": True, "stage": "late", "levels": frozenset({"L2", "L3"})},
+    "boundary": {"age": 65, "sick": True, "stage": "early", "levels": frozenset({"L1", "L2", "L3"})},
+}
+
+VALID = [
+    ("true", {"young_well": True, "old_sick": True, "boundary": True}),
+    ("false", {"young_well": False, "old_sick": False, "boundary": False}),
+    ("sick", {"young_well": False, "old_sick": True, "boundary": True}),
+    ("not sick", {"young_well": True, "old_sick": False, "boundary": False}),
+    ("age >= 65", {"young_well": False, "old_sick": True, "boundary": True}),
+    ("age > 65", {"young_well": False, "old_sick": True, "boundary": False}),
+    ("age < 65", {"young_well": True, "old_sick": False, "boundary": False}),
+    ("age <= 65", {"young_well": True, "old_sick": False, "boundary": True}),
+    ("age == 65", {"young_well": False, "old_sick": False, "boundary": True}),
+    ("age != 65", {"young_well": True, "old_sick": True, "boundary": False}),
+    ("old", {"young_well": False, "old_sick": True, "boundary": True}),
+    ("sick and old", {"young_well": False, "old_sick": True, "boundary": True}),
+    ("sick or age < 40", {"young_well": True, "old_sick": True, "boundary": True}),
+    ("sick implies old", {"young_well": True, "old_sick": True, "boundary": True}),
+    ("old implies stage == late", {"young_well": True, "old_sick": True, "boundary": False}),
+    ("a_implies_chain_is_right_assoc" and "sick implies old implies stage == late",
+     {"young_well": True, "old_sick": True, "boundary": False}),
+    ("stage == late", {"young_well": False, "old_sick": True, "boundary": False}),
+    ("late == stage", {"young_well": False, "old_sick": True, "boundary": False}),
+    ("stage != late", {"young_well": True, "old_sick": False, "boundary": True}),
+    ("stage in [early]", {"young_well": True, "old_sick": False, "boundary": True}),
+    ("stage in [early, late]", {"young_well": True, "old_sick": True, "boundary": True}),
+    ("stage not in [late]", {"young_well": True, "old_sick": False, "boundary": True}),
+    ("L1 in levels", {"young_well": True, "old_sick": False, "boundary": True}),
+    ("L3 not in levels", {"young_well": True, "old_sick": False, "boundary": False}),
+    ("L1 in levels and L2 in levels", {"young_well": False, "old_sick": False, "boundary": True}),
+    ("age + 10 >= 75", {"young_well": False, "old_sick": True, "boundary": True}),
+    ("age - 5 < 60", {"young_well": True, "old_sick": False, "boundary": False}),
+    ("age - 10 + 5 == 60", {"young_well": False, "old_sick": False, "boundary": True}),
+    ("-5 + age > 60", {"young_well": False, "old_sick": True, "boundary": False}),
+    ("not not sick", {"young_well": False, "old_sick": True, "boundary": True}),
+    ("not (sick and old) or stage == early", {"young_well": True, "old_sick": False, "boundary": True}),
+    ("sick == old", {"young_well": True, "old_sick": True, "boundary": True}),
+    ("sick == true", {"young_well": False, "old_sick": True, "boundary": True}),
+    ("(age >= 65) == (stage == late)", {"young_well": True, "old_sick": True, "boundary": False}),
+    ("sick and not old or L3 in levels", {"young_well": False, "old_sick": True, "boundary": True}),
+    ("age >= 18", {"young_well": True, "old_sick": True, "boundary": True}),
+]
+
+INVALID = [
+    ("", "expr-syntax", 0),
+    ("sick and", "expr-syntax", 8),
+    ("sick && old", "expr-syntax", 5),
+    ("(sick", "expr-syntax", 5),
+    ("sick)", "expr-syntax", 4),
+    ("age >= ", "expr-syntax", 7),
+    ("1 < age < 90", "expr-syntax", 8),
+    ("agee > 3", "unknown-name", 0),
+    ("age", "type-error", 0),
+    ("age and sick", "type-error", 0),
+    ("sick + 1 > 0", "type-error", 0),
+    ("stage == 3", "type-error", 6),
+    ("stage == middle", "unknown-value", 9),
+    ("stage < late", "type-error", 6),
+    ("L9 in levels", "unknown-value", 0),
+    ("L1 in stage", "type-error", 6),
+    ("age in [early]", "type-error", 0),
+    ("stage in [early, middle]", "unknown-value", 17),
+    ("age > 500", "value-out-of-domain", 6),
+    ("recommends(treat)", "type-error", 0),
+    ("frobnicate(sick)", "unknown-name", 0),
+    ("levels == levels", "type-error", 7),
+    ("sick $ old", "expr-syntax", 5),
+]

@@ -1,0 +1,60 @@
+"""The two semantics agree: the plain evaluator and the Z3 encoding give the same truth
+value for every condition, definition, constraint, branch, step and recommendation."""
+from __future__ import annotations
+
+import z3
+from hypothesis import HealthCheck, given, settings
+
+from guideproof.model.evaluate import eval_expr, run, violated_constraints
+from strategies import any_patient_of, valid_patient
+
+N_VALID = 2000
+
+
+def _model_for(enc, p):
+    s = z3.Solver()
+    s.add([enc.fix(n, v) for n, v in p.items()])
+    assert s.check() == z3.sat
+    return s.model()
+
+
+def _truth(m, term) -> bool:
+    return z3.is_true(m.eval(term, model_completion=True))
+
+
+def compare(g, enc, p) -> None:
+    m = _model_for(enc, p)
+    trace = run(g, p)
+    for step in g.order:
+        assert _truth(m, enc.reached[step]) == (step in trace.reached), f"step {step} for {p}"
+    fired = trace.fired_keys()
+    for e in enc.edges:
+        assert _truth(m, enc.fired[e.key]) == (e.key in fired), f"edge {e.key} for {p}"
+    for rid in g.recommendations:
+        assert _truth(m, enc.applies[rid]) == (rid in trace.applies), f"recommendation {rid} for {p}"
+    for name, d in g.definitions.items():
+        assert _truth(m, enc.term(d.cond.expr)) == eval_expr(d.cond.expr, p, g), f"definition {name}"
+    for step in g.steps.values():
+        for b in step.branches:
+            assert _truth(m, enc.term(b.cond.expr)) == eval_expr(b.cond.expr, p, g), f"guard {step.id}"
+    for inv in g.invariants:
+        assert _truth(m, enc.term(inv.cond.expr)) == eval_expr(inv.cond.expr, p, g, trace.applies), inv.id
+    broken = set(violated_constraints(g, p))
+    for c in g.constraints:
+        assert _truth(m, enc.term(c.cond.expr)) == (c.id not in broken), c.id
+
+
+@settings(max_examples=N_VALID, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(p=valid_patient())
+def test_semantics_agree_on_valid_patients(shipped, shipped_encoding, p):
+    assert violated_constraints(shipped, p) == [], "the strategy must produce valid patients"
+    m = _model_for(shipped_encoding, p)
+    assert _truth(m, shipped_encoding.valid())
+    compare(shipped, shipped_encoding, p)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=__import__("hypothesis").strategies.data())
+def test_semantics_agree_on_any_in_bounds_patient(shipped, shipped_encoding, data):
+    """Agreement does not depend on the domain constraints: also for invalid patients."""
+    compare(shipped, shipped_encoding, data.draw(any_patient_of(shipped)))

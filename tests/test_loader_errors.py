@@ -1,0 +1,169 @@
+"""Loader errors as a table: an edit of the mini guideline -> the expected code at a position.
+
+Each case replaces ``old`` by ``new`` in tests/fixtures/mini.yaml. The character ``»`` in
+``new`` marks where the diagnostic must point; it is removed before loading, and its line
+and column (1-based) are the expected position.
+"""
+from __future__ import annotations
+
+import pytest
+
+from guideproof.model.errors import InputError
+from conftest import MINI, load_text
+
+BASE = MINI.read_text()
+M = "»"
+
+CASES = [
+    # (case id, old, new, expected code)
+    ("duplicate-key", "  sick: {type: bool, question: 'Sick?'}\n",
+     "  sick: {type: bool, question: 'Sick?'}\n  »sick: {type: bool, question: 'Again?'}\n", "duplicate-key"),
+    ("unknown-top-key", "start: check\n", "start: check\n»colour: red\n", "unknown-key"),
+    ("unknown-variable-key", "unit: years, question: 'Age?'}", "unit: years, question: 'Age?', »colour: red}", "unknown-key"),
+    ("missing-question", "  sick: {type: bool, question: 'Sick?'}", "  sick: »{type: bool}", "missing-key"),
+    ("missing-top-key", "start: check\n", "", "missing-key"),
+    ("int-bound-not-a-number", "min: 18,", "min: »eighteen,", "wrong-type"),
+    ("min-above-max", "min: 18,", "min: »200,", "bad-domain"),
+    ("unknown-type", "{type: bool, question: 'Sick?'}", "{type: »boolean, question: 'Sick?'}", "wrong-type"),
+    ("unknown-name-in-definition", "old: age >= 65", "old: »agee >= 65", "unknown-name"),
+    ("int-where-condition-expected", "{when: sick and old, goto", "{when: sick and »age, goto", "type-error"),
+    ("unknown-enum-value", "  old: age >= 65\n", "  old: age >= 65\n  late_stage: stage == »middle\n", "unknown-value"),
+    ("literal-outside-domain", "old: age >= 65", "old: age >= »300", "value-out-of-domain"),
+    ("syntax-error", "{when: sick and old, goto", "{when: \"sick and »)\", goto", "expr-syntax"),
+    ("chained-comparison", "old: age >= 65", "old: age < 70 »< 90", "expr-syntax"),
+    ("compare-enum-with-int", "old: age >= 65", "old: stage »== 1", "type-error"),
+    ("unknown-set-member", "holds: L1 in levels or", "holds: »L9 in levels or", "unknown-value"),
+    ("recommends-outside-invariant", "{when: sick and old, goto", "{when: »recommends(treat), goto", "type-error"),
+    ("unknown-goto", "goto: do_treat}", "goto: »do_treet}", "unknown-reference"),
+    ("unknown-recommendation", "recommend: [treat]}", "recommend: [»treet]}", "unknown-reference"),
+    ("unknown-source", "strength: strong, sources: [1], section: S}\n  rest",
+     "strength: strong, sources: [»7], section: S}\n  rest", "unknown-reference"),
+    ("unknown-category", "{short: Treat, text: Treat it., category: care,", "{short: Treat, text: Treat it., category: »cure,", "unknown-reference"),
+    ("bad-choice", "choice: single", "choice: »several", "wrong-type"),
+    ("cycle", "  do_rest: {kind: action, title: Rest, recommend: [rest]}",
+     "  do_rest: {kind: action, title: Rest, recommend: [rest], next: »check}", "cycle"),
+    ("cycle-between-steps", "  do_treat: {kind: action, title: Treat, recommend: [treat]}\n  do_rest: {kind: action, title: Rest, recommend: [rest]}",
+     "  »do_treat: {kind: action, title: Treat, recommend: [treat], next: do_rest}\n  do_rest: {kind: action, title: Rest, recommend: [rest], next: do_treat}", "cycle"),
+    ("unreferenced-step", "conflicts:\n", "  »orphan: {kind: end, title: Orphan}\nconflicts:\n", "unreferenced-step"),
+    ("unreferenced-recommendation", "start: check\n",
+     "  »unused: {short: U, text: U., category: care, strength: strong, sources: [1], section: S}\nstart: check\n", "unreferenced-recommendation"),
+    ("definition-cycle", "  old: age >= 65\n", "  »old: age >= 65 and young\n  young: not old\n", "cycle"),
+    ("duplicate-constraint-id", "  - {id: scope, holds: L1 in levels or L2 in levels, why: Scope.}\n",
+     "  - {id: scope, holds: L1 in levels or L2 in levels, why: Scope.}\n  - {id: »scope, holds: age > 17, why: Again.}\n", "duplicate-id"),
+    ("unsupported-version", "guideproof: 1", "guideproof: »2", "unsupported-version"),
+    ("bad-name", "  treat: {short: Treat", "  »Treat-It: {short: Treat", "bad-name"),
+    ("ambiguous-enum-value", "  stage: {type: enum, values: [early, late]", "  »stage: {type: enum, values: [early, sick]", "ambiguous-name"),
+    ("yaml-syntax", "    title: Check\n", "    title: Check»: x\n", "yaml-syntax"),
+    ("recursive-alias", "sources:\n", "extra: »&x [*x]\nsources:\n", "recursive-alias"),
+    ("merge-key", "  sick: {type: bool, question: 'Sick?'}", "  sick: {»<<: {type: bool}, question: 'Sick?'}", "merge-key"),
+    ("fork-with-one-track", "  do_rest: {kind: action, title: Rest, recommend: [rest]}",
+     "  do_rest: {kind: action, title: Rest, recommend: [rest], next: f}\n  f: {kind: fork, title: F, tracks: »[g]}\n  g: {kind: end, title: G}", "wrong-type"),
+    ("empty-recommendation-sources", "sources: [1], section: S}\n  rest", "sources: »[], section: S}\n  rest", "missing-citation"),
+    ("duplicate-enum-value", "values: [early, late]", "values: [early, »early]", "duplicate-value"),
+    ("conflict-unknown-rec", "between: [treat, rest]", "between: [treat, »resting]", "unknown-reference"),
+]
+
+
+def _position(text: str) -> tuple[str, int, int]:
+    i = text.index(M)
+    before = text[:i]
+    line = before.count("\n") + 1
+    col = i - (before.rfind("\n") + 1) + 1
+    return text.replace(M, "", 1), line, col
+
+
+@pytest.mark.parametrize("case,old,new,code", CASES, ids=[c[0] for c in CASES])
+def test_loader_error_position(case, old, new, code):
+    assert BASE.count(old) == 1, f"{case}: the edit must match exactly once"
+    edited = BASE.replace(old, new)
+    if M in new:
+        text, line, col = _position(edited)
+    else:
+        text, line, col = edited, 1, 1
+    with pytest.raises(InputError) as info:
+        load_text(text)
+    found = [(d.code, d.span.line if d.span else None, d.span.column if d.span else None) for d in info.value.diagnostics]
+    assert (code, line, col) in found, f"{case}: expected {code} at {line}:{col}, got {found}"
+    # Every diagnostic renders as file:line:col: error[code]: message, then the line and a caret.
+    rendered = str(info.value)
+    assert f"snippet.yaml:{line}:{col}: error[{code}]:" in rendered
+    d = next(d for d in info.value.diagnostics if (d.code, d.span.line, d.span.column) == (code, line, col))
+    lines = d.render().splitlines()
+    assert lines[1].strip() == text.splitlines()[line - 1].strip()
+    assert lines[2].index("^") - 4 == col - 1
+
+
+def test_table_is_large_enough():
+    assert len(CASES) >= 25
+
+
+def test_all_errors_in_one_pass():
+    text = BASE.replace("min: 18,", "min: eighteen,").replace("goto: do_treat}", "goto: nowhere}") \
+        .replace("old: age >= 65", "old: agee >= 65").replace("choice: single", "choice: several")
+    with pytest.raises(InputError) as info:
+        load_text(text)
+    codes = sorted(d.code for d in info.value.diagnostics)
+    assert codes.count("wrong-type") >= 2 and "unknown-name" in codes and "unknown-reference" in codes
+
+
+def test_alias_bomb_refused_quickly():
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for i in range(1, 12):
+        lines.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]")
+    with pytest.raises(InputError) as info:
+        load_text("\n".join(lines) + "\n")
+    (d,) = info.value.diagnostics
+    assert d.code == "too-many-aliases"
+    assert d.span.line == 9  # the 65th alias is on line 9 (8 aliases a line)
+
+
+def test_deep_nesting_refused():
+    with pytest.raises(InputError) as info:
+        load_text("x: " + "[" * 200 + "]" * 200 + "\n")
+    assert info.value.diagnostics[0].code == "too-deep"
+
+
+def test_empty_file():
+    with pytest.raises(InputError) as info:
+        load_text("")
+    assert info.value.diagnostics[0].code == "wrong-type"
+    assert info.value.diagnostics[0].span.line == 1
+
+
+def test_binary_file(tmp_path):
+    from guideproof.model.loader import load_guideline
+
+    p = tmp_path / "g.yaml"
+    p.write_bytes(b"guideproof: 1\n\x89PNG\r\n\x1a\n\xff\xfe")
+    with pytest.raises(InputError) as info:
+        load_guideline(p)
+    d = info.value.diagnostics[0]
+    assert d.code == "not-text" and d.span.line == 2
+
+
+def test_oversized_file(tmp_path):
+    from guideproof.model.loader import load_guideline
+    from guideproof.model.source import MAX_BYTES
+
+    p = tmp_path / "big.yaml"
+    p.write_bytes(b"# padding\n" * (MAX_BYTES // 10 + 10))
+    with pytest.raises(InputError) as info:
+        load_guideline(p)
+    assert info.value.diagnostics[0].code == "file-too-large"
+
+
+def test_missing_file(tmp_path):
+    from guideproof.model.loader import load_guideline
+
+    with pytest.raises(InputError) as info:
+        load_guideline(tmp_path / "nope.yaml")
+    assert info.value.diagnostics[0].code == "file-not-found"
+
+
+def test_block_scalar_condition_positions():
+    """A condition written as a folded block scalar still points at the right word."""
+    text = BASE.replace("  old: age >= 65\n", "  old: >-\n    age >= 65\n    and agee < 100\n")
+    with pytest.raises(InputError) as info:
+        load_text(text)
+    d = info.value.diagnostics[0]
+    assert (d.code, d.span.line, d.span.column) == ("unknown-name", 17, 9)
