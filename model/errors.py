@@ -1,16 +1,18 @@
 """Locations and diagnostics: the one vocabulary every layer uses to speak to authors."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from .record import Record
 
 
-@dataclass(frozen=True, order=True)
-class Span:
+class Span(Record):
     """A position in a file the user wrote. ``line`` and ``column`` are 1-based."""
 
     file: str
     line: int
     column: int
+
+    def __lt__(self, other: "Span") -> bool:
+        return (self.file, self.line, self.column) < (other.file, other.line, other.column)
 
     def shifted(self, columns: int) -> "Span":
         """The position ``columns`` characters further along the same line."""
@@ -20,8 +22,7 @@ class Span:
         return f"{self.file}:{self.line}:{self.column}"
 
 
-@dataclass(frozen=True)
-class Diagnostic:
+class Diagnostic(Record):
     """One problem in the user's input.
 
     ``code`` is stable (tests and scripts match on it); ``excerpt`` is the author's own line,
@@ -57,13 +58,13 @@ class InputError(Exception):
         super().__init__("\n".join(d.render() for d in self.diagnostics))
 
 
-@dataclass
 class Collector:
     """Collects diagnostics for one file so a loader can report every error in one pass."""
 
-    file: str
-    lines: list[str] = field(default_factory=list)
-    diagnostics: list[Diagnostic] = field(default_factory=list)
+    def __init__(self, file: str, lines: list[str] | None = None):
+        self.file = file
+        self.lines = lines or []
+        self.diagnostics: list[Diagnostic] = []
 
     def excerpt(self, span: Span | None) -> str | None:
         if span is None or not (1 <= span.line <= len(self.lines)):

@@ -5,7 +5,6 @@ A patient is a mapping from variable names to values: ``bool``, ``int``, an enum
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Mapping, assert_never
 
 
@@ -53,13 +52,13 @@ def eval_expr(e: X.Expr, p: Patient, g: Guideline, applies: set[str] | None = No
             assert_never(e)
 
 
-@dataclass
 class Trace:
     """What the guideline does for one patient."""
 
-    reached: set[str] = field(default_factory=set)
-    fired: list[Edge] = field(default_factory=list)
-    applies: set[str] = field(default_factory=set)
+    def __init__(self) -> None:
+        self.reached: set[str] = set()
+        self.fired: list[Edge] = []
+        self.applies: set[str] = set()
 
     def fired_keys(self) -> set[str]:
         return {e.key for e in self.fired}

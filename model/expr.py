@@ -25,16 +25,15 @@ kinds only and end with ``assert_never``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Callable, Union
 
 from .errors import Span
+from .record import Record
 
 # --------------------------------------------------------------------------- types
 
 
-@dataclass(frozen=True)
-class Type:
+class Type(Record):
     """``kind`` is bool, int, enum or set; ``values`` lists an enum's or set's members;
     ``name`` is the variable that declared the enum/set (for messages only)."""
 
@@ -54,112 +53,103 @@ INT = Type("int")
 # --------------------------------------------------------------------------- core nodes
 
 
-@dataclass(frozen=True)
-class BoolLit:
+class _Node(Record):
+    """Base of the core nodes: the position is not part of a node's identity."""
+
+    _nocompare = frozenset({"span"})
+
+
+class BoolLit(_Node):
     value: bool
-    span: Span | None = field(default=None, compare=False)
+    span: Span | None = None
 
 
-@dataclass(frozen=True)
-class IntLit:
+class IntLit(_Node):
     value: int
-    span: Span | None = field(default=None, compare=False)
+    span: Span | None = None
 
 
-@dataclass(frozen=True)
-class Var:
+class Var(_Node):
     """A patient variable of any type."""
 
     name: str
     type: Type
-    span: Span | None = field(default=None, compare=False)
+    span: Span | None = None
 
 
-@dataclass(frozen=True)
-class EnumLit:
+class EnumLit(_Node):
     value: str
     type: Type
-    span: Span | None = field(default=None, compare=False)
+    span: Span | None = None
 
 
-@dataclass(frozen=True)
-class Not:
+class Not(_Node):
     arg: "Expr"
-    span: Span | None = field(default=None, compare=False)
+    span: Span | None = None
 
 
-@dataclass(frozen=True)
-class And:
+class And(_Node):
     args: tuple["Expr", ...]
-    span: Span | None = field(default=None, compare=False)
+    span: Span | None = None
 
 
-@dataclass(frozen=True)
-class Or:
+class Or(_Node):
     args: tuple["Expr", ...]
-    span: Span | None = field(default=None, compare=False)
+    span: Span | None = None
 
 
-@dataclass(frozen=True)
-class Eq:
+class Eq(_Node):
     """Equality of two bools, two ints or two values of one enum."""
 
     left: "Expr"
     right: "Expr"
-    span: Span | None = field(default=None, compare=False)
+    span: Span | None = None
 
 
-@dataclass(frozen=True)
-class Lt:
+class Lt(_Node):
     left: "Expr"
     right: "Expr"
-    span: Span | None = field(default=None, compare=False)
+    span: Span | None = None
 
 
-@dataclass(frozen=True)
-class Le:
+class Le(_Node):
     left: "Expr"
     right: "Expr"
-    span: Span | None = field(default=None, compare=False)
+    span: Span | None = None
 
 
-@dataclass(frozen=True)
-class Add:
+class Add(_Node):
     left: "Expr"
     right: "Expr"
-    span: Span | None = field(default=None, compare=False)
+    span: Span | None = None
 
 
-@dataclass(frozen=True)
-class Sub:
+class Sub(_Node):
     left: "Expr"
     right: "Expr"
-    span: Span | None = field(default=None, compare=False)
+    span: Span | None = None
 
 
-@dataclass(frozen=True)
-class Member:
+class Member(_Node):
     """``element in var`` where ``var`` is a set variable."""
 
     element: str
     var: Var
-    span: Span | None = field(default=None, compare=False)
+    span: Span | None = None
 
 
-@dataclass(frozen=True)
-class DefRef:
+class DefRef(_Node):
     """A named definition (a reusable condition), expanded by the back ends."""
 
     name: str
-    span: Span | None = field(default=None, compare=False)
+    span: Span | None = None
 
 
-@dataclass(frozen=True)
-class Recommends:
+class Recommends(_Node):
     """``recommends(id)``: true when the recommendation applies (invariants only)."""
 
     rec: str
-    span: Span | None = field(default=None, compare=False)
+    span: Span | None = None
 
 
 Expr = Union[BoolLit, IntLit, Var, EnumLit, Not, And, Or, Eq, Lt, Le, Add, Sub, Member, DefRef, Recommends]
@@ -227,8 +217,7 @@ _TOKEN = re.compile(
 KEYWORDS = {"and", "or", "not", "implies", "in", "true", "false"}
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(Record):
     kind: str  # int, name, op, kw, end
     text: str
     offset: int  # 0-based character offset in the condition string
@@ -263,8 +252,7 @@ def tokenize(text: str) -> list[Token]:
 # --------------------------------------------------------------------------- surface tree
 
 
-@dataclass(frozen=True)
-class S:
+class S(Record):
     """A surface node: ``op`` names the construct; ``args`` are sub-nodes or strings."""
 
     op: str
@@ -412,16 +400,20 @@ def parse(text: str) -> S:
 # --------------------------------------------------------------------------- checking
 
 
-@dataclass
 class Scope:
-    """What names mean while checking one condition."""
+    """What names mean while checking one condition.
 
-    variables: dict[str, Type]
-    #: var name -> (min, max) for int variables, to catch comparisons outside the domain
-    bounds: dict[str, tuple[int, int]]
-    definitions: set[str]
-    recommendations: set[str] = field(default_factory=set)
-    allow_recommends: bool = False
+    ``bounds`` maps int variables to (min, max), to catch comparisons outside the domain.
+    """
+
+    def __init__(self, variables: dict[str, Type], bounds: dict[str, tuple[int, int]],
+                 definitions: set[str], recommendations: set[str] | None = None,
+                 allow_recommends: bool = False):
+        self.variables = variables
+        self.bounds = bounds
+        self.definitions = definitions
+        self.recommendations = recommendations or set()
+        self.allow_recommends = allow_recommends
 
 
 def check(tree: S, scope: Scope, span_at: Callable[[int], Span | None]) -> Expr:

@@ -1,14 +1,13 @@
 """The loaded guideline: plain, immutable values (no YAML, no solver)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from .record import Record
 
 from .errors import Span
 from .expr import Expr, Type
 
 
-@dataclass(frozen=True)
-class Variable:
+class Variable(Record):
     name: str
     type: Type
     question: str
@@ -19,8 +18,7 @@ class Variable:
     max: int | None = None
 
 
-@dataclass(frozen=True)
-class Condition:
+class Condition(Record):
     """A checked condition with the text the author wrote (kept for explanations/charts)."""
 
     text: str
@@ -28,24 +26,21 @@ class Condition:
     span: Span
 
 
-@dataclass(frozen=True)
-class Constraint:
+class Constraint(Record):
     id: str
     cond: Condition
     why: str
     span: Span
 
 
-@dataclass(frozen=True)
-class Definition:
+class Definition(Record):
     name: str
     cond: Condition
     why: str
     span: Span
 
 
-@dataclass(frozen=True)
-class Timing:
+class Timing(Record):
     """A window in weeks after ``anchor`` (either end may be open), plus the author's words."""
 
     text: str
@@ -53,8 +48,7 @@ class Timing:
     end_week: int | None = None
 
 
-@dataclass(frozen=True)
-class Recommendation:
+class Recommendation(Record):
     id: str
     text: str
     short: str
@@ -69,16 +63,14 @@ class Recommendation:
     note: str = ""
 
 
-@dataclass(frozen=True)
-class Branch:
+class Branch(Record):
     label: str
     cond: Condition
     target: str
     span: Span
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(Record):
     """One node of the decision graph.
 
     kind ``decision``: ``branches`` guarded by conditions; ``choice`` says how many may be
@@ -113,24 +105,21 @@ class Step:
         return out
 
 
-@dataclass(frozen=True)
-class Conflict:
+class Conflict(Record):
     id: str
     recs: tuple[str, ...]
     why: str
     span: Span
 
 
-@dataclass(frozen=True)
-class Invariant:
+class Invariant(Record):
     id: str
     cond: Condition
     why: str
     span: Span
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(Record):
     id: str
     title: str
     publisher: str = ""
@@ -138,8 +127,7 @@ class Source:
     note: str = ""
 
 
-@dataclass(frozen=True)
-class Named:
+class Named(Record):
     """A category, strength or phase: an id with a title (declared order is display order)."""
 
     id: str
@@ -147,8 +135,7 @@ class Named:
     description: str = ""
 
 
-@dataclass
-class Guideline:
+class Guideline(Record):
     file: str
     id: str
     title: str
@@ -168,7 +155,7 @@ class Guideline:
     invariants: list[Invariant]
     dispositions: tuple[str, ...] = ()
     #: step ids in topological order (start first), computed by the loader
-    order: tuple[str, ...] = field(default=())
+    order: tuple[str, ...] = ()
 
     def definition_exprs(self) -> dict[str, Expr]:
         return {n: d.cond.expr for n, d in self.definitions.items()}

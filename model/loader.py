@@ -7,7 +7,6 @@ parts were valid, so one typo does not hide the next.
 """
 from __future__ import annotations
 
-import difflib
 import os
 import re
 from typing import Any, Callable
@@ -89,6 +88,8 @@ class _Loader:
         for k, v in node.items:
             name = str(k.value)
             if name not in allowed:
+                import difflib  # only on the error path: it is slow to import
+
                 close = difflib.get_close_matches(name, list(allowed), n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else f"; expected one of {', '.join(sorted(allowed))}"
                 self.err("unknown-key", f"{where}: unknown key {name!r}{hint}", k.span)
@@ -621,6 +622,8 @@ class _Loader:
 
 
 def _hint(name: str, names) -> str:
+    import difflib  # only on the error path: it is slow to import
+
     close = difflib.get_close_matches(name, list(names), n=1)
     return f"; did you mean {close[0]!r}?" if close else ""
 

@@ -14,7 +14,6 @@ defaulted: the caller decides whether that is an error (complete query) or unkno
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import Diagnostic, InputError
@@ -26,12 +25,12 @@ TRUE_WORDS = {"true", "yes", "y", "1"}
 FALSE_WORDS = {"false", "no", "n", "0"}
 
 
-@dataclass
 class PatientInput:
     """Validated known facts and where each came from (for messages)."""
 
-    values: dict[str, Any] = field(default_factory=dict)
-    origin: dict[str, str] = field(default_factory=dict)  # name -> "file:line:col" or "--set"
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+        self.origin: dict[str, str] = {}  # name -> "file:line:col" or "--set"
 
     def missing(self, g: Guideline) -> list[Variable]:
         return [v for n, v in g.variables.items() if n not in self.values]

@@ -5,18 +5,17 @@ a step that recommends it, and the patient facts those branches read.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from .evaluate import Trace, run
 from .expr import variables_of
 from .guideline import Guideline, Recommendation
 from .patient import format_value
+from .record import Record
 from .semantics import Edge
 
 
-@dataclass(frozen=True)
-class Reason:
+class Reason(Record):
     step: str  # the decision step
     step_title: str
     label: str  # the branch taken, in the author's words
@@ -24,18 +23,17 @@ class Reason:
     facts: tuple[tuple[str, str], ...]  # (variable, value) the guard reads
 
 
-@dataclass(frozen=True)
-class Applied:
+class Applied(Record):
     rec: Recommendation
     reasons: tuple[Reason, ...]
 
 
-@dataclass
 class Answer:
-    guideline: Guideline
-    patient: dict[str, Any]
-    trace: Trace
-    applied: list[Applied] = field(default_factory=list)
+    def __init__(self, guideline: Guideline, patient: dict[str, Any], trace: Trace):
+        self.guideline = guideline
+        self.patient = patient
+        self.trace = trace
+        self.applied: list[Applied] = []
 
     def do(self) -> list[Applied]:
         return [a for a in self.applied if a.rec.kind == "do"]

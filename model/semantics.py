@@ -14,13 +14,12 @@ are written independently and kept in agreement by a property-based test.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from .guideline import Branch, Guideline, Step
+from .record import Record
 
 
-@dataclass(frozen=True)
-class Edge:
+class Edge(Record):
     source: str
     target: str
     kind: str  # branch, otherwise, next, track

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import bisect
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Union
 
 import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
 from yaml.events import AliasEvent
+from yaml.resolver import Resolver
 
 from .errors import Collector, Diagnostic, InputError, Span
+from .record import Record
 
 #: Largest input accepted, in bytes. The shipped guideline is ~40 KB; 2 MiB leaves room for
 #: generated guidelines while a 50 MB file is refused after reading 2 MiB + 1 bytes.
@@ -29,8 +32,7 @@ MAX_ALIASES = 64
 MAX_DEPTH = 64
 
 
-@dataclass(frozen=True)
-class YScalar:
+class YScalar(Record):
     value: Any  # str | int | float | bool | None, as YAML 1.1 safe resolution gives it
     span: Span
     text: "SourceText"
@@ -60,8 +62,7 @@ class YScalar:
         return self.text.span_of(min(j, max(self.end - 1, self.start)))
 
 
-@dataclass(frozen=True)
-class YMap:
+class YMap(Record):
     items: tuple[tuple[YScalar, "YNode"], ...]
     span: Span
 
@@ -78,8 +79,7 @@ class YMap:
         return None
 
 
-@dataclass(frozen=True)
-class YSeq:
+class YSeq(Record):
     items: tuple["YNode", ...]
     span: Span
 
@@ -148,11 +148,28 @@ def decode(name: str, data: bytes) -> SourceText:
     return SourceText(name, text)
 
 
-class _CountingLoader(yaml.SafeLoader):
-    """SafeLoader that refuses documents with too many aliases or too deep nesting."""
+try:  # libyaml's C parser produces the events ten times faster than the pure-Python one
+    from yaml._yaml import CParser as _EventSource
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    from yaml.loader import Reader, Scanner, Parser
+
+    class _EventSource(Reader, Scanner, Parser):  # type: ignore[no-redef]
+        def __init__(self, stream: str):
+            Reader.__init__(self, stream)
+            Scanner.__init__(self)
+            Parser.__init__(self)
+
+
+class _CountingLoader(Composer, _EventSource, SafeConstructor, Resolver):
+    """PyYAML's Python composer over the fastest event source available, refusing documents
+    with too many aliases or too deep nesting. Composition stays in Python so these limits
+    apply before any node is built; marks carry character indices either way."""
 
     def __init__(self, stream: str):
-        super().__init__(stream)
+        _EventSource.__init__(self, stream)
+        Composer.__init__(self)
+        SafeConstructor.__init__(self)
+        Resolver.__init__(self)
         self.aliases = 0
         self.depth = 0
 
@@ -202,8 +219,6 @@ def parse_yaml(src: SourceText) -> YNode | None:
         col.error("yaml-syntax", str(e).strip(), None)
         col.raise_if_any()
         raise AssertionError("unreachable")
-    finally:
-        loader.dispose()
     if node is None:
         return None
     out = _convert(node, src, col, loader, set())
