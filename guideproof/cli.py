@@ -38,7 +38,14 @@ def _guideline(path: Path | None):
     from .guideline import SHIPPED
     from .model.loader import load_guideline
 
-    return load_guideline(path if path is not None else SHIPPED)
+    if path is None:
+        # Name the shipped file relative to the working directory when it is below it, so
+        # messages and reports do not carry this machine's paths.
+        try:
+            path = SHIPPED.relative_to(Path.cwd())
+        except ValueError:
+            path = SHIPPED
+    return load_guideline(path)
 
 
 def _emit(text: str) -> None:
@@ -98,6 +105,42 @@ def query(guideline_path, patient_path, sets, fmt) -> int:
     check_constraints(g, p)
     ans = answer(g, p.values)
     _emit(views.query_json(ans) if fmt == "json" else views.query_text(ans))
+    return ExitCode.OK
+
+
+@cli.command(epilog=EPILOG)
+@click.argument("guideline_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@FORMAT_OPTION
+@click.option("--timeout", type=click.FloatRange(min=0.001), default=10.0, show_default=True,
+              help="Seconds the solver may spend on each obligation; beyond it the verdict is unknown.")
+@click.option("--rlimit", type=click.IntRange(min=1), default=None,
+              help="Z3 resource limit per obligation (deterministic, machine-independent).")
+@click.option("--witness-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Write each witness patient as a file that 'query --patient' accepts.")
+@click.option("--brief", is_flag=True, help="Text output: leave out the list of proved obligations.")
+def verify(guideline_file, fmt, timeout, rlimit, witness_dir, brief) -> int:
+    """Prove the guideline sound: consistency, coverage, exclusivity, reachability,
+    redundancy, invariants and vacuity, with a witness patient for every failure."""
+    from .verify import render
+    from .verify.checks import verify as run_checks
+    from .verify.findings import InternalError, Verdict
+    from .verify.witness import write_witnesses
+
+    g = _guideline(guideline_file)
+    try:
+        findings = run_checks(g, timeout=timeout, rlimit=rlimit)
+    except InternalError as e:
+        click.echo(f"guideproof: internal error: {e}", err=True)
+        return ExitCode.INTERNAL
+    if witness_dir is not None:
+        for path in write_witnesses(g, findings, witness_dir):
+            click.echo(f"wrote witness {path}", err=True)
+    _emit(render.as_json(g, findings) if fmt == "json" else render.text(g, findings, verbose=not brief))
+    verdicts = {f.verdict for f in findings}
+    if Verdict.REFUTED in verdicts:
+        return ExitCode.REFUTED
+    if Verdict.UNKNOWN in verdicts:
+        return ExitCode.INCONCLUSIVE
     return ExitCode.OK
 
 

@@ -562,3 +562,59 @@ class _Checker:
         close = difflib.get_close_matches(name, names, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         return f"unknown name {name!r}: not a variable or definition{hint}"
+
+
+# --------------------------------------------------------------------------- printing
+
+_PREC = {"or": 1, "and": 2, "not": 3, "cmp": 4, "sum": 5, "atom": 6}
+
+
+def show(e: Expr) -> str:
+    """Core tree back to condition text (sugar such as ``implies`` appears desugared)."""
+    return _show(e)[0]
+
+
+def _show(e: Expr) -> tuple[str, int]:
+    def wrap(x: Expr, level: int) -> str:
+        text, prec = _show(x)
+        return f"({text})" if prec < level else text
+
+    match e:
+        case BoolLit(value=v):
+            return ("true" if v else "false"), _PREC["atom"]
+        case IntLit(value=v):
+            return str(v), _PREC["atom"]
+        case Var(name=n) | DefRef(name=n):
+            return n, _PREC["atom"]
+        case EnumLit(value=v):
+            return v, _PREC["atom"]
+        case Recommends(rec=r):
+            return f"recommends({r})", _PREC["atom"]
+        case Member(element=el, var=v):
+            return f"{el} in {v.name}", _PREC["cmp"]
+        case Not(arg=Eq(left=l, right=r)):
+            return f"{wrap(l, 5)} != {wrap(r, 5)}", _PREC["cmp"]
+        case Not(arg=Member(element=el, var=v)):
+            return f"{el} not in {v.name}", _PREC["cmp"]
+        case Not(arg=a):
+            return f"not {wrap(a, 3)}", _PREC["not"]
+        case And(args=xs):
+            return " and ".join(wrap(a, 3) for a in xs), _PREC["and"]
+        case Or(args=xs):
+            return " or ".join(wrap(a, 2) for a in xs), _PREC["or"]
+        case Eq(left=l, right=r):
+            return f"{wrap(l, 5)} == {wrap(r, 5)}", _PREC["cmp"]
+        case Lt(left=l, right=r):
+            return f"{wrap(l, 5)} < {wrap(r, 5)}", _PREC["cmp"]
+        case Le(left=l, right=r):
+            return f"{wrap(l, 5)} <= {wrap(r, 5)}", _PREC["cmp"]
+        case Add(left=l, right=r):
+            return f"{wrap(l, 5)} + {wrap(r, 6)}", _PREC["sum"]
+        case Sub(left=l, right=r):
+            return f"{wrap(l, 5)} - {wrap(r, 6)}", _PREC["sum"]
+    raise AssertionError(f"unhandled node {e!r}")
+
+
+def conjuncts(e: Expr) -> list[Expr]:
+    """The top-level parts of a conjunction (the expression itself otherwise)."""
+    return [c for a in e.args for c in conjuncts(a)] if isinstance(e, And) else [e]

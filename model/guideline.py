@@ -16,6 +16,8 @@ class Variable(Record):
     #: inclusive bounds for int variables; None otherwise
     min: int | None = None
     max: int | None = None
+    #: the value of a typical patient; witnesses deviate from it as little as they can
+    typical: object = None
 
 
 class Condition(Record):
@@ -154,6 +156,7 @@ class Guideline(Record):
     conflicts: list[Conflict]
     invariants: list[Invariant]
     dispositions: tuple[str, ...] = ()
+    dispositions_span: Span | None = None
     #: step ids in topological order (start first), computed by the loader
     order: tuple[str, ...] = ()
 

@@ -185,6 +185,7 @@ class _Loader:
         conflicts = self.read_conflicts(f.get("conflicts"))
         invariants = self.read_invariants(f.get("invariants"))
         dispositions = tuple(self.rec_refs(f.get("dispositions"), "dispositions")) if "dispositions" in f else ()
+        dispositions_span = top.key("dispositions").span if "dispositions" in f else None
 
         order = self.graph_checks(start, steps, f.get("start"), recs)
         self.c.raise_if_any()
@@ -195,7 +196,7 @@ class _Loader:
             phases=self.phases, variables=self.variables, constraints=constraints,
             definitions=definitions, recommendations=recs, start=start, steps=steps,
             conflicts=conflicts, invariants=invariants, dispositions=dispositions,
-            order=tuple(order),
+            dispositions_span=dispositions_span, order=tuple(order),
         )
 
     def meta(self, node: YNode | None):
@@ -256,7 +257,7 @@ class _Loader:
                 continue
             tnode = m.get("type")
             tname = tnode.value if isinstance(tnode, YScalar) else None
-            allowed = {"type": True, "question": True}
+            allowed = {"type": True, "question": True, "typical": False}
             if tname == "int":
                 allowed |= {"min": True, "max": True, "unit": True}
             elif tname in ("enum", "set"):
@@ -269,7 +270,7 @@ class _Loader:
                 self.err("wrong-type", f"{where}.type: expected one of bool, int, enum, set, found {_kind(tnode)}", tnode.span)
                 continue
             if tname == "bool":
-                out[name] = Variable(name, X.BOOL, question or "", key.span)
+                out[name] = self.typical(Variable(name, X.BOOL, question or "", key.span), f.get("typical"), where)
             elif tname == "int":
                 lo = self.integer(f["min"], f"{where}.min") if "min" in f else None
                 hi = self.integer(f["max"], f"{where}.max") if "max" in f else None
@@ -279,7 +280,8 @@ class _Loader:
                 if lo > hi:
                     self.err("bad-domain", f"{where}: min {lo} is greater than max {hi}", f["min"].span)
                     continue
-                out[name] = Variable(name, X.INT, question or "", key.span, unit or "", lo, hi)
+                out[name] = self.typical(Variable(name, X.INT, question or "", key.span, unit or "", lo, hi),
+                                         f.get("typical"), where)
             else:
                 values = self.names(f.get("values"), f"{where}.values", _VALUE) if "values" in f else []
                 seen: set[str] = set()
@@ -291,8 +293,21 @@ class _Loader:
                     if "values" in f:
                         self.err("bad-domain", f"{where}.values: an {tname} needs at least one value", f["values"].span)
                     continue
-                out[name] = Variable(name, X.Type(tname, tuple(dict.fromkeys(v for v, _ in values)), name), question or "", key.span)
+                var = Variable(name, X.Type(tname, tuple(dict.fromkeys(v for v, _ in values)), name), question or "", key.span)
+                out[name] = self.typical(var, f.get("typical"), where)
         return out
+
+    def typical(self, var: Variable, node: YNode | None, where: str) -> Variable:
+        """Attach the optional ``typical`` value (checked like a patient value)."""
+        if node is None:
+            return var
+        from .patient import coerce, _plain
+
+        value, problem = coerce(var, _plain(node))
+        if problem:
+            self.err(problem[0], f"{where}.typical: {problem[1]}", node.span)
+            return var
+        return var.replace(typical=value)
 
     def definition_names(self, node: YNode | None) -> set[str]:
         if node is None:

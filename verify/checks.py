@@ -1,0 +1,485 @@
+"""The proof obligations. Each check has a stable code, a name and a docstring with a
+failing and a passing example; each obligation it derives yields exactly one Finding, so
+the summary shows what was not proved as clearly as what was.
+
+Universal properties (consistency, coverage, exclusivity, invariants) are *proved* only
+when Z3 answers ``unsat`` for their negation; ``sat`` refutes them with a witness patient.
+Existential properties (reachability, non-redundancy, non-vacuity) are *proved* by a
+witness patient that the plain evaluator confirms, and *refuted* by ``unsat``, explained
+with an unsat core. Every witness, either way, is re-checked by the evaluator; a
+disagreement raises :class:`InternalError` instead of producing a finding.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Iterator
+
+import z3
+
+from ..model import expr as X
+from ..model.encode import Encoding
+from ..model.errors import Span
+from ..model.evaluate import Trace, eval_expr, fired_edges, run, violated_constraints
+from ..model.guideline import Guideline, Step
+from ..model.report import answer
+from ..model.semantics import Edge, edges_of
+from .findings import Finding, InternalError, Verdict
+from .solver import Prover, Result
+
+
+class Context:
+    """What every check needs: the guideline, its encoding and the prover."""
+
+    def __init__(self, g: Guideline, enc: Encoding, prover: Prover):
+        self.g = g
+        self.enc = enc
+        self.prover = prover
+        self.defs = g.definition_exprs()
+
+    # -- witnesses -------------------------------------------------------------------------
+
+    def witness(self, result: Result, parts, plausible: bool) -> dict[str, Any]:
+        model = result.model
+        if plausible:
+            prefer, distance = self._preferences()
+            model = self.prover.plausible(parts, prefer, distance, model)
+        return self.enc.patient(model)
+
+    def _preferences(self):
+        """Soft goals toward a typical patient: declared ``typical`` values, else false for
+        bools, the first value of enums, no set members and the minimum of ints."""
+        prefer, dist = [], []
+        for v in self.g.variables.values():
+            k, typ = v.type.kind, v.typical
+            if k == "bool":
+                prefer.append(self.enc.fix(v.name, bool(typ)))
+            elif k == "enum":
+                prefer.append(self.enc.fix(v.name, typ if typ is not None else v.type.values[0]))
+            elif k == "set":
+                members = typ if typ is not None else frozenset()
+                prefer.extend(b if el in members else z3.Not(b) for el, b in self.enc.members[v.name].items())
+            else:
+                target = typ if typ is not None else v.min
+                x = self.enc.vars[v.name]
+                prefer.append(x == target)
+                dist.append(z3.If(x >= target, x - target, target - x))
+        return prefer, (z3.Sum(dist) if dist else None)
+
+    def confirm(self, ok: bool, what: str, patient: dict[str, Any]) -> None:
+        """The evaluator must agree with the solver about a witness."""
+        if violated_constraints(self.g, patient):
+            raise InternalError(f"{what}: the solver's witness breaks domain constraints "
+                                f"{violated_constraints(self.g, patient)}: {patient}")
+        if not ok:
+            raise InternalError(f"{what}: the plain evaluator disagrees with the solver's witness {patient}")
+
+    def run(self, patient: dict[str, Any]) -> Trace:
+        return run(self.g, patient)
+
+    def guard_parts(self, step: Step, index: int) -> list[tuple[str, z3.BoolRef]]:
+        """The tracked parts of "branch ``index`` of ``step`` is taken": its conjuncts and, in
+        priority order, the negation of every earlier branch."""
+        b = step.branches[index]
+        parts = [(f"step {step.id} is reached", self.enc.reached.get(step.id, z3.BoolVal(False)))]
+        for c in X.conjuncts(b.cond.expr):
+            parts.append((f"{step.id} branch {index + 1} ({b.label}): {X.show(c)}", self.enc.term(c)))
+        if step.choice == "first":
+            for k, earlier in enumerate(step.branches[:index]):
+                parts.append((f"{step.id} branch {k + 1} not taken: not ({X.show(earlier.cond.expr)})",
+                              z3.Not(self.enc.term(earlier.cond.expr))))
+        return parts
+
+
+class Check:
+    code = ""
+    name = ""
+
+    def run(self, ctx: Context) -> Iterator[Finding]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def finding(self, subject: str, verdict: Verdict, message: str, span: Span | None, result: Result,
+                **kw) -> Finding:
+        return Finding(self.code, self.name, subject, verdict, message, span,
+                       reason=result.reason, seconds=result.seconds, **kw)
+
+    def universal(self, ctx: Context, subject: str, span: Span | None, negation, proved_msg: str,
+                  refuted: Callable[[dict[str, Any]], tuple[bool, str, tuple[str, ...]]],
+                  rules: tuple[str, ...] = ()) -> Finding:
+        """Prove a property by showing its ``negation`` (tracked parts) unsatisfiable.
+
+        ``refuted(patient)`` re-checks a witness with the evaluator and returns
+        (evaluator agrees, message, detail lines)."""
+        r = ctx.prover.check(negation, want_core=False)
+        if r.status == "unsat":
+            return self.finding(subject, Verdict.PROVED, proved_msg, span, r, rules=rules)
+        if r.status == "unknown":
+            return self.finding(subject, Verdict.UNKNOWN, f"not settled: {proved_msg}", span, r, rules=rules)
+        patient = ctx.witness(r, negation, plausible=True)
+        ok, msg, details = refuted(patient)
+        ctx.confirm(ok, f"{self.code} {subject}", patient)
+        return self.finding(subject, Verdict.REFUTED, msg, span, r, witness=patient, rules=rules, details=details)
+
+    def existential(self, ctx: Context, subject: str, span: Span | None, parts, proved_msg: str,
+                    refuted_msg: str, holds: Callable[[dict[str, Any]], bool],
+                    rules: tuple[str, ...] = ()) -> Finding:
+        """Prove that some valid patient satisfies ``parts`` (a witness re-checked by
+        ``holds``); refute with the unsat core when none does."""
+        r = ctx.prover.check(parts)
+        if r.status == "sat":
+            patient = ctx.witness(r, parts, plausible=False)
+            ctx.confirm(holds(patient), f"{self.code} {subject}", patient)
+            return self.finding(subject, Verdict.PROVED, proved_msg, span, r, rules=rules)
+        if r.status == "unknown":
+            return self.finding(subject, Verdict.UNKNOWN, f"not settled: {proved_msg}", span, r, rules=rules)
+        return self.finding(subject, Verdict.REFUTED, refuted_msg, span, r, rules=rules, core=r.core)
+
+
+def _paths(ctx: Context, patient: dict[str, Any], recs: list[str]) -> tuple[str, ...]:
+    """One line per recommendation: the branches that led to it, in the author's words."""
+    ans = answer(ctx.g, patient)
+    lines = []
+    for a in ans.applied:
+        if a.rec.id in recs:
+            why = "; ".join(f"{x.step_title} -> {x.label}" for x in a.reasons) or "applies to every patient"
+            lines.append(f"{a.rec.id}: {why}")
+    return tuple(lines)
+
+
+# ------------------------------------------------------------------------------------ GP007
+
+
+class Vacuity(Check):
+    """GP007 vacuity: the domain admits patients, each domain constraint excludes some
+    patient, and each definition is true for some valid patients and false for others.
+
+    Failing::
+
+        constraints:
+          - {id: adult, holds: age >= 18, why: ...}    # age is declared min: 18 already
+        definitions:
+          impossible: age > 65 and age < 60            # never true
+
+    Passing: ``holds: weeks_conservative_care <= weeks_since_fracture`` (excludes patients
+    whose care started before the fracture); ``elderly: age >= 65``.
+    """
+
+    code, name = "GP007", "vacuity"
+
+    def domain(self, ctx: Context) -> Finding:
+        g = ctx.g
+        span = g.constraints[0].span if g.constraints else None
+        return self.existential(
+            ctx, "domain", span, [],
+            "the bounds and domain constraints admit at least one patient",
+            "no patient satisfies the bounds and domain constraints together",
+            lambda p: True, rules=tuple(c.id for c in g.constraints))
+
+    def run(self, ctx: Context) -> Iterator[Finding]:
+        g, enc = ctx.g, ctx.enc
+        for i, c in enumerate(g.constraints):
+            # Drop this constraint from the domain: can a patient break it?
+            others = [(n, t) for n, t in enc.domain if n != f"constraint {c.id}"]
+            r = _check_without_domain(ctx, others + [(f"constraint {c.id} broken", z3.Not(enc.term(c.cond.expr)))])
+            subject = f"constraint {c.id}"
+            if r.status == "sat":
+                patient = enc.patient(r.model)
+                if eval_expr(c.cond.expr, patient, g):  # this witness breaks the constraint by design
+                    raise InternalError(f"{self.code} {subject}: the evaluator says {patient} satisfies it")
+                yield self.finding(subject, Verdict.PROVED, f"constraint {c.id!r} excludes some patients", c.span, r, rules=(c.id,))
+            elif r.status == "unknown":
+                yield self.finding(subject, Verdict.UNKNOWN, f"not settled: constraint {c.id!r} excludes some patients", c.span, r, rules=(c.id,))
+            else:
+                yield self.finding(subject, Verdict.REFUTED,
+                                   f"constraint {c.id!r} ({c.cond.text}) excludes no patient: the bounds and other constraints already imply it",
+                                   c.span, r, rules=(c.id,), core=r.core)
+        for name, d in g.definitions.items():
+            t = enc.term(d.cond.expr)
+            for want in (True, False):
+                parts = [(f"definition {name} is {str(want).lower()}", t if want else z3.Not(t))]
+                parts += [(f"{name} part: {X.show(x)}", enc.term(x)) for x in X.conjuncts(d.cond.expr)] if want else []
+                yield self.existential(
+                    ctx, f"definition {name} can be {str(want).lower()}", d.span, parts,
+                    f"definition {name!r} is {str(want).lower()} for some valid patient",
+                    f"definition {name!r} ({d.cond.text}) is never {str(want).lower()} for a valid patient"
+                    + (" (it is always false)" if want else " (it is always true)"),
+                    lambda p, d=d, want=want: eval_expr(d.cond.expr, p, g) is want, rules=(name,))
+
+
+def _check_without_domain(ctx: Context, parts) -> Result:
+    return ctx.prover.check(parts, use_domain=False)
+
+
+# ------------------------------------------------------------------------------------ GP004
+
+
+class Reachability(Check):
+    """GP004 reachability: every step, every branch and every recommendation is reached by
+    some valid patient. In a ``first`` decision a branch is also dead when the branches
+    before it together cover every patient that satisfies its guard (masking).
+
+    Failing::
+
+        choice: first
+        branches:
+          - {when: age >= 65, goto: a}
+          - {when: age < 65, goto: b}
+          - {when: age >= 80, goto: c}     # masked: branches 1 and 2 together take everyone
+
+    Passing: the same with ``age >= 80`` first.
+    """
+
+    code, name = "GP004", "reachability"
+
+    def run(self, ctx: Context) -> Iterator[Finding]:
+        g, enc = ctx.g, ctx.enc
+        for sid, step in g.steps.items():
+            reached = enc.reached.get(sid, z3.BoolVal(False))
+            yield self.existential(
+                ctx, f"step {sid}", step.span, [(f"step {sid} is reached", reached)],
+                f"step {sid!r} is reached by some valid patient",
+                f"step {sid!r} is never reached by a valid patient (no branch into it can be taken)",
+                lambda p, sid=sid: sid in ctx.run(p).reached, rules=(sid,))
+            for e in edges_of(step):
+                if e.kind == "branch":
+                    yield self.branch(ctx, step, e)
+                elif e.kind == "otherwise":
+                    parts = [(f"step {sid} is reached", reached)] + [
+                        (f"{sid} branch {i + 1} not taken: not ({X.show(b.cond.expr)})", z3.Not(enc.term(b.cond.expr)))
+                        for i, b in enumerate(step.branches)]
+                    yield self.existential(
+                        ctx, f"branch {e.key}", step.span, parts,
+                        f"the 'otherwise' branch of {sid!r} is taken by some valid patient",
+                        f"the 'otherwise' branch of {sid!r} is never taken: its branches together cover every patient reaching it",
+                        lambda p, e=e: e.key in ctx.run(p).fired_keys(), rules=(sid,))
+        for rid, rec in g.recommendations.items():
+            yield self.existential(
+                ctx, f"recommendation {rid}", rec.span, [(f"{rid} applies", enc.applies[rid])],
+                f"recommendation {rid!r} applies to some valid patient",
+                f"recommendation {rid!r} applies to no valid patient",
+                lambda p, rid=rid: rid in ctx.run(p).applies, rules=(rid,))
+
+    def branch(self, ctx: Context, step: Step, e: Edge) -> Finding:
+        b = step.branches[e.index]
+        masked = ""
+        if step.choice == "first" and e.index > 0:
+            # Distinguish "guard unsatisfiable where the step is reached" from masking.
+            alone = ctx.prover.check([(f"step {step.id} is reached", ctx.enc.reached.get(step.id, z3.BoolVal(False))),
+                                      ("guard", ctx.enc.term(b.cond.expr))], want_core=False)
+            if alone.status == "sat":
+                masked = "; the branches before it, taken together, take every patient that satisfies it"
+        return self.existential(
+            ctx, f"branch {e.key}", b.span, ctx.guard_parts(step, e.index),
+            f"branch {e.index + 1} of {step.id!r} ({b.label}) is taken by some valid patient",
+            f"branch {e.index + 1} of {step.id!r} ({b.label}) is never taken{masked}",
+            lambda p: e.key in ctx.run(p).fired_keys(), rules=(step.id,))
+
+
+# ------------------------------------------------------------------------------------ GP002
+
+
+class Coverage(Check):
+    """GP002 coverage: every valid patient who reaches a decision step takes some branch
+    out of it, and every valid patient gets one of the declared dispositions.
+
+    Failing::
+
+        branches:
+          - {when: weeks_since_fracture < 4, goto: early}
+          - {when: weeks_since_fracture > 4, goto: late}     # nobody handles exactly 4 weeks
+
+    Passing: ``weeks_since_fracture >= 4`` in the second branch, or an ``otherwise``.
+    """
+
+    code, name = "GP002", "coverage"
+
+    def run(self, ctx: Context) -> Iterator[Finding]:
+        g, enc = ctx.g, ctx.enc
+        for sid, step in g.steps.items():
+            if step.kind != "decision" or sid not in enc.reached:
+                continue
+            out = [enc.fired[e.key] for e in edges_of(step)]
+            negation = [(f"step {sid} is reached", enc.reached[sid]), ("no branch is taken", z3.Not(z3.Or(out)))]
+
+            def refuted(p, step=step):
+                trace = ctx.run(p)
+                ok = step.id in trace.reached and not fired_edges(g, step, p)
+                return ok, f"a valid patient reaches {step.id!r} ({step.title}) and no branch applies", ()
+            yield self.universal(ctx, f"step {sid}", step.span, negation,
+                                 f"every valid patient reaching {sid!r} takes a branch", refuted, rules=(sid,))
+        if g.dispositions:
+            negation = [("no disposition applies", z3.Not(z3.Or([enc.applies[r] for r in g.dispositions])))]
+
+            def refuted_d(p):
+                got = set(g.dispositions) & ctx.run(p).applies
+                return not got, "a valid patient gets none of the dispositions: " + ", ".join(g.dispositions), ()
+            yield self.universal(ctx, "dispositions", g.dispositions_span, negation,
+                                 "every valid patient gets a disposition", refuted_d, rules=g.dispositions)
+
+
+# ------------------------------------------------------------------------------------ GP003
+
+
+class Exclusivity(Check):
+    """GP003 exclusivity: at a ``single`` decision at most one branch applies.
+
+    Failing::
+
+        choice: single
+        branches:
+          - {when: weeks_since_fracture <= 6, goto: reassess}
+          - {when: weeks_since_fracture >= 6, goto: ongoing}     # both at exactly 6 weeks
+
+    Passing: ``weeks_since_fracture > 6`` in the second branch (or ``choice: first`` when
+    the overlap is meant and the order decides).
+    """
+
+    code, name = "GP003", "exclusivity"
+
+    def run(self, ctx: Context) -> Iterator[Finding]:
+        g, enc = ctx.g, ctx.enc
+        for sid, step in g.steps.items():
+            if step.kind != "decision" or step.choice != "single" or len(step.branches) < 2:
+                continue
+            guards = [enc.term(b.cond.expr) for b in step.branches]
+            negation = [(f"step {sid} is reached", enc.reached.get(sid, z3.BoolVal(False))),
+                        ("two branches apply", z3.AtLeast(*guards, 2))]
+
+            def refuted(p, step=step):
+                both = [i for i, b in enumerate(step.branches) if eval_expr(b.cond.expr, p, g)]
+                ok = step.id in ctx.run(p).reached and len(both) >= 2
+                labels = " and ".join(f"branch {i + 1} ({step.branches[i].label})" for i in both[:2])
+                return ok, f"at single-choice step {step.id!r} {labels} both apply", ()
+            yield self.universal(ctx, f"step {sid}", step.span, negation,
+                                 f"at most one branch of {sid!r} applies", refuted, rules=(sid,))
+
+
+# ------------------------------------------------------------------------------------ GP001
+
+
+class Consistency(Check):
+    """GP001 consistency: no valid patient gets two recommendations declared in conflict.
+
+    Failing::
+
+        conflicts:
+          - {id: c, between: [conservative_care_first, consider_early_augmentation], why: ...}
+        # ... while both are reached for a patient with worsening pain at week 2
+
+    Passing: a ``first`` decision that sends that patient down one of the two paths only.
+    """
+
+    code, name = "GP001", "consistency"
+
+    def run(self, ctx: Context) -> Iterator[Finding]:
+        g, enc = ctx.g, ctx.enc
+        for c in g.conflicts:
+            negation = [("two conflicting recommendations apply", z3.AtLeast(*[enc.applies[r] for r in c.recs], 2))]
+
+            def refuted(p, c=c):
+                both = [r for r in c.recs if r in ctx.run(p).applies]
+                msg = f"conflict {c.id!r}: a valid patient gets both {both[0]!r} and {both[1]!r}" if len(both) >= 2 else ""
+                return len(both) >= 2, msg, _paths(ctx, p, both)
+            yield self.universal(ctx, f"conflict {c.id}", c.span, negation,
+                                 f"no valid patient gets two of {', '.join(c.recs)}", refuted, rules=c.recs)
+
+
+# ------------------------------------------------------------------------------------ GP005
+
+
+class Redundancy(Check):
+    """GP005 redundancy: no branch is subsumed by another branch of the same decision that
+    leads to the same step (it would add nothing but a chance to drift apart).
+
+    Failing::
+
+        branches:
+          - {when: malignancy_suspected, goto: workup}
+          - {when: malignancy_suspected and age >= 50, goto: workup}   # subsumed by branch 1
+
+    Passing: two branches to the same step that each admit a patient the other does not.
+    """
+
+    code, name = "GP005", "redundancy"
+
+    def run(self, ctx: Context) -> Iterator[Finding]:
+        g, enc = ctx.g, ctx.enc
+        for sid, step in g.steps.items():
+            for i, bi in enumerate(step.branches):
+                for j, bj in enumerate(step.branches):
+                    if i == j or bi.target != bj.target:
+                        continue
+                    parts = [(f"step {sid} is reached", enc.reached.get(sid, z3.BoolVal(False))),
+                             (f"branch {i + 1}: {bi.cond.text}", enc.term(bi.cond.expr)),
+                             (f"not branch {j + 1}: not ({bj.cond.text})", z3.Not(enc.term(bj.cond.expr)))]
+                    yield self.existential(
+                        ctx, f"branch {sid}#{i + 1} vs {sid}#{j + 1}", bi.span, parts,
+                        f"branch {i + 1} of {sid!r} admits a patient that branch {j + 1} does not",
+                        f"branch {i + 1} of {sid!r} ({bi.label}) is subsumed by branch {j + 1} ({bj.label}), which leads to the same step {bi.target!r}",
+                        lambda p, bi=bi, bj=bj: eval_expr(bi.cond.expr, p, g) and not eval_expr(bj.cond.expr, p, g),
+                        rules=(sid,))
+
+
+# ------------------------------------------------------------------------------------ GP006
+
+
+class Invariants(Check):
+    """GP006 invariants: every stated safety property holds for every valid patient.
+
+    Failing::
+
+        invariants:
+          - {id: deficit_referred, holds: neuro_deficit implies recommends(urgent_surgical_referral), why: ...}
+        # ... while the red-flag branch tests only spinal_instability
+
+    Passing: the red-flag branch includes ``neuro_deficit``.
+    """
+
+    code, name = "GP006", "invariants"
+
+    def run(self, ctx: Context) -> Iterator[Finding]:
+        g, enc = ctx.g, ctx.enc
+        for inv in g.invariants:
+            negation = [(f"invariant {inv.id} broken", z3.Not(enc.term(inv.cond.expr)))]
+
+            def refuted(p, inv=inv):
+                trace = ctx.run(p)
+                ok = not eval_expr(inv.cond.expr, p, g, trace.applies)
+                recs = sorted(_recs_in(inv.cond.expr))
+                return ok, f"invariant {inv.id!r} fails: {inv.cond.text}", _paths(ctx, p, recs)
+            yield self.universal(ctx, f"invariant {inv.id}", inv.span, negation,
+                                 f"invariant {inv.id!r} holds for every valid patient", refuted, rules=(inv.id,))
+
+
+def _recs_in(e: X.Expr) -> set[str]:
+    match e:
+        case X.Recommends(rec=r):
+            return {r}
+        case X.Not(arg=a):
+            return _recs_in(a)
+        case X.And(args=xs) | X.Or(args=xs):
+            return set().union(*(_recs_in(a) for a in xs))
+        case _:
+            return set()
+
+
+#: Every check, in the order obligations are run and reported.
+CHECKS: tuple[Check, ...] = (Vacuity(), Reachability(), Coverage(), Exclusivity(), Consistency(),
+                             Redundancy(), Invariants())
+
+
+def verify(g: Guideline, timeout: float | None = 10.0, rlimit: int | None = None,
+           only: set[str] | None = None) -> list[Finding]:
+    """Run every obligation on ``g``; returns one finding per obligation."""
+    enc = Encoding(g)
+    prover = Prover(enc.domain, timeout=timeout, rlimit=rlimit)
+    ctx = Context(g, enc, prover)
+    vac = CHECKS[0]
+    assert isinstance(vac, Vacuity)
+    domain = vac.domain(ctx)
+    findings = [domain]
+    if domain.verdict == Verdict.REFUTED:
+        return findings  # every universal property would hold vacuously: nothing else is meaningful
+    for check in CHECKS:
+        if only and check.code not in only and check.name not in only:
+            continue
+        findings.extend(check.run(ctx))
+    return findings

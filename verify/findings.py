@@ -1,0 +1,39 @@
+"""Findings are values: checks return them, renderers print them."""
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+from ..model.errors import Span
+from ..model.record import Record
+
+
+class Verdict(str, Enum):
+    PROVED = "proved"  #: universal: the negation is unsat; existential: a witness exists and was re-checked
+    REFUTED = "refuted"  #: a witness patient (or an unsat core, for existential properties) shows it fails
+    UNKNOWN = "unknown"  #: the solver gave up (timeout, resource limit): never counted as proved
+
+
+class Finding(Record):
+    code: str  # stable check code, e.g. GP004
+    check: str  # check name, e.g. reachability
+    subject: str  # what the obligation is about, e.g. "step imaging_ct"
+    verdict: Verdict
+    message: str
+    span: Span | None = None
+    #: a patient record (variable -> value) that shows a refuted universal property
+    witness: dict[str, Any] | None = None
+    #: ids of the recommendations, steps or constraints involved
+    rules: tuple[str, ...] = ()
+    #: names from the unsat core that explain an unsatisfiable condition
+    core: tuple[str, ...] = ()
+    #: Z3's reason when the verdict is unknown
+    reason: str = ""
+    seconds: float = 0.0
+    #: extra lines explaining the witness (paths taken), in the author's words
+    details: tuple[str, ...] = ()
+
+
+class InternalError(Exception):
+    """guideproof disagrees with itself (e.g. a witness the evaluator rejects): a bug,
+    never reported as a finding."""
