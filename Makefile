@@ -30,6 +30,7 @@ graphviz:
 	  else echo "Graphviz 'dot' is missing: install the Debian package 'graphviz' (as root)" >&2; exit 1; fi; }
 
 demo: install
+	$(GP) verify --brief $(GUIDELINE)
 	$(GP) query --patient $(EXAMPLE)
 
 test: install-test

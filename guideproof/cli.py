@@ -5,6 +5,7 @@ an :class:`ExitCode`.
 from __future__ import annotations
 
 import os
+import sys
 import traceback
 from enum import IntEnum
 from pathlib import Path
@@ -63,6 +64,9 @@ class _Group(click.Group):
             ctx.exit(ExitCode.BAD_INPUT)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
+        except BrokenPipeError:  # `guideproof ... | head`: the reader left; not an error
+            sys.stdout = open(os.devnull, "w")
+            ctx.exit(ExitCode.OK)
         except Exception as e:  # a bug in guideproof: say so plainly, without a traceback
             click.echo(f"guideproof: internal error: {type(e).__name__}: {e}", err=True)
             if os.environ.get("GUIDEPROOF_DEBUG"):
@@ -141,6 +145,20 @@ def verify(guideline_file, fmt, timeout, rlimit, witness_dir, brief) -> int:
         return ExitCode.REFUTED
     if Verdict.UNKNOWN in verdicts:
         return ExitCode.INCONCLUSIVE
+    return ExitCode.OK
+
+
+@cli.command(epilog=EPILOG)
+def checks() -> int:
+    """The proof obligations verify runs: code, name, and a failing and a passing example."""
+    import inspect
+
+    from .verify.checks import CHECKS
+
+    for c in CHECKS:
+        doc = inspect.cleandoc(c.__doc__ or "")
+        head, _, body = doc.partition(": ")
+        click.echo(f"{c.code} {c.name}\n" + "\n".join("    " + line for line in body.splitlines()) + "\n")
     return ExitCode.OK
 
 

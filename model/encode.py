@@ -50,6 +50,8 @@ class Encoding:
         self.guard: dict[str, z3.BoolRef] = {}  # edge key -> the condition alone (no reach)
         self.edges: list[Edge] = []
         self._encode_graph()
+        for sid in g.steps:  # steps no path leads to (only in edited guidelines) are never reached
+            self.reached.setdefault(sid, z3.BoolVal(False))
         self.applies: dict[str, z3.BoolRef] = {
             r: z3.Or([self.reached[s.id] for s in g.steps_recommending(r)] or [z3.BoolVal(False)])
             for r in g.recommendations

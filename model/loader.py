@@ -674,6 +674,12 @@ def _cycles(succ: dict[str, list[str] | set[str]]) -> list[list[str]]:
     return found
 
 
+def step_order(steps: dict[str, Step], start: str) -> tuple[str, ...]:
+    """The steps reachable from ``start`` in topological order (for edited guidelines)."""
+    succ = {n: [t for t in s.successors() if t in steps] for n, s in steps.items()}
+    return tuple(_topological(start, succ))
+
+
 def _topological(start: str, succ: dict[str, list[str]]) -> list[str]:
     """Steps reachable from ``start`` in an order where every step follows its predecessors.
 

@@ -202,9 +202,16 @@ def check_constraints(g: Guideline, p: PatientInput) -> None:
 def format_value(v: Any) -> str:
     if isinstance(v, bool):
         return str(v).lower()
-    if isinstance(v, frozenset):
-        return "[" + ", ".join(sorted(v)) + "]"
+    if isinstance(v, (frozenset, set, list, tuple)):
+        return "[" + ", ".join(sorted(v) if isinstance(v, (frozenset, set)) else v) + "]"
     return str(v)
+
+
+def typical_value(var: Variable) -> Any:
+    """The declared typical value, else false / the first enum value / no members / the minimum."""
+    if var.typical is not None:
+        return var.typical
+    return {"bool": False, "int": var.min, "set": frozenset()}.get(var.type.kind, var.type.values[0] if var.type.values else None)
 
 
 def to_plain(g: Guideline, values: dict[str, Any]) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from collections import Counter
 from typing import Any
 
 from ..model.guideline import Guideline
-from ..model.patient import format_value, to_plain
+from ..model.patient import format_value, to_plain, typical_value
 from .findings import Finding, Verdict
 
 VERIFY_JSON_VERSION = 1
@@ -35,7 +35,9 @@ def text(g: Guideline, findings: list[Finding], verbose: bool = True) -> str:
             out.append("    unsatisfiable together:")
             out.extend(f"      - {c}" for c in f.core)
         if f.witness is not None:
-            out.append("    witness patient:")
+            key = [f"{n} = {format_value(v)}" for n, v in f.witness.items()
+                   if v != typical_value(g.variables[n])]
+            out.append(f"    witness patient (differs from a typical patient in: {', '.join(key) or 'nothing'}):")
             out.extend(f"      {k}: {format_value(v)}" for k, v in to_plain(g, f.witness).items())
         if f.details:
             out.append("    paths:")

@@ -1,0 +1,305 @@
+"""guideproof verify: the shipped guideline is proved; faults are found, with witnesses."""
+from __future__ import annotations
+
+import json
+import os
+import re
+
+import pytest
+from click.testing import CliRunner
+
+from guideproof.cli import cli
+from guideproof.model import expr as X
+from guideproof.model.evaluate import run
+from guideproof.verify import checks as checks_module
+from guideproof.verify.checks import CHECKS, verify
+from guideproof.verify.equivalence import equivalent
+from guideproof.verify.findings import InternalError, Verdict
+from conftest import FIXTURES, TESTS, load_text
+import mutants as M
+
+LITERAL = FIXTURES / "literal_source.yaml"
+GOLDEN = TESTS / "golden"
+REGENERATE = os.environ.get("GUIDEPROOF_REGENERATE") == "1"
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def refuted(findings):
+    return {(f.code, f.subject) for f in findings if f.verdict == Verdict.REFUTED}
+
+
+def golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if REGENERATE or not path.exists():
+        path.write_text(text)
+    assert text == path.read_text(), f"{name} differs; run with GUIDEPROOF_REGENERATE=1 if intended"
+
+
+# -- the shipped guideline ------------------------------------------------------------------
+
+def test_shipped_guideline_is_proved(shipped):
+    findings = verify(shipped)
+    assert findings and all(f.verdict == Verdict.PROVED for f in findings), \
+        [(f.code, f.subject, f.message) for f in findings if f.verdict != Verdict.PROVED]
+    codes = {f.code for f in findings}
+    assert codes == {c.code for c in CHECKS}  # every check contributed obligations
+
+
+def test_verify_cli_exit_0_and_summary():
+    r = invoke("verify")
+    assert r.exit_code == 0, r.output
+    assert re.search(r"PROVED: all \d+ obligations hold", r.output)
+    assert "proved   GP004 reachability  step imaging_ct" in r.output  # every obligation is listed
+
+
+def test_verify_json():
+    r = invoke("verify", "--format", "json")
+    doc = json.loads(r.output)
+    assert doc["version"] == 1
+    assert doc["summary"]["refuted"] == 0 and doc["summary"]["unknown"] == 0
+    assert doc["summary"]["total"] == len(doc["obligations"])
+    ob = doc["obligations"][0]
+    assert set(ob) >= {"code", "check", "subject", "verdict", "message", "location", "witness", "core"}
+
+
+# -- the source read literally: its real tensions -------------------------------------------
+
+def test_literal_source_tensions(tmp_path):
+    from guideproof.model.loader import load_guideline
+
+    g = load_guideline(LITERAL)
+    findings = verify(g)
+    bad = refuted(findings)
+    # conservative for 3 months vs earlier intervention
+    assert ("GP001", "conflict conservative_vs_early_augmentation") in bad
+    # which disposition wins with a severe progressive deformity
+    assert ("GP001", "conflict surgery_vs_augmentation") in bad
+    # MRI without contrast vs MRI with and without contrast when malignancy is suspected
+    assert ("GP001", "conflict mri_contrast_choice") in bad
+    for f in findings:
+        if f.verdict == Verdict.REFUTED and f.code == "GP001":
+            assert f.witness is not None
+            applies = run(g, f.witness).applies
+            assert sum(r in applies for r in f.rules) >= 2, f.subject
+    surgery = next(f for f in findings if f.subject == "conflict surgery_vs_augmentation")
+    assert surgery.witness["deformity"] == "significant" or surgery.witness["kyphosis_progressing"]
+    mri = next(f for f in findings if f.subject == "conflict mri_contrast_choice")
+    assert mri.witness["malignancy_suspected"] is True
+
+
+def test_literal_source_golden_output():
+    r = invoke("verify", str(LITERAL), "--brief")
+    assert r.exit_code == 1
+    text = r.output.replace(str(FIXTURES) + os.sep, "tests/fixtures/")
+    golden("literal_source.verify.txt", text)
+
+
+def test_witness_files_replay_through_query(tmp_path):
+    r = invoke("verify", str(LITERAL), "--witness-dir", str(tmp_path), "--brief")
+    assert r.exit_code == 1
+    files = sorted(tmp_path.glob("*.yaml"))
+    assert len(files) >= 3
+    for f in files:
+        q = invoke("query", "--guideline", str(LITERAL), "--patient", str(f), "--format", "json")
+        assert q.exit_code == 0, (f.name, q.output)
+    conflict = tmp_path / "GP001-conflict_mri_contrast_choice.yaml"
+    doc = json.loads(invoke("query", "-g", str(LITERAL), "-p", str(conflict), "--format", "json").output)
+    ids = {x["id"] for x in doc["recommendations"]}
+    assert {"mri_without_contrast", "mri_whole_spine_with_and_without_contrast"} <= ids
+
+
+def test_witness_dir_never_overwrites_user_files(tmp_path):
+    mine = tmp_path / "GP001-conflict_mri_contrast_choice.yaml"
+    mine.write_text("age: 50\n")
+    r = invoke("verify", str(LITERAL), "--witness-dir", str(tmp_path), "--brief")
+    assert r.exit_code == 2 and "not overwriting" in r.output
+    assert mine.read_text() == "age: 50\n"
+
+
+# -- soundness --------------------------------------------------------------------------------
+
+def test_tiny_resource_limit_is_unknown_never_proved(shipped):
+    full = {(f.code, f.subject): f.verdict for f in verify(shipped)}
+    limited = verify(shipped, rlimit=1)
+    unknown = [f for f in limited if f.verdict == Verdict.UNKNOWN]
+    assert unknown, "a tiny limit must leave obligations unsettled"
+    assert all(f.reason for f in unknown)
+    assert not any(f.verdict == Verdict.REFUTED for f in limited)
+    for f in limited:  # whatever was settled under the limit agrees with the full run
+        assert f.verdict in (Verdict.UNKNOWN, full[(f.code, f.subject)])
+
+
+def test_tiny_limit_exit_3():
+    r = invoke("verify", "--rlimit", "1", "--brief")
+    assert r.exit_code == 3
+    assert "INCONCLUSIVE" in r.output and "solver answered unknown" in r.output
+
+
+def test_evaluator_disagreement_is_an_internal_error(shipped, monkeypatch):
+    g = M.add_conflict(shipped, "calcium_vitamin_d", "osteoporosis_pharmacotherapy")
+
+    class Empty:
+        reached, fired, applies = set(), [], set()
+
+        def fired_keys(self):
+            return set()
+    monkeypatch.setattr(checks_module, "run", lambda g, p: Empty())
+    with pytest.raises(InternalError):
+        verify(g)
+
+
+def test_internal_error_exit_4(monkeypatch):
+    def broken(*a, **k):
+        raise InternalError("evaluator and solver disagree")
+    monkeypatch.setattr(checks_module, "verify", broken)
+    r = CliRunner().invoke(cli, ["verify"])
+    assert r.exit_code == 4 and "internal error" in r.output
+
+
+# -- explanations from unsat cores ------------------------------------------------------------
+
+MINI_TEXT = (FIXTURES / "mini.yaml").read_text()
+
+
+def test_dead_branch_explained_by_core():
+    text = MINI_TEXT.replace("{when: sick and old, goto: do_treat}", "{when: sick and old and age < 30, goto: do_treat}")
+    g = load_text(text)
+    f = next(f for f in verify(g) if f.subject == "branch check#1")
+    assert f.verdict == Verdict.REFUTED
+    assert any("age < 30" in c for c in f.core) and any(c.endswith(": old") for c in f.core)
+    assert f.span.line == 26
+
+
+def test_masked_branch_names_the_earlier_branches():
+    text = MINI_TEXT.replace("choice: single", "choice: first").replace(
+        "      - {when: not (sick and old), goto: do_rest}",
+        "      - {when: not (sick and old), goto: do_rest}\n      - {when: sick, goto: do_rest}")
+    g = load_text(text)
+    f = next(f for f in verify(g) if f.subject == "branch check#3")
+    assert f.verdict == Verdict.REFUTED and "taken together" in f.message
+    assert any("branch 1 not taken" in c for c in f.core) and any("branch 2 not taken" in c for c in f.core)
+
+
+def test_contradictory_constraints_explained():
+    text = MINI_TEXT.replace("constraints:\n", "constraints:\n  - {id: young, holds: age < 18 + 1, why: W.}\n  - {id: bad, holds: age > 20, why: W.}\n")
+    findings = verify(load_text(text))
+    assert len(findings) == 1 and findings[0].verdict == Verdict.REFUTED and findings[0].code == "GP007"
+    assert set(findings[0].core) == {"constraint young", "constraint bad"}
+
+
+def test_always_true_definition():
+    findings = verify(load_text(MINI_TEXT.replace("old: age >= 65", "old: age >= 18")))
+    f = next(f for f in findings if f.subject == "definition old can be false")
+    assert f.verdict == Verdict.REFUTED and "always true" in f.message
+
+
+def test_checks_document_themselves():
+    codes = [c.code for c in CHECKS]
+    assert len(set(codes)) == len(codes) == 7
+    for c in CHECKS:
+        assert c.__doc__ and "Failing" in c.__doc__ and "Passing" in c.__doc__ and c.__doc__.startswith(c.code)
+
+
+def test_checks_command_lists_every_check():
+    r = invoke("checks")
+    assert r.exit_code == 0
+    for c in CHECKS:
+        assert f"{c.code} {c.name}" in r.output
+
+
+# -- fault injection ----------------------------------------------------------------------------
+
+def _mutant_table(g):
+    I = X.IntLit
+    return [
+        ("negate red-flag branch", M.negate_guard(g, "disposition", 0), "GP006"),
+        ("drop red-flag guard (everyone to surgery)", M.drop_guard(g, "disposition", 0), "GP004"),
+        ("delete red-flag branch", M.delete_branch(g, "disposition", 0), "GP004"),
+        ("negate early-intervention branch", M.negate_guard(g, "disposition", 1), "GP006"),
+        ("delete early-intervention branch", M.delete_branch(g, "disposition", 1), "GP004"),
+        ("delete failed-care branch", M.delete_branch(g, "disposition", 2), "GP004"),
+        ("duplicate red-flag branch (masked copy)", M.duplicate_branch(g, "disposition", 0), "GP004"),
+        ("failed care at 12 weeks", M.shift_definition(g, "failed_conservative_care", -1), "GP006"),
+        ("failed care at 14 weeks", M.shift_definition(g, "failed_conservative_care", +1), "GP006"),
+        ("calcitonin window to 5 weeks", M.shift_definition(g, "acute_phase", +1), "GP006"),
+        ("calcitonin window to 3 weeks", M.shift_definition(g, "acute_phase", -1), "GP006"),
+        ("drop calcitonin guard", M.drop_guard(g, "analgesia_window", 0), "GP003"),
+        ("drop no-calcitonin guard", M.drop_guard(g, "analgesia_window", 1), "GP003"),
+        ("negate calcitonin guard", M.negate_guard(g, "analgesia_window", 0), "GP003"),
+        ("delete no-calcitonin branch", M.delete_branch(g, "analgesia_window", 1), "GP002"),
+        ("delete calcitonin branch", M.delete_branch(g, "analgesia_window", 0), "GP004"),
+        ("duplicate calcitonin branch", M.duplicate_branch(g, "analgesia_window", 0), "GP003"),
+        ("review split at 7 weeks (overlap)", M.shift_guard(g, "follow_up", 0, +1), "GP003"),
+        ("review split at 5 weeks (gap)", M.shift_guard(g, "follow_up", 0, -1), "GP002"),
+        ("later review from 6 weeks (overlap)", M.shift_guard(g, "follow_up", 1, -1), "GP003"),
+        ("later review from 8 weeks (gap)", M.shift_guard(g, "follow_up", 1, +1), "GP002"),
+        ("delete later-review branch", M.delete_branch(g, "follow_up", 1), "GP002"),
+        ("negate malignancy+MRI imaging branch", M.negate_guard(g, "imaging_modality", 0), "GP003"),
+        ("drop plain-MRI guard", M.drop_guard(g, "imaging_modality", 2), "GP003"),
+        ("delete CT branch", M.delete_branch(g, "imaging_modality", 3), "GP002"),
+        ("negate not-yet-imaged", M.negate_guard(g, "imaging_needed", 0), "GP006"),
+        ("re-image from 9 weeks", M.shift_guard(g, "imaging_needed", 2, +1), "GP006"),
+        ("re-image from 8 weeks", M.shift_guard(g, "imaging_needed", 2, -1), "GP006"),
+        ("duplicate malignancy imaging branch", M.duplicate_branch(g, "imaging_needed", 1), "GP005"),
+        ("negate malignancy imaging trigger", M.negate_guard(g, "imaging_needed", 1), "GP006"),
+        ("drop under-65 guard", M.drop_guard(g, "opioid_risk", 1), "GP003"),
+        ("negate under-65 guard", M.negate_guard(g, "opioid_risk", 1), "GP003"),
+        ("elderly from 66", M.shift_definition(g, "elderly", +1), "GP006"),
+        ("elderly from 64", M.shift_definition(g, "elderly", -1), "GP006"),
+        ("pain referral from 4 weeks", M.shift_guard(g, "pain_escalation", 0, -1), "GP006"),
+        ("nerve block without L3/L4 test", M.drop_guard(g, "pain_escalation", 1), "GP006"),
+        ("acute injury to 7 weeks", M.shift_definition(g, "acute_injury", +1), "GP006"),
+        ("stale imaging from 13 weeks", M.shift_definition(g, "imaging_stale", -1), "GP006"),
+        ("delete bone-health track", M.delete_track(g, "parallel_tracks", 3), "GP004"),
+        ("delete bracing track", M.delete_track(g, "conservative_tracks", 1), "GP004"),
+        ("delete imaging track", M.delete_track(g, "parallel_tracks", 0), "GP004"),
+        ("conflict between calcium and drug therapy", M.add_conflict(g, "calcium_vitamin_d", "osteoporosis_pharmacotherapy"), "GP001"),
+        ("conflict between MRI and reassessment", M.add_conflict(g, "mri_without_contrast", "reassess_4_6_weeks"), "GP001"),
+        ("conflict between bed rest and mobilisation items", M.add_conflict(g, "avoid_prolonged_bed_rest", "early_mobilisation_physiotherapy"), "GP001"),
+        ("contradictory scope constraint", M.contradict_constraint(g, "lumbar_scope"), "GP007"),
+        ("constraint implied by the bounds", M.add_constraint(g, "adult", X.Le(I(18), X.Var("age", g.variables["age"].type))), "GP007"),
+        ("red-flag definition never true", M.set_definition(g, "surgical_red_flag", X.BoolLit(False)), "GP007"),
+    ]
+
+
+def test_fault_injection_table(shipped, capsys):
+    table = _mutant_table(shipped)
+    assert len(table) >= 40
+    missed = []
+    for name, mutant, code in table:
+        found = {f.code for f in verify(mutant) if f.verdict == Verdict.REFUTED}
+        if code not in found:
+            missed.append((name, code, sorted(found)))
+    with capsys.disabled():
+        print(f"\nfault injection (table): {len(table) - len(missed)}/{len(table)} mutants rejected by the expected check")
+    assert not missed
+
+
+def test_equivalent_mutants_are_proved_equivalent(shipped):
+    # Reordering the branches of an exclusive (single) decision changes nothing.
+    m = M.swap_branches(shipped, "imaging_modality", 0, 3)
+    assert all(f.verdict == Verdict.PROVED for f in verify(m))
+    assert equivalent(shipped, m)[0] == Verdict.PROVED
+    # ... whereas in a priority (first) decision the order matters, and Z3 shows a patient.
+    verdict, patient = equivalent(shipped, M.swap_branches(shipped, "disposition", 0, 1))
+    assert verdict == Verdict.REFUTED and patient is not None
+
+
+def test_systematic_mutants_all_killed_or_equivalent(shipped, capsys):
+    killed, equivalents, survivors = 0, [], []
+    all_mutants = list(M.systematic(shipped))
+    assert len(all_mutants) >= 40
+    for name, mutant in all_mutants:
+        if any(f.verdict == Verdict.REFUTED for f in verify(mutant)):
+            killed += 1
+            continue
+        verdict, _ = equivalent(shipped, mutant)
+        (equivalents if verdict == Verdict.PROVED else survivors).append(name)
+    rate = killed / max(1, len(all_mutants) - len(equivalents))
+    with capsys.disabled():
+        print(f"\nfault injection (systematic): {len(all_mutants)} mutants, {killed} killed, "
+              f"{len(equivalents)} proved equivalent, {len(survivors)} survived; kill rate {rate:.1%}")
+    assert not survivors, survivors
