@@ -32,12 +32,31 @@ graphviz:
 demo: install
 	$(GP) verify --brief $(GUIDELINE)
 	$(GP) query --patient $(EXAMPLE)
+	$(GP) flowchart --guideline $(GUIDELINE) -o out/flowchart.svg
+	$(GP) flowchart --guideline $(GUIDELINE) --patient $(EXAMPLE) -o out/flowchart-patient.svg
 
 test: install-test
 	$(PY) -m pytest -q
 
+CHART := diagrams/l1_l2_compression_fracture
+
+# The committed flowchart of the shipped guideline (DOT is the reviewed source of truth;
+# SVG and PNG are rendered from it).
+diagrams: install
+	$(GP) flowchart --guideline $(GUIDELINE) -o $(CHART).dot
+	$(GP) flowchart --guideline $(GUIDELINE) -o $(CHART).svg
+	$(GP) flowchart --guideline $(GUIDELINE) -o $(CHART).png
+
+# Fails when the committed DOT no longer matches the model.
+diagrams-check: install
+	@tmp=$$(mktemp -d) && $(GP) flowchart --guideline $(GUIDELINE) -o $$tmp/chart.dot 2>/dev/null && \
+	  if diff -u $(CHART).dot $$tmp/chart.dot > $$tmp/diff; then rm -rf $$tmp; echo "diagrams up to date"; \
+	  else cat $$tmp/diff; rm -rf $$tmp; echo "$(CHART).dot is stale: run 'make diagrams'" >&2; exit 1; fi
+
 bench: install-test
 	$(PY) benchmarks/bench_query.py
+	$(PY) benchmarks/bench_verify.py
+	$(PY) benchmarks/bench_flowchart.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

@@ -149,6 +149,44 @@ def verify(guideline_file, fmt, timeout, rlimit, witness_dir, brief) -> int:
 
 
 @cli.command(epilog=EPILOG)
+@GUIDELINE_OPTION
+@click.option("--patient", "-p", "patient_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Highlight this patient's path and recommendations; fade the rest.")
+@click.option("--set", "-s", "sets", multiple=True, metavar="NAME=VALUE", help="Set one patient variable (repeatable).")
+@click.option("--output", "-o", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Output file; the format comes from the extension: .svg, .png, .pdf or .dot.")
+def flowchart(guideline_path, patient_path, sets, out) -> int:
+    """Draw the decision flowchart (optionally with one patient's path highlighted)."""
+    from .diagrams.dot import Highlight, to_dot
+    from .diagrams.render import output_format, write_chart
+
+    output_format(out)  # refuse a bad extension before any work
+    g = _guideline(guideline_path)
+    highlight = None
+    if patient_path is not None or sets:
+        highlight = _highlight(g, patient_path, sets)
+    fmt = write_chart(to_dot(g, highlight), out)
+    click.echo(f"wrote {fmt.upper()} flowchart to {out}", err=True)
+    return ExitCode.OK
+
+
+def _highlight(g, patient_path, sets):
+    from .diagrams.dot import Highlight
+    from .model.evaluate import run
+    from .model.patient import PatientInput, apply_sets, check_constraints, load_patient_file, require_complete
+
+    p = PatientInput()
+    if patient_path is not None:
+        load_patient_file(g, patient_path, p)
+    apply_sets(g, list(sets), p)
+    require_complete(g, p)
+    check_constraints(g, p)
+    trace = run(g, p.values)
+    name = patient_path.name if patient_path is not None else "patient given with --set"
+    return Highlight(trace.reached | trace.fired_keys() | trace.applies, title=f"Path of {name}")
+
+
+@cli.command(epilog=EPILOG)
 def checks() -> int:
     """The proof obligations verify runs: code, name, and a failing and a passing example."""
     import inspect

@@ -34,6 +34,10 @@ class Context:
         self.enc = enc
         self.prover = prover
         self.defs = g.definition_exprs()
+        #: valid patients already confirmed by the evaluator; an existential obligation that
+        #: one of them already satisfies is proved by it without another solver call
+        self.witnesses: list[dict[str, Any]] = []
+        self._traces: dict[int, tuple[dict[str, Any], Trace]] = {}
 
     # -- witnesses -------------------------------------------------------------------------
 
@@ -73,7 +77,13 @@ class Context:
             raise InternalError(f"{what}: the plain evaluator disagrees with the solver's witness {patient}")
 
     def run(self, patient: dict[str, Any]) -> Trace:
-        return run(self.g, patient)
+        """The evaluator's trace for ``patient``, computed once per patient object."""
+        hit = self._traces.get(id(patient))
+        if hit is not None and hit[0] is patient:
+            return hit[1]
+        trace = run(self.g, patient)
+        self._traces[id(patient)] = (patient, trace)
+        return trace
 
     def guard_parts(self, step: Step, index: int) -> list[tuple[str, z3.BoolRef]]:
         """The tracked parts of "branch ``index`` of ``step`` is taken": its conjuncts and, in
@@ -123,10 +133,14 @@ class Check:
                     rules: tuple[str, ...] = ()) -> Finding:
         """Prove that some valid patient satisfies ``parts`` (a witness re-checked by
         ``holds``); refute with the unsat core when none does."""
+        for patient in ctx.witnesses:
+            if holds(patient):
+                return self.finding(subject, Verdict.PROVED, proved_msg, span, Result("sat"), rules=rules)
         r = ctx.prover.check(parts)
         if r.status == "sat":
             patient = ctx.witness(r, parts, plausible=False)
             ctx.confirm(holds(patient), f"{self.code} {subject}", patient)
+            ctx.witnesses.append(patient)
             return self.finding(subject, Verdict.PROVED, proved_msg, span, r, rules=rules)
         if r.status == "unknown":
             return self.finding(subject, Verdict.UNKNOWN, f"not settled: {proved_msg}", span, r, rules=rules)

@@ -40,57 +40,79 @@ class Prover:
                  rlimit: int | None = None, seed: int = 0):
         z3.set_param("smt.random_seed", seed)
         z3.set_param("sat.random_seed", seed)
-        self.solver = z3.Solver()
-        self.solver.set("random_seed", seed)
-        # Smaller cores make shorter explanations; the cost is paid only on unsat answers.
-        self.solver.set("core.minimize", True)
-        self._optimize_timeout_ms = 5000
-        if timeout is not None:
-            self.solver.set("timeout", max(1, int(timeout * 1000)))
-            self._optimize_timeout_ms = min(5000, max(1, int(timeout * 1000)))
-        if rlimit is not None:
-            self.solver.set("rlimit", int(rlimit))
-        self._names: dict[str, str] = {}  # indicator name -> human name
-        self._counter = 0
-        self.domain_indicators = [self._track(self.solver, name, term) for name, term in domain]
+        self.domain = list(domain)
+        self.timeout, self.rlimit, self.seed = timeout, rlimit, seed
+        self._optimize_timeout_ms = 5000 if timeout is None else min(5000, max(1, int(timeout * 1000)))
+        # The incremental solver holds the domain as plain assertions: most obligations need
+        # no core, and thousands of tracked assumptions per check would dominate large runs.
+        self.solver = self._new_solver()
+        for _, term in self.domain:
+            self.solver.add(term)
         self.calls = 0
 
-    def _track(self, target, name: str, term: z3.BoolRef) -> z3.BoolRef:
-        self._counter += 1
-        ind = z3.Bool(f"__track{self._counter}")
-        self._names[str(ind)] = name
-        target.add(z3.Implies(ind, term))
-        return ind
+    def _new_solver(self) -> z3.Solver:
+        s = z3.Solver()
+        s.set("random_seed", self.seed)
+        if self.timeout is not None:
+            s.set("timeout", max(1, int(self.timeout * 1000)))
+        if self.rlimit is not None:
+            s.set("rlimit", int(self.rlimit))
+        return s
 
     def check(self, parts: Sequence[tuple[str, z3.BoolRef]], use_domain: bool = True,
               want_core: bool = True) -> Result:
-        """Is the conjunction of the domain and ``parts`` satisfiable?
-
-        ``parts`` are (name, term) pairs; on ``unsat`` the core lists the names involved.
-        """
-        s = self.solver
+        """Is the conjunction of the domain (unless ``use_domain`` is false) and ``parts``
+        satisfiable? On ``unsat`` with ``want_core``, the core lists the names involved."""
         self.calls += 1
+        if not use_domain:
+            return self._tracked(parts, [], want_core)
+        s = self.solver
         s.push()
         try:
-            inds = [self._track(s, name, term) for name, term in parts] if want_core else []
-            if not want_core:
-                for _, term in parts:
-                    s.add(term)
-            assumptions = (self.domain_indicators if use_domain else []) + inds
-            t0 = time.perf_counter()
-            try:
-                status = s.check(*assumptions)
-            except z3.Z3Exception as e:
-                raise SolverError(str(e)) from e
-            dt = time.perf_counter() - t0
+            for _, term in parts:
+                s.add(term)
+            status, dt = self._run(s, [])
             if status == z3.sat:
                 return Result("sat", model=s.model(), seconds=dt)
-            if status == z3.unsat:
-                core = tuple(sorted({self._names[str(c)] for c in s.unsat_core()})) if want_core else ()
-                return Result("unsat", core=core, seconds=dt)
-            return Result("unknown", reason=s.reason_unknown() or "unknown", seconds=dt)
+            if status == z3.unknown:
+                return Result("unknown", reason=s.reason_unknown() or "unknown", seconds=dt)
         finally:
             s.pop()
+        if not want_core:
+            return Result("unsat", seconds=dt)
+        r = self._tracked(parts, self.domain, True)
+        # The core comes from a second, tracked solve; its verdict must match the first.
+        if r.status == "sat":
+            raise SolverError("the tracked re-check of an unsat obligation came back sat")
+        return r.replace(status="unsat", seconds=dt + r.seconds) if r.status == "unknown" else r
+
+    def _tracked(self, parts, domain, want_core: bool) -> Result:
+        """Solve in a fresh solver with every part behind an indicator literal, for a core."""
+        s = self._new_solver()
+        # Smaller cores make shorter explanations; the cost is paid only here.
+        s.set("core.minimize", True)
+        names: dict[str, str] = {}
+        inds = []
+        for i, (name, term) in enumerate(list(domain) + list(parts)):
+            ind = z3.Bool(f"__track{i}")
+            names[str(ind)] = name
+            s.add(z3.Implies(ind, term))
+            inds.append(ind)
+        status, dt = self._run(s, inds)
+        if status == z3.sat:
+            return Result("sat", model=s.model(), seconds=dt)
+        if status == z3.unsat:
+            core = tuple(sorted({names[str(c)] for c in s.unsat_core()})) if want_core else ()
+            return Result("unsat", core=core, seconds=dt)
+        return Result("unknown", reason=s.reason_unknown() or "unknown", seconds=dt)
+
+    def _run(self, s: z3.Solver, assumptions) -> tuple[object, float]:
+        t0 = time.perf_counter()
+        try:
+            status = s.check(*assumptions)
+        except z3.Z3Exception as e:
+            raise SolverError(str(e)) from e
+        return status, time.perf_counter() - t0
 
     def plausible(self, parts: Sequence[tuple[str, z3.BoolRef]], prefer: Sequence[z3.BoolRef],
                   distance: z3.ArithRef | None, fallback: z3.ModelRef) -> z3.ModelRef:
@@ -100,10 +122,8 @@ class Prover:
         the ``fallback`` model (already a valid witness) is returned unchanged."""
         opt = z3.Optimize()
         opt.set("timeout", self._optimize_timeout_ms)
-        for ind in self.domain_indicators:
-            opt.add(ind)
-        for a in self.solver.assertions():
-            opt.add(a)
+        for _, term in self.domain:
+            opt.add(term)
         for _, term in parts:
             opt.add(term)
         for p in prefer:

@@ -1,0 +1,1 @@
+"""Model -> Graphviz flowchart (dot.py builds DOT text; render.py runs Graphviz)."""
