@@ -8,6 +8,7 @@ Goals: shipped verify under 2 s with start-up; 5,000 branches under 10 s; near-l
 from __future__ import annotations
 
 import itertools
+import random
 import statistics
 import sys
 import time
@@ -89,9 +90,11 @@ for a in axes:
     space *= len(a)
 names_v = list(g.variables)
 sample = 20000
+rng = random.Random(0)
+combos = [[rng.choice(a) for a in axes] for _ in range(sample)]
 t = time.perf_counter()
 valid = 0
-for combo in itertools.islice(itertools.product(*axes), sample):
+for combo in combos:  # a uniform sample of the space: brute force does this for every point
     p = dict(zip(names_v, combo))
     if not violated_constraints(g, p):
         run(g, p)
@@ -103,5 +106,5 @@ t_verify = time.perf_counter() - t
 brute = per_patient * space
 print(f"discretised space: {space:.3e} patients; evaluator {per_patient * 1e6:.1f} us/patient "
       f"(measured on {sample:,}, {valid:,} valid)")
-print(f"brute-force estimate: {brute:.3e} s ({brute / 86400 / 365:.1f} years); verify in-process: {t_verify:.3f} s "
+print(f"brute-force estimate: {brute:.3e} s ({brute / 86400:.1f} days) for one pass; verify in-process: {t_verify:.3f} s "
       f"for {total} obligations; ratio {brute / t_verify:.2e}x")

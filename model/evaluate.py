@@ -59,9 +59,10 @@ class Trace:
         self.reached: set[str] = set()
         self.fired: list[Edge] = []
         self.applies: set[str] = set()
+        self._keys: set[str] = set()
 
     def fired_keys(self) -> set[str]:
-        return {e.key for e in self.fired}
+        return self._keys
 
 
 def run(g: Guideline, p: Patient) -> Trace:
@@ -73,6 +74,7 @@ def run(g: Guideline, p: Patient) -> Trace:
         step = g.steps[todo.pop()]
         for edge in fired_edges(g, step, p):
             t.fired.append(edge)
+            t._keys.add(edge.key)
             if edge.target not in t.reached:
                 t.reached.add(edge.target)
                 todo.append(edge.target)

@@ -38,6 +38,8 @@ class Context:
         #: one of them already satisfies is proved by it without another solver call
         self.witnesses: list[dict[str, Any]] = []
         self._traces: dict[int, tuple[dict[str, Any], Trace]] = {}
+        #: "step:ID", "edge:KEY" and "rec:ID" reached by some confirmed witness
+        self.covered: set[str] = set()
 
     # -- witnesses -------------------------------------------------------------------------
 
@@ -75,6 +77,13 @@ class Context:
                                 f"{violated_constraints(self.g, patient)}: {patient}")
         if not ok:
             raise InternalError(f"{what}: the plain evaluator disagrees with the solver's witness {patient}")
+
+    def add_witness(self, patient: dict[str, Any]) -> None:
+        self.witnesses.append(patient)
+        t = self.run(patient)
+        self.covered.update(f"step:{s}" for s in t.reached)
+        self.covered.update(f"edge:{k}" for k in t.fired_keys())
+        self.covered.update(f"rec:{r}" for r in t.applies)
 
     def run(self, patient: dict[str, Any]) -> Trace:
         """The evaluator's trace for ``patient``, computed once per patient object."""
@@ -130,17 +139,22 @@ class Check:
 
     def existential(self, ctx: Context, subject: str, span: Span | None, parts, proved_msg: str,
                     refuted_msg: str, holds: Callable[[dict[str, Any]], bool],
-                    rules: tuple[str, ...] = ()) -> Finding:
+                    rules: tuple[str, ...] = (), cover: str | None = None) -> Finding:
         """Prove that some valid patient satisfies ``parts`` (a witness re-checked by
-        ``holds``); refute with the unsat core when none does."""
-        for patient in ctx.witnesses:
-            if holds(patient):
+        ``holds``); refute with the unsat core when none does. ``cover`` names the
+        obligation in :attr:`Context.covered`, which earlier witnesses may already settle."""
+        if cover is not None:
+            if cover in ctx.covered:
                 return self.finding(subject, Verdict.PROVED, proved_msg, span, Result("sat"), rules=rules)
+        else:
+            for patient in ctx.witnesses:
+                if holds(patient):
+                    return self.finding(subject, Verdict.PROVED, proved_msg, span, Result("sat"), rules=rules)
         r = ctx.prover.check(parts)
         if r.status == "sat":
             patient = ctx.witness(r, parts, plausible=False)
             ctx.confirm(holds(patient), f"{self.code} {subject}", patient)
-            ctx.witnesses.append(patient)
+            ctx.add_witness(patient)
             return self.finding(subject, Verdict.PROVED, proved_msg, span, r, rules=rules)
         if r.status == "unknown":
             return self.finding(subject, Verdict.UNKNOWN, f"not settled: {proved_msg}", span, r, rules=rules)
@@ -243,15 +257,63 @@ class Reachability(Check):
 
     code, name = "GP004", "reachability"
 
+    def targets(self, ctx: Context) -> list[tuple[str, str, z3.BoolRef]]:
+        """(cover key, decision, term) for every branch and 'otherwise' of every decision.
+        Reaching all of them reaches every reachable step and recommendation as well, since
+        other edges fire whenever their step is reached."""
+        g, enc = ctx.g, ctx.enc
+        return [(f"edge:{e.key}", sid, enc.fired[e.key])
+                for sid in g.order if g.steps[sid].kind == "decision"
+                for e in edges_of(g.steps[sid])]
+
+    def cover(self, ctx: Context) -> None:
+        """Find few witnesses that together reach every reachable target.
+
+        Each query asks for one patient who takes a batch of still-uncovered branches (at
+        most one per decision). When the batch is unsatisfiable, the unsat core names the
+        targets in conflict and one of them is deferred; a target that is unsatisfiable on
+        its own is left to the per-obligation check, which explains it with a full core.
+        Every witness is a solver model confirmed by the evaluator.
+        """
+        pending = [t for t in self.targets(ctx) if t[0] not in ctx.covered]
+        dead: set[str] = set()
+        while True:
+            batch, groups = [], set()
+            for key, group, term in pending:
+                if key in ctx.covered or key in dead or group in groups:
+                    continue
+                groups.add(group)
+                batch.append((key, term))
+            if not batch:
+                return
+            while batch:
+                r = ctx.prover.check_assuming(batch)
+                if r.status == "sat":
+                    patient = ctx.enc.patient(r.model)
+                    ctx.add_witness(patient)
+                    missing = [k for k, _ in batch if k not in ctx.covered]
+                    ctx.confirm(not missing, f"{self.code} witness for {missing[:3]}", patient)
+                    break
+                if r.status == "unknown":
+                    return  # leave the rest to the per-obligation checks, which report unknown
+                core = set(r.core)
+                if len(batch) == 1 or not core:
+                    dead.update(k for k, _ in batch if not core or k in core)
+                    break
+                victim = next(k for k, _ in reversed(batch) if k in core)
+                batch = [(k, t) for k, t in batch if k != victim]
+            pending = [t for t in pending if t[0] not in ctx.covered and t[0] not in dead]
+
     def run(self, ctx: Context) -> Iterator[Finding]:
         g, enc = ctx.g, ctx.enc
+        self.cover(ctx)
         for sid, step in g.steps.items():
             reached = enc.reached.get(sid, z3.BoolVal(False))
             yield self.existential(
                 ctx, f"step {sid}", step.span, [(f"step {sid} is reached", reached)],
                 f"step {sid!r} is reached by some valid patient",
                 f"step {sid!r} is never reached by a valid patient (no branch into it can be taken)",
-                lambda p, sid=sid: sid in ctx.run(p).reached, rules=(sid,))
+                lambda p, sid=sid: sid in ctx.run(p).reached, rules=(sid,), cover=f"step:{sid}")
             for e in edges_of(step):
                 if e.kind == "branch":
                     yield self.branch(ctx, step, e)
@@ -263,18 +325,18 @@ class Reachability(Check):
                         ctx, f"branch {e.key}", step.span, parts,
                         f"the 'otherwise' branch of {sid!r} is taken by some valid patient",
                         f"the 'otherwise' branch of {sid!r} is never taken: its branches together cover every patient reaching it",
-                        lambda p, e=e: e.key in ctx.run(p).fired_keys(), rules=(sid,))
+                        lambda p, e=e: e.key in ctx.run(p).fired_keys(), rules=(sid,), cover=f"edge:{e.key}")
         for rid, rec in g.recommendations.items():
             yield self.existential(
                 ctx, f"recommendation {rid}", rec.span, [(f"{rid} applies", enc.applies[rid])],
                 f"recommendation {rid!r} applies to some valid patient",
                 f"recommendation {rid!r} applies to no valid patient",
-                lambda p, rid=rid: rid in ctx.run(p).applies, rules=(rid,))
+                lambda p, rid=rid: rid in ctx.run(p).applies, rules=(rid,), cover=f"rec:{rid}")
 
     def branch(self, ctx: Context, step: Step, e: Edge) -> Finding:
         b = step.branches[e.index]
         masked = ""
-        if step.choice == "first" and e.index > 0:
+        if f"edge:{e.key}" not in ctx.covered and step.choice == "first" and e.index > 0:
             # Distinguish "guard unsatisfiable where the step is reached" from masking.
             alone = ctx.prover.check([(f"step {step.id} is reached", ctx.enc.reached.get(step.id, z3.BoolVal(False))),
                                       ("guard", ctx.enc.term(b.cond.expr))], want_core=False)
@@ -284,7 +346,7 @@ class Reachability(Check):
             ctx, f"branch {e.key}", b.span, ctx.guard_parts(step, e.index),
             f"branch {e.index + 1} of {step.id!r} ({b.label}) is taken by some valid patient",
             f"branch {e.index + 1} of {step.id!r} ({b.label}) is never taken{masked}",
-            lambda p: e.key in ctx.run(p).fired_keys(), rules=(step.id,))
+            lambda p: e.key in ctx.run(p).fired_keys(), rules=(step.id,), cover=f"edge:{e.key}")
 
 
 # ------------------------------------------------------------------------------------ GP002

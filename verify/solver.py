@@ -86,6 +86,30 @@ class Prover:
             raise SolverError("the tracked re-check of an unsat obligation came back sat")
         return r.replace(status="unsat", seconds=dt + r.seconds) if r.status == "unknown" else r
 
+    def check_assuming(self, parts: Sequence[tuple[str, z3.BoolRef]]) -> Result:
+        """Domain and all ``parts`` at once, each part behind an assumption literal in the
+        incremental solver: cheap cores that name only parts (used to batch many existential
+        targets into one query and to find which of them conflict)."""
+        self.calls += 1
+        s = self.solver
+        s.push()
+        try:
+            names = {}
+            inds = []
+            for i, (name, term) in enumerate(parts):
+                ind = z3.Bool(f"__part{i}")
+                names[str(ind)] = name
+                s.add(z3.Implies(ind, term))
+                inds.append(ind)
+            status, dt = self._run(s, inds)
+            if status == z3.sat:
+                return Result("sat", model=s.model(), seconds=dt)
+            if status == z3.unsat:
+                return Result("unsat", core=tuple(names[str(c)] for c in s.unsat_core()), seconds=dt)
+            return Result("unknown", reason=s.reason_unknown() or "unknown", seconds=dt)
+        finally:
+            s.pop()
+
     def _tracked(self, parts, domain, want_core: bool) -> Result:
         """Solve in a fresh solver with every part behind an indicator literal, for a core."""
         s = self._new_solver()
@@ -126,8 +150,12 @@ class Prover:
             opt.add(term)
         for _, term in parts:
             opt.add(term)
-        for p in prefer:
-            opt.add_soft(p, 1)
+        # Distinct weights make the optimum unique in practice: fewest deviations first
+        # (every weight is above half the largest), ties broken toward keeping earlier
+        # preferences, so witnesses do not depend on Z3's internal term order.
+        n = len(prefer)
+        for i, p in enumerate(prefer):
+            opt.add_soft(p, 2 * n + (n - i))
         if distance is not None:
             opt.minimize(distance)
         self.calls += 1
