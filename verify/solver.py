@@ -91,34 +91,24 @@ class Prover:
         incremental solver: cheap cores that name only parts (used to batch many existential
         targets into one query and to find which of them conflict)."""
         self.calls += 1
-        s = self.solver
-        s.push()
+        self.solver.push()
         try:
-            names = {}
-            inds = []
-            for i, (name, term) in enumerate(parts):
-                ind = z3.Bool(f"__part{i}")
-                names[str(ind)] = name
-                s.add(z3.Implies(ind, term))
-                inds.append(ind)
-            status, dt = self._run(s, inds)
-            if status == z3.sat:
-                return Result("sat", model=s.model(), seconds=dt)
-            if status == z3.unsat:
-                return Result("unsat", core=tuple(names[str(c)] for c in s.unsat_core()), seconds=dt)
-            return Result("unknown", reason=s.reason_unknown() or "unknown", seconds=dt)
+            return self._assume(self.solver, parts, want_core=True)
         finally:
-            s.pop()
+            self.solver.pop()
 
     def _tracked(self, parts, domain, want_core: bool) -> Result:
         """Solve in a fresh solver with every part behind an indicator literal, for a core."""
         s = self._new_solver()
         # Smaller cores make shorter explanations; the cost is paid only here.
         s.set("core.minimize", True)
+        return self._assume(s, list(domain) + list(parts), want_core)
+
+    def _assume(self, s: z3.Solver, parts, want_core: bool) -> Result:
         names: dict[str, str] = {}
         inds = []
-        for i, (name, term) in enumerate(list(domain) + list(parts)):
-            ind = z3.Bool(f"__track{i}")
+        for i, (name, term) in enumerate(parts):
+            ind = z3.Bool(f"__part{i}")
             names[str(ind)] = name
             s.add(z3.Implies(ind, term))
             inds.append(ind)
