@@ -52,10 +52,11 @@ class Encoding:
         self._encode_graph()
         for sid in g.steps:  # steps no path leads to (only in edited guidelines) are never reached
             self.reached.setdefault(sid, z3.BoolVal(False))
-        self.applies: dict[str, z3.BoolRef] = {
-            r: z3.Or([self.reached[s.id] for s in g.steps_recommending(r)] or [z3.BoolVal(False)])
-            for r in g.recommendations
-        }
+        by_rec: dict[str, list[z3.BoolRef]] = {r: [] for r in g.recommendations}
+        for sid, step in g.steps.items():
+            for r in step.recommend:
+                by_rec[r].append(self.reached[sid])
+        self.applies: dict[str, z3.BoolRef] = {r: z3.Or(ts) if ts else z3.BoolVal(False) for r, ts in by_rec.items()}
 
     def valid(self) -> z3.BoolRef:
         """All bounds and domain constraints together."""

@@ -7,6 +7,7 @@ parts were valid, so one typo does not hide the next.
 """
 from __future__ import annotations
 
+import heapq
 import os
 import re
 from typing import Any, Callable
@@ -598,8 +599,9 @@ class _Loader:
 
     def graph_checks(self, start, steps: dict[str, Step], start_node, recs) -> list[str]:
         dangling = False
+        declared = self.all_step_keys()
         for frm, to, sp in self.step_refs:
-            if to not in steps and to in self.all_step_keys():
+            if to not in steps and to in declared:
                 continue  # the step itself had errors, already reported
             if to not in steps:
                 dangling = True
@@ -607,7 +609,7 @@ class _Loader:
             elif to == start:
                 self.err("cycle", f"steps.{frm}: goes back to the start step {to!r}", sp)
         if start is not None and start not in steps:
-            if start not in self.all_step_keys():
+            if start not in declared:
                 self.err("unknown-reference", f"start: no step named {start!r}{_hint(start, steps)}", start_node.span)
             return []
         if start is None:
@@ -697,14 +699,14 @@ def _topological(start: str, succ: dict[str, list[str]]) -> list[str]:
         for t in succ[n]:
             indeg[t] += 1
     pos = {n: i for i, n in enumerate(succ)}
-    ready = sorted((n for n in reach if indeg[n] == 0), key=pos.get)
+    ready = [(pos[n], n) for n in reach if indeg[n] == 0]
+    heapq.heapify(ready)
     out = []
     while ready:
-        n = ready.pop(0)
+        _, n = heapq.heappop(ready)
         out.append(n)
         for t in succ[n]:
             indeg[t] -= 1
             if indeg[t] == 0:
-                ready.append(t)
-                ready.sort(key=pos.get)
+                heapq.heappush(ready, (pos[t], t))
     return out

@@ -37,20 +37,21 @@ class Record:
         cls.__match_args__ = cls._fields
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        if len(args) > len(self._fields):
-            raise TypeError(f"{type(self).__name__} takes at most {len(self._fields)} arguments")
-        values = dict(zip(self._fields, args))
-        for k, v in kwargs.items():
-            if k not in self._fields:
-                raise TypeError(f"{type(self).__name__} has no field {k!r}")
-            if k in values:
-                raise TypeError(f"{type(self).__name__} got {k!r} twice")
-            values[k] = v
-        for f in self._fields:
-            v = values.get(f, self._defaults.get(f, _MISSING))
-            if v is _MISSING:
+        fields = self._fields
+        n = len(args)
+        if n > len(fields):
+            raise TypeError(f"{type(self).__name__} takes at most {len(fields)} arguments")
+        d = self.__dict__  # writing the instance dict directly skips the frozen __setattr__
+        d.update(zip(fields, args))
+        for f in fields[n:]:
+            if f in kwargs:
+                d[f] = kwargs.pop(f)
+            elif f in self._defaults:
+                d[f] = self._defaults[f]
+            else:
                 raise TypeError(f"{type(self).__name__} needs {f!r}")
-            object.__setattr__(self, f, v)
+        if kwargs:
+            raise TypeError(f"{type(self).__name__} got unexpected or repeated fields {sorted(kwargs)}")
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"{type(self).__name__} is immutable")

@@ -227,7 +227,8 @@ def parse_yaml(src: SourceText) -> YNode | None:
 
 
 def _convert(node: yaml.Node, src: SourceText, col: Collector, loader, path: set[int]) -> YNode:
-    span = src.span_of(node.start_mark.index)
+    # Marks carry 0-based line and column (in characters) already: converted here, once.
+    span = Span(src.file, node.start_mark.line + 1, node.start_mark.column + 1)
     if id(node) in path:
         col.error("recursive-alias", "an alias refers to a node that contains it", span)
         return YScalar(None, span, src, node.start_mark.index, node.end_mark.index)
