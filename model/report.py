@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .evaluate import Trace, run
+from . import expr as X
+from .evaluate import Trace, eval_expr, run
 from .expr import variables_of
 from .guideline import Guideline, Recommendation
 from .patient import format_value
@@ -85,17 +86,16 @@ def _reasons(g: Guideline, patient: dict[str, Any], trace: Trace, rid: str) -> l
             if e.kind in ("branch", "otherwise"):
                 edges.append(e)
             targets.append(e.source)
-    defs = g.definition_exprs()
     pos = {sid: i for i, sid in enumerate(g.order)}
     out = []
     for e in sorted(set(edges), key=lambda e: (pos[e.source], e.index)):
         step = g.steps[e.source]
         if e.kind == "branch":
             cond = e.branch.cond
-            names = variables_of(cond.expr, defs)
+            names = support(g, cond.expr, patient, True)
             text, label = cond.text, e.branch.label
         else:
-            names = set().union(*(variables_of(b.cond.expr, defs) for b in step.branches))
+            names = set().union(*(support(g, b.cond.expr, patient, False) for b in step.branches))
             text = "none of: " + "; ".join(b.label for b in step.branches)
             label = step.otherwise_label
         facts = tuple((n, format_value(patient[n])) for n in g.variables if n in names)
@@ -103,3 +103,23 @@ def _reasons(g: Guideline, patient: dict[str, Any], trace: Trace, rid: str) -> l
     return out
 
 
+
+
+def support(g: Guideline, e: X.Expr, p: dict[str, Any], value: bool) -> set[str]:
+    """The variables that make ``e`` evaluate to ``value`` for ``p``: for a true ``or`` only
+    its true alternatives, for a false ``and`` only its false parts, and so on, so an
+    explanation names the facts that decided, not every fact the condition mentions."""
+    match e:
+        case X.Not(arg=a):
+            return support(g, a, p, not value)
+        case X.And(args=xs) | X.Or(args=xs):
+            decisive = value if isinstance(e, X.Or) else not value
+            if decisive:  # true or / false and: the parts with that value suffice
+                hits = [a for a in xs if bool(eval_expr(a, p, g)) == value]
+                best = min((support(g, a, p, value) for a in hits), key=len)
+                return best
+            return set().union(*(support(g, a, p, value) for a in xs))
+        case X.DefRef(name=n):
+            return support(g, g.definitions[n].cond.expr, p, value)
+        case _:
+            return variables_of(e)
