@@ -57,6 +57,7 @@ bench: install-test
 	$(PY) benchmarks/bench_query.py
 	$(PY) benchmarks/bench_verify.py
 	$(PY) benchmarks/bench_flowchart.py
+	$(PY) benchmarks/bench_partial.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

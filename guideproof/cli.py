@@ -92,24 +92,90 @@ def cli() -> None:
 @click.option("--set", "-s", "sets", multiple=True, metavar="NAME=VALUE",
               help="Set one variable (repeatable; overrides the file). Sets take a comma-separated list.")
 @FORMAT_OPTION
-def query(guideline_path, patient_path, sets, fmt) -> int:
-    """The recommendations that apply to one patient, and why."""
-    from . import views
-    from .model.patient import PatientInput, apply_sets, check_constraints, load_patient_file, require_complete
-    from .model.report import answer
+@click.option("--interactive", "-i", is_flag=True,
+              help="Ask the most useful unknown fact, one at a time (works with piped input).")
+@click.option("--require-complete", is_flag=True, help="Refuse a patient with unknown variables (exit 2).")
+@click.option("--timeout", type=click.FloatRange(min=0.001), default=10.0, show_default=True,
+              help="Seconds the solver may spend on each question about a partial patient.")
+def query(guideline_path, patient_path, sets, fmt, interactive, require_complete, timeout) -> int:
+    """The recommendations that apply to one patient, and why.
+
+    Unset variables are unknown, never defaulted: each recommendation then applies, does not
+    apply, or depends on what is not known, with the facts worth asking next.
+    """
+    from .model.patient import PatientInput, apply_sets, load_patient_file, require_complete as complete
 
     g = _guideline(guideline_path)
-    if patient_path is None and not sets:
-        raise click.UsageError("give the patient with --patient FILE and/or --set NAME=VALUE")
     p = PatientInput()
     if patient_path is not None:
         load_patient_file(g, patient_path, p)
     apply_sets(g, list(sets), p)
-    require_complete(g, p)
-    check_constraints(g, p)
-    ans = answer(g, p.values)
-    _emit(views.query_json(ans) if fmt == "json" else views.query_text(ans))
+    if require_complete:
+        complete(g, p)
+    if interactive:
+        _interactive(g, p, timeout)
+    _emit(_answer_text(g, p, fmt, timeout))
     return ExitCode.OK
+
+
+def _answer_text(g, p, fmt: str, timeout: float) -> str:
+    """The complete answer when every variable is known, the partial one otherwise."""
+    from . import views
+    from .model.patient import check_constraints
+    from .model.report import answer
+
+    if not p.missing(g):
+        check_constraints(g, p)
+        ans = answer(g, p.values)
+        return views.query_json(ans) if fmt == "json" else views.query_text(ans)
+    from .verify.partial import decide
+
+    partial = decide(g, p.values, timeout=timeout)
+    return views.partial_json(partial) if fmt == "json" else views.partial_text(partial)
+
+
+def _interactive(g, p, timeout: float) -> None:
+    """Ask the top-ranked unknown fact until nothing depends on the unknowns or input ends.
+    Questions go to stderr, so stdout holds only the final answer."""
+    from .model.errors import InputError as _InputError
+    from .model.patient import coerce, type_words
+    from .verify.partial import decide
+
+    stdin = sys.stdin
+    while p.missing(g):
+        ans = decide(g, p.values, timeout=timeout)
+        if not ans.ask_next:
+            click.echo("Every recommendation is decided; the remaining facts are not needed.", err=True)
+            return
+        name = ans.ask_next[0][0]
+        var = g.variables[name]
+        while True:
+            click.echo(f"{var.question}\n  {name} ({type_words(var)}; empty line to stop): ", err=True, nl=False)
+            line = stdin.readline()
+            if not line or not line.strip():
+                click.echo("", err=True)
+                return
+            value, problem = coerce(var, line.strip())
+            if problem:
+                click.echo(f"  not accepted: {problem[1]}", err=True)
+                continue
+            trial = dict(p.values, **{name: value})
+            try:
+                decide(g, trial, timeout=timeout) if len(trial) < len(g.variables) else _complete_ok(g, trial)
+            except _InputError as e:
+                click.echo(f"  not accepted: {e.diagnostics[0].message}", err=True)
+                continue
+            p.values[name] = value
+            p.origin[name] = "answer"
+            break
+
+
+def _complete_ok(g, values) -> None:
+    from .model.patient import PatientInput, check_constraints
+
+    q = PatientInput()
+    q.values.update(values)
+    check_constraints(g, q)
 
 
 @cli.command(epilog=EPILOG)
@@ -171,18 +237,23 @@ def flowchart(guideline_path, patient_path, sets, out) -> int:
 
 
 def _highlight(g, patient_path, sets):
+    """Certain / possible / excluded parts of the chart for a complete or partial patient."""
     from .diagrams.dot import Highlight
     from .model.evaluate import run
-    from .model.patient import PatientInput, apply_sets, check_constraints, load_patient_file, require_complete
+    from .model.patient import PatientInput, apply_sets, check_constraints, load_patient_file
 
     p = PatientInput()
     if patient_path is not None:
         load_patient_file(g, patient_path, p)
     apply_sets(g, list(sets), p)
-    require_complete(g, p)
+    name = patient_path.name if patient_path is not None else "patient given with --set"
+    if p.missing(g):
+        from .verify.partial import graph_states
+
+        certain, possible = graph_states(g, p.values)
+        return Highlight(certain, possible, title=f"Possible paths of {name} ({len(p.missing(g))} facts unknown)")
     check_constraints(g, p)
     trace = run(g, p.values)
-    name = patient_path.name if patient_path is not None else "patient given with --set"
     return Highlight(trace.reached | trace.fired_keys() | trace.applies, title=f"Path of {name}")
 
 

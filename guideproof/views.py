@@ -9,7 +9,7 @@ import textwrap
 from typing import Any
 
 from .model.guideline import Guideline, Recommendation
-from .model.patient import type_words, to_plain
+from .model.patient import format_value, type_words, to_plain
 from .model.report import Answer, Applied
 
 QUERY_JSON_VERSION = 1
@@ -138,3 +138,94 @@ def variables_json(g: Guideline) -> str:
         "constraints": [{"id": c.id, "holds": c.cond.text, "why": c.why} for c in g.constraints],
     }
     return json.dumps(doc, indent=2, ensure_ascii=False)
+
+
+# -- partial answers --------------------------------------------------------------------------
+
+PARTIAL_JSON_VERSION = 1
+
+
+def _facts(g: Guideline, values: dict[str, Any], names) -> str:
+    return ", ".join(f"{n} = {format_value(values[n])}" for n in names if n in values)
+
+
+def partial_json(ans) -> str:
+    g = ans.guideline
+    recs = []
+    for rid, st in ans.recs.items():
+        r = g.recommendations[rid]
+        recs.append({
+            "id": rid, "kind": r.kind, "category": r.category, "short": r.short, "text": r.text,
+            "strength": r.strength, "sources": list(r.sources), "section": r.section, "timing": _timing(r),
+            "status": st.status,
+            "hinges_on": list(st.hinges),
+            "example_when_applies": to_plain(g, st.example) if st.example else None,
+            "example_when_not": to_plain(g, st.counterexample) if st.counterexample else None,
+        })
+    doc = {
+        "version": PARTIAL_JSON_VERSION,
+        "complete": False,
+        "guideline": guideline_json(g),
+        "known": to_plain(g, ans.known),
+        "unknown": list(ans.unknown),
+        "recommendations": recs,
+        "ask_next": [{"variable": v, "undecided": n, "question": g.variables[v].question,
+                      "type": type_words(g.variables[v])} for v, n in ans.ask_next],
+        "not_needed": list(ans.not_needed),
+        "solver_calls": ans.calls,
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False)
+
+
+def partial_text(ans) -> str:
+    g = ans.guideline
+    by = lambda status: [ans.recs[r] for r in g.recommendations if ans.recs[r].status == status]  # noqa: E731
+    out = [f"{g.title} (guideline {g.id} {g.version})",
+           f"Known: {len(ans.known)} of {len(g.variables)} facts. Unknown: {', '.join(ans.unknown)}.", ""]
+    applies = [s for s in by("applies") if g.recommendations[s.id].kind == "do"]
+    out.append("APPLIES WHATEVER THE UNKNOWN FACTS ARE")
+    for cid in g.categories:
+        items = [s for s in applies if g.recommendations[s.id].category == cid]
+        for s in items:
+            r = g.recommendations[s.id]
+            out.append(f"  * {r.short}  [{g.categories[cid].title.lower()}; {_cite(g, r)}]")
+            if r.timing:
+                out.append(_wrap(f"When: {r.timing.text}", "      "))
+    if not applies:
+        out.append("  (nothing yet)")
+    out.append("")
+    depends = by("depends")
+    if depends:
+        out.append("DEPENDS ON UNKNOWN FACTS")
+        for s in depends:
+            r = g.recommendations[s.id]
+            tag = "AVOID: " if r.kind == "avoid" else ""
+            out.append(f"  ? {tag}{r.short}  [refs {', '.join(r.sources)}]")
+            out.append(_wrap(f"hinges on: {', '.join(s.hinges)}", "      "))
+            if s.example:
+                out.append(_wrap(f"applies for example when: {_facts(g, s.example, s.hinges)}", "      "))
+        out.append("")
+    unknown = by("unknown")
+    if unknown:
+        out.append("NOT DECIDED (the solver gave up within its time limit)")
+        out.extend(f"  ! {g.recommendations[s.id].short}" for s in unknown)
+        out.append("")
+    avoid = [s for s in by("applies") if g.recommendations[s.id].kind == "avoid"]
+    if avoid:
+        out.append("AVOID")
+        out.extend(f"  x {g.recommendations[s.id].short}  [{_cite(g, g.recommendations[s.id])}]" for s in avoid)
+        out.append("")
+    never = by("does_not_apply")
+    if never:
+        out.append("DOES NOT APPLY, WHATEVER THE UNKNOWN FACTS ARE")
+        out.append(_wrap(", ".join(g.recommendations[s.id].short for s in never), "  "))
+        out.append("")
+    if ans.ask_next:
+        out.append("ASK NEXT (unknown facts ranked by how many undecided recommendations hinge on them)")
+        for i, (v, n) in enumerate(ans.ask_next, 1):
+            var = g.variables[v]
+            out.append(f"  {i}. {v} ({type_words(var)}): {var.question}  [{n} undecided]")
+    if ans.not_needed:
+        out.append("")
+        out.append(_wrap("NOT NEEDED (cannot change any undecided recommendation): " + ", ".join(ans.not_needed), ""))
+    return "\n".join(out).rstrip() + "\n"

@@ -91,7 +91,7 @@ def test_example_pathways_are_distinct():
 def test_missing_variables_are_listed(tmp_path):
     f = tmp_path / "p.yaml"
     f.write_text("age: 70\nfracture_levels: [L1]\n")
-    r = invoke("query", "-p", str(f))
+    r = invoke("query", "-p", str(f), "--require-complete")
     assert r.exit_code == 2
     assert "error[missing-variable]: 17 patient variables are missing" in r.output
     assert "neuro_deficit (true/false): Does the neurological examination show a deficit" in r.output
@@ -142,9 +142,9 @@ def test_missing_patient_file(tmp_path):
     assert r.exit_code == 2 and "error[file-not-found]" in r.output
 
 
-def test_no_patient_is_a_usage_error():
+def test_no_patient_is_the_empty_patient():
     r = invoke("query")
-    assert r.exit_code == 2 and "--patient" in r.output
+    assert r.exit_code == 0 and "Known: 0 of 19 facts" in r.output and "ASK NEXT" in r.output
 
 
 def test_variables_command():

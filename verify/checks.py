@@ -46,29 +46,9 @@ class Context:
     def witness(self, result: Result, parts, plausible: bool) -> dict[str, Any]:
         model = result.model
         if plausible:
-            prefer, distance = self._preferences()
+            prefer, distance = preferences(self.g, self.enc)
             model = self.prover.plausible(parts, prefer, distance, model)
         return self.enc.patient(model)
-
-    def _preferences(self):
-        """Soft goals toward a typical patient: declared ``typical`` values, else false for
-        bools, the first value of enums, no set members and the minimum of ints."""
-        prefer, dist = [], []
-        for v in self.g.variables.values():
-            k, typ = v.type.kind, v.typical
-            if k == "bool":
-                prefer.append(self.enc.fix(v.name, bool(typ)))
-            elif k == "enum":
-                prefer.append(self.enc.fix(v.name, typ if typ is not None else v.type.values[0]))
-            elif k == "set":
-                members = typ if typ is not None else frozenset()
-                prefer.extend(b if el in members else z3.Not(b) for el, b in self.enc.members[v.name].items())
-            else:
-                target = typ if typ is not None else v.min
-                x = self.enc.vars[v.name]
-                prefer.append(x == target)
-                dist.append(z3.If(x >= target, x - target, target - x))
-        return prefer, (z3.Sum(dist) if dist else None)
 
     def confirm(self, ok: bool, what: str, patient: dict[str, Any]) -> None:
         """The evaluator must agree with the solver about a witness."""
@@ -106,6 +86,28 @@ class Context:
                 parts.append((f"{step.id} branch {k + 1} not taken: not ({X.show(earlier.cond.expr)})",
                               z3.Not(self.enc.term(earlier.cond.expr))))
         return parts
+
+
+def preferences(g: Guideline, enc: Encoding):
+    """Soft goals toward a typical patient: declared ``typical`` values, else false for
+    bools, the first value of enums, no set members and the minimum of ints; plus the
+    total distance of the ints from their typical values."""
+    prefer, dist = [], []
+    for v in g.variables.values():
+        k, typ = v.type.kind, v.typical
+        if k == "bool":
+            prefer.append(enc.fix(v.name, bool(typ)))
+        elif k == "enum":
+            prefer.append(enc.fix(v.name, typ if typ is not None else v.type.values[0]))
+        elif k == "set":
+            members = typ if typ is not None else frozenset()
+            prefer.extend(b if el in members else z3.Not(b) for el, b in enc.members[v.name].items())
+        else:
+            target = typ if typ is not None else v.min
+            x = enc.vars[v.name]
+            prefer.append(x == target)
+            dist.append(z3.If(x >= target, x - target, target - x))
+    return prefer, (z3.Sum(dist) if dist else None)
 
 
 class Check:

@@ -129,7 +129,7 @@ class Prover:
         return status, time.perf_counter() - t0
 
     def plausible(self, parts: Sequence[tuple[str, z3.BoolRef]], prefer: Sequence[z3.BoolRef],
-                  distance: z3.ArithRef | None, fallback: z3.ModelRef) -> z3.ModelRef:
+                  distance: z3.ArithRef | None, fallback: z3.ModelRef | None) -> z3.ModelRef | None:
         """A model of the domain and ``parts`` that keeps as many ``prefer`` literals as it can,
         then minimises ``distance``. Only used for witnesses that will be shown to a user, so
         the extra solving is paid for refuted obligations alone; on any failure to optimise

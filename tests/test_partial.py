@@ -1,0 +1,165 @@
+"""Queries with incomplete information: applies / does not apply / depends, decided by Z3
+and checked here against the plain evaluator on sampled completions."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from guideproof.cli import cli
+from guideproof.guideline import EXAMPLES
+from guideproof.model.evaluate import run, violated_constraints
+from guideproof.model.patient import load_patient_file
+from guideproof.verify.partial import APPLIES, DEPENDS, NEVER, decide, graph_states
+from strategies import valid_patient
+
+
+def invoke(*args, **kw):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False, **kw)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(p=valid_patient(), others=st.lists(valid_patient(), min_size=5, max_size=5), data=st.data())
+def test_partial_answers_hold_on_sampled_completions(shipped, p, others, data):
+    names = list(shipped.variables)
+    known_names = data.draw(st.sets(st.sampled_from(names), max_size=len(names) - 1))
+    known = {n: p[n] for n in known_names}
+    ans = decide(shipped, known)
+    # Sampled completions: the patient the facts came from, and other valid patients
+    # overwritten with the known facts where that keeps them valid.
+    completions = [p] + [c for c in ({**o, **known} for o in others) if not violated_constraints(shipped, c)]
+    for rid, st_ in ans.recs.items():
+        assert st_.status in (APPLIES, NEVER, DEPENDS), (rid, st_.status)
+        for c in completions:
+            applies = rid in run(shipped, c).applies
+            if st_.status == APPLIES:
+                assert applies, (rid, known, c)
+            elif st_.status == NEVER:
+                assert not applies, (rid, known, c)
+        if st_.status == DEPENDS:
+            for example, want in ((st_.example, True), (st_.counterexample, False)):
+                assert not violated_constraints(shipped, example)
+                assert all(example[n] == v for n, v in known.items())
+                assert (rid in run(shipped, example).applies) is want, rid
+            assert st_.hinges and set(st_.hinges) <= set(ans.unknown)
+    assert set(ans.not_needed).isdisjoint(v for r in ans.recs.values() for v in r.hinges)
+
+
+def test_empty_patient(shipped):
+    ans = decide(shipped, {})
+    assert ans.recs["calcium_vitamin_d"].status == APPLIES
+    assert ans.recs["avoid_prolonged_bed_rest"].status == APPLIES
+    assert ans.recs["urgent_surgical_referral"].status == DEPENDS
+    assert len(ans.unknown) == len(shipped.variables)
+    r = invoke("query", "--set", "age=70", "--format", "json")  # one fact: partial answer
+    assert r.exit_code == 0 and json.loads(r.output)["complete"] is False
+
+
+def test_complete_patient_equals_complete_query(shipped):
+    for path in sorted(EXAMPLES.glob("*.yaml")):
+        p = load_patient_file(shipped, path).values
+        ans = decide(shipped, p)
+        applies = run(shipped, p).applies
+        assert {r for r, s in ans.recs.items() if s.status == APPLIES} == applies, path.name
+        assert all(s.status in (APPLIES, NEVER) for s in ans.recs.values())
+        assert ans.ask_next == () and ans.unknown == ()
+
+
+def test_cli_complete_patient_is_the_complete_query():
+    path = str(EXAMPLES / "uncomplicated_acute.yaml")
+    r = invoke("query", "-p", path, "--format", "json")
+    doc = json.loads(r.output)
+    assert "complete" not in doc and doc["pathway"] == ["conservative_care_first"]
+
+
+def test_inconsistent_facts_exit_2():
+    r = invoke("query", "--set", "weeks_since_fracture=2", "--set", "weeks_conservative_care=10")
+    assert r.exit_code == 2
+    assert "error[constraint-violated]" in r.output and "care_after_fracture" in r.output
+    assert "weeks_since_fracture = 2" in r.output and "weeks_conservative_care = 10" in r.output
+
+
+def test_not_needed_and_ask_next(shipped):
+    ans = decide(shipped, {"age": 72, "weeks_since_fracture": 2, "neuro_deficit": False,
+                           "fracture_levels": frozenset({"L1"})})
+    # Two weeks after the fracture imaging cannot be 3 months old and care cannot have failed.
+    assert {"weeks_since_imaging", "weeks_conservative_care"} <= set(ans.not_needed)
+    assert ans.recs["l2_nerve_root_block"].status == NEVER  # no L3/L4 fracture
+    first = ans.ask_next[0]
+    assert first[1] == max(n for _, n in ans.ask_next)
+    assert ans.recs["consider_biopsy"].hinges == ("malignancy_suspected",)
+
+
+def test_require_complete_lists_missing_variables(tmp_path):
+    f = tmp_path / "p.yaml"
+    f.write_text("age: 70\nfracture_levels: [L1]\n")
+    r = invoke("query", "-p", str(f), "--require-complete")
+    assert r.exit_code == 2 and "error[missing-variable]: 17 patient variables are missing" in r.output
+
+
+def test_interactive_session_to_the_end(shipped):
+    full = load_patient_file(shipped, EXAMPLES / "persistent_past_8_weeks.yaml").values
+    start = {k: full[k] for k in ("age", "fracture_levels", "weeks_since_fracture")}
+    sets = [f"--set={k}={','.join(sorted(v)) if isinstance(v, frozenset) else v}" for k, v in start.items()]
+    # Feed answers by asking the tool itself which variable comes next, until it stops.
+    known = dict(start)
+    lines = []
+    while True:
+        ans = decide(shipped, known)
+        if not ans.ask_next:
+            break
+        name = ans.ask_next[0][0]
+        v = full[name]
+        lines.append(",".join(sorted(v)) if isinstance(v, frozenset) else str(v).lower())
+        known[name] = v
+    r = invoke("query", *sets, "--interactive", "--format", "json", input="\n".join(lines) + "\n")
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.output[r.output.index("{"):])
+    statuses = {x["id"]: x["status"] for x in doc["recommendations"]} if "recommendations" in doc else {}
+    expected = run(shipped, full).applies
+    if doc.get("complete") is False:
+        assert not any(s == "depends" for s in statuses.values())
+        assert {k for k, s in statuses.items() if s == "applies"} == expected
+    else:
+        assert {x["id"] for x in doc["recommendations"]} | {x["id"] for x in doc["avoid"]} == expected
+
+
+def test_interactive_rejects_bad_answers_and_stops_on_blank_line():
+    r = invoke("query", "--set", "age=70", "--interactive", input="perhaps\n\n")
+    assert r.exit_code == 0
+    assert "not accepted" in r.output
+    assert "Known: 1 of 19 facts" in r.output
+
+
+def test_interactive_rejects_inconsistent_answer(shipped):
+    """With 2 weeks of conservative care known, 'weeks_since_fracture = 0' breaks a domain
+    constraint: the answer is refused and the question asked again."""
+    full = load_patient_file(shipped, EXAMPLES / "uncomplicated_acute.yaml").values
+    known = {k: v for k, v in full.items() if k not in ("age", "weeks_since_fracture")}
+    assert decide(shipped, known).ask_next[0][0] == "weeks_since_fracture"
+    sets = [f"--set={k}={','.join(sorted(v)) if isinstance(v, frozenset) else str(v).lower()}" for k, v in known.items()]
+    r = invoke("query", *sets, "--interactive", "--format", "json", input="0\n3\n70\n")
+    assert r.exit_code == 0, r.output
+    assert "not accepted" in r.output and "care_after_fracture" in r.output
+    doc = json.loads(r.output[r.output.index("{"):])
+    assert doc["patient"]["weeks_since_fracture"] == 3 and doc["patient"]["age"] == 70  # the complete answer
+
+
+def test_partial_flowchart_marks_certain_possible_excluded(shipped, tmp_path):
+    known = {"neuro_deficit": True, "weeks_since_fracture": 2}
+    certain, possible = graph_states(shipped, known)
+    assert "surgical_referral" in certain and "bone_health" in certain
+    assert "conservative_first" not in certain and "conservative_first" not in possible  # excluded
+    assert "calcitonin" in possible  # depends on pain
+    f = tmp_path / "p.yaml"
+    f.write_text("neuro_deficit: true\nweeks_since_fracture: 2\n")
+    out = tmp_path / "c.dot"
+    r = invoke("flowchart", "-p", str(f), "-o", str(out))
+    assert r.exit_code == 0, r.output
+    dot = out.read_text()
+    assert "Possible paths of p.yaml (17 facts unknown)" in dot
+    line = next(l for l in dot.splitlines() if l.strip().startswith("step_calcitonin ["))
+    assert "dashed" in line

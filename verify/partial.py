@@ -1,0 +1,229 @@
+"""Queries with incomplete information, decided with Z3 over the valid completions.
+
+Unset variables are unknown, never defaulted. For each recommendation (and, for the
+flowchart, each step and branch) the answer is:
+
+* **applies**: true in every valid completion of the known facts (``unsat`` of its negation);
+* **does not apply**: true in none (``unsat`` of it);
+* **depends**: a completion each way, both found by the solver and confirmed by the
+  evaluator.
+
+For a recommendation that depends, the variables it *hinges on* are the unknown variables
+whose value alone can change it: ``v`` is kept when two valid completions that differ only
+in ``v`` disagree about the recommendation (a two-copy query). Removing any of them would
+hide a real dependency, so the set is minimal in that sense. When constraints couple
+variables so that no single one can be changed alone, the variables on the paths to the
+recommendation are reported instead.
+
+"Ask next" ranks unknown variables by how many undecided recommendations hinge on them;
+an unknown variable on which no undecided recommendation hinges is *not needed*.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import z3
+
+from ..model.encode import Encoding
+from ..model.errors import Diagnostic, InputError
+from ..model.evaluate import run
+from ..model.expr import variables_of
+from ..model.guideline import Guideline
+from ..model.patient import format_value
+from ..model.record import Record
+from .findings import InternalError
+from .solver import Prover
+
+APPLIES, DEPENDS, NEVER, UNKNOWN = "applies", "depends", "does_not_apply", "unknown"
+
+
+class RecStatus(Record):
+    id: str
+    status: str
+    hinges: tuple[str, ...] = ()
+    #: a valid completion in which it applies / does not apply (when it depends)
+    example: dict | None = None
+    counterexample: dict | None = None
+    reason: str = ""
+
+
+class PartialAnswer(Record):
+    guideline: Guideline
+    known: dict
+    unknown: tuple[str, ...]
+    recs: dict  # rec id -> RecStatus
+    ask_next: tuple  # (variable, number of undecided recommendations hinging on it)
+    not_needed: tuple[str, ...]
+    calls: int
+
+
+class _Classifier:
+    """Sorts boolean targets into always / never / sometimes over the valid completions,
+    reusing every completion it finds (confirmed by the evaluator) to settle other targets
+    without asking the solver again."""
+
+    def __init__(self, g: Guideline, enc: Encoding, prover: Prover, known: dict[str, Any]):
+        self.g, self.enc, self.prover, self.known = g, enc, prover, known
+        self.can_true: dict[str, dict] = {}
+        self.can_false: dict[str, dict] = {}
+        self.truth: dict[str, Any] = {}  # key -> function(trace) -> bool
+        self.terms: dict[str, z3.BoolRef] = {}
+
+    def target(self, key: str, term: z3.BoolRef, truth) -> None:
+        self.terms[key] = term
+        self.truth[key] = truth
+
+    def add(self, model: z3.ModelRef) -> dict:
+        patient = self.enc.patient(model)
+        if any(patient[n] != v for n, v in self.known.items()):
+            raise InternalError(f"a completion contradicts the known facts: {patient}")
+        trace = run(self.g, patient)
+        for key, truth in self.truth.items():
+            (self.can_true if truth(trace) else self.can_false).setdefault(key, patient)
+        return patient
+
+    def classify(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for key, term in self.terms.items():
+            for want, seen in ((True, self.can_true), (False, self.can_false)):
+                if key in seen:
+                    continue
+                r = self.prover.check([(key, term if want else z3.Not(term))], want_core=False)
+                if r.status == "sat":
+                    self.add(r.model)
+                    if key not in seen:
+                        raise InternalError(f"the evaluator disagrees with the solver about {key}")
+                elif r.status == "unknown":
+                    out[key] = UNKNOWN
+            if key in out:
+                continue
+            t, f = key in self.can_true, key in self.can_false
+            out[key] = DEPENDS if t and f else APPLIES if t else NEVER
+        return out
+
+
+def _setup(g: Guideline, known: dict[str, Any], timeout: float | None):
+    enc = Encoding(g)
+    facts = [(f"fact {n} = {format_value(v)}", enc.fix(n, v)) for n, v in known.items()]
+    prover = Prover(list(enc.domain) + facts, timeout=timeout)
+    r = prover.check([], want_core=False)
+    if r.status == "unsat":
+        _inconsistent(g, enc, prover, facts)
+    if r.status == "unknown":
+        raise InputError([Diagnostic("undecided", f"the solver could not decide whether the known facts are consistent ({r.reason})")])
+    return enc, prover, r.model
+
+
+def _inconsistent(g, enc, prover, facts) -> None:
+    """Known facts that no valid patient has: name the constraints and facts involved."""
+    core_prover = Prover([(n, t) for n, t in enc.domain if n.startswith(("bounds", "values"))])
+    r = core_prover.check([(n, t) for n, t in enc.domain if n.startswith("constraint")] + facts)
+    constraints = [c[len("constraint "):] for c in r.core if c.startswith("constraint ")]
+    used = [c for c in r.core if c.startswith("fact ")]
+    texts = {c.id: c for c in g.constraints}
+    what = "; ".join(f"{c} ({texts[c].cond.text})" for c in constraints) or "the variables' bounds"
+    raise InputError([Diagnostic(
+        "constraint-violated",
+        f"the known facts cannot all hold for a valid patient: they break {what}; facts involved: "
+        + ", ".join(f[len("fact "):] for f in used))])
+
+
+def decide(g: Guideline, known: dict[str, Any], timeout: float | None = 10.0) -> PartialAnswer:
+    enc, prover, model = _setup(g, known, timeout)
+    cl = _Classifier(g, enc, prover, known)
+    for rid in g.recommendations:
+        cl.target(rid, enc.applies[rid], lambda t, rid=rid: rid in t.applies)
+    cl.add(model)
+    status = cl.classify()
+    unknown = tuple(n for n in g.variables if n not in known)
+    recs = {}
+    for rid, st in status.items():
+        if st != DEPENDS:
+            recs[rid] = RecStatus(rid, st)
+            continue
+        hinges = _hinges(g, enc, prover, rid, unknown)
+        example = _plausible(g, enc, prover, [("applies", enc.applies[rid])], cl.can_true[rid], known)
+        recs[rid] = RecStatus(rid, DEPENDS, hinges, example, cl.can_false[rid])
+    counts = {v: sum(v in r.hinges for r in recs.values()) for v in unknown}
+    ask = tuple(sorted(((v, n) for v, n in counts.items() if n), key=lambda x: (-x[1], unknown.index(x[0]))))
+    not_needed = tuple(v for v in unknown if counts[v] == 0)
+    return PartialAnswer(g, dict(known), unknown, recs, ask, not_needed, prover.calls)
+
+
+def _plausible(g, enc, prover, parts, fallback_patient, known):
+    """A completion close to a typical patient (the unknowns take typical values where they
+    can), confirmed by the evaluator; else the completion already found."""
+    from .checks import preferences
+
+    prefer, distance = preferences(g, enc)
+    model = prover.plausible(parts, prefer, distance, None)
+    if model is None:
+        return fallback_patient
+    patient = enc.patient(model)
+    if any(patient[n] != v for n, v in known.items()):
+        raise InternalError(f"a completion contradicts the known facts: {patient}")
+    return patient
+
+
+def _copy_of(enc: Encoding, g: Guideline, name: str) -> list[tuple[Any, Any]]:
+    """Substitution pairs that rename variable ``name`` to a fresh copy."""
+    v = g.variables[name]
+    if v.type.kind == "set":
+        return [(b, z3.Bool(f"{name}.{el}'")) for el, b in enc.members[name].items()]
+    const = enc.vars[name]
+    return [(const, z3.Const(f"{name}'", const.sort()))]
+
+
+def _hinges(g: Guideline, enc: Encoding, prover: Prover, rid: str, unknown: tuple[str, ...]) -> tuple[str, ...]:
+    cone = _cone(g, rid) & set(unknown)
+    term = enc.applies[rid]
+    domain = z3.And([t for _, t in enc.domain])
+    kept = []
+    for v in [u for u in unknown if u in cone]:
+        pairs = _copy_of(enc, g, v)
+        other = z3.substitute(term, *pairs)
+        r = prover.check([("copy is valid", z3.substitute(domain, *pairs)),
+                          ("applies", term), ("not in the copy", z3.Not(other))], want_core=False)
+        if r.status != "unsat":  # sat: flipping v alone changes it; unknown: keep, to be safe
+            kept.append(v)
+    return tuple(kept) if kept else tuple(u for u in unknown if u in cone)
+
+
+def _cone(g: Guideline, rid: str) -> set[str]:
+    """Variables read by the guards on any path from the start to a step recommending ``rid``."""
+    preds: dict[str, set[str]] = {}
+    for s in g.steps.values():
+        for t in s.successors():
+            preds.setdefault(t, set()).add(s.id)
+    todo = [s.id for s in g.steps_recommending(rid)]
+    seen: set[str] = set()
+    while todo:
+        sid = todo.pop()
+        if sid in seen:
+            continue
+        seen.add(sid)
+        todo.extend(preds.get(sid, ()))
+    defs = g.definition_exprs()
+    out: set[str] = set()
+    for sid in seen:
+        for b in g.steps[sid].branches:
+            out |= variables_of(b.cond.expr, defs)
+    return out
+
+
+def graph_states(g: Guideline, known: dict[str, Any], timeout: float | None = 10.0) -> tuple[set[str], set[str]]:
+    """(certain, possible) step ids, edge keys and recommendation ids for the flowchart."""
+    enc, prover, model = _setup(g, known, timeout)
+    cl = _Classifier(g, enc, prover, known)
+    for sid in g.steps:
+        cl.target(f"step:{sid}", enc.reached[sid], lambda t, sid=sid: sid in t.reached)
+    for key, term in enc.fired.items():
+        cl.target(f"edge:{key}", term, lambda t, key=key: key in t.fired_keys())
+    for rid in g.recommendations:
+        cl.target(f"rec:{rid}", enc.applies[rid], lambda t, rid=rid: rid in t.applies)
+    cl.add(model)
+    status = cl.classify()
+    strip = lambda k: k.split(":", 1)[1]  # noqa: E731
+    certain = {strip(k) for k, s in status.items() if s == APPLIES}
+    possible = {strip(k) for k, s in status.items() if s in (DEPENDS, UNKNOWN)}
+    return certain, possible
