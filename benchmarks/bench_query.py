@@ -19,3 +19,34 @@ print(row("guideproof query (text, uncomplicated_acute)", query))
 print(row("guideproof query (json, failed_conservative_3_months)", query_json))
 ratio = statistics.median(query) / statistics.median(floor)
 print(f"ratio query / floor: {ratio:.2f} (goal <= 2.00)")
+
+# Bad input must fail fast (goal: each under 2 s) with exit 2.
+import os
+import tempfile
+from pathlib import Path
+
+base = (Path(__file__).resolve().parent.parent / "guideline/examples/uncomplicated_acute.yaml").read_text()
+with tempfile.TemporaryDirectory() as d:
+    cases = {
+        "malformed YAML": base.replace("age: 72", "age: [72"),
+        "unknown variable": base.replace("age: 72", "agee: 72"),
+        "value out of range": base.replace("age: 72", "age: 172"),
+        "wrong type": base.replace("age: 72", "age: old"),
+        "binary garbage": os.urandom(4096),
+        "alias bomb": "\n".join(['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+                                + [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 20)]),
+        "50 MB file": None,
+        "missing file": "MISSING",
+    }
+    print()
+    for name, content in cases.items():
+        path = Path(d) / f"{name.replace(' ', '_')}.yaml"
+        if content is None:
+            with open(path, "wb") as f:
+                f.write(b"# padding\n" * (5 * 1024 * 1024))
+        elif isinstance(content, bytes):
+            path.write_bytes(content)
+        elif content != "MISSING":
+            path.write_text(content)
+        times = wall([str(BIN / "guideproof"), "query", "-p", str(path)], 5, expect=2)
+        print(row(f"bad input: {name} (exit 2)", times))

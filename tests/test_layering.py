@@ -1,0 +1,74 @@
+"""The layers import only downward: model at the bottom; verify and diagrams above it; the
+CLI on top. click only in the CLI, graphviz only in diagrams, z3 never on the query path."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LAYERS = {"model": ROOT / "model", "verify": ROOT / "verify", "diagrams": ROOT / "diagrams",
+          "cli": ROOT / "guideproof"}
+ALLOWED = {  # layer -> guideproof layers it may import
+    "model": {"model"},
+    "verify": {"model", "verify"},
+    "diagrams": {"model", "diagrams"},
+    "cli": {"model", "verify", "diagrams", "cli", "guideline"},
+}
+
+
+def _imports(path: Path) -> set[str]:
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            mod = node.module or ""
+            if node.level:  # relative: resolve against the layer
+                layer = "cli" if path.parent.name == "guideproof" else path.parent.name
+                parts = mod.split(".") if mod else []
+                if node.level == 1:
+                    out.add(f"guideproof.{layer}." + mod if mod else f"guideproof.{layer}")
+                else:
+                    out.add("guideproof." + mod if mod else "guideproof")
+                    if not parts:
+                        out |= {f"guideproof.{a.name}" for a in node.names}
+            else:
+                out.add(mod)
+    return out
+
+
+def _layer_of(module: str) -> str | None:
+    parts = module.split(".")
+    if parts[0] != "guideproof":
+        return None
+    if len(parts) == 1 or parts[1] in ("cli", "views", "__main__"):
+        return "cli"
+    return parts[1]
+
+
+def test_layers_import_downward_only():
+    problems = []
+    for layer, folder in LAYERS.items():
+        for f in folder.glob("*.py"):
+            for mod in _imports(f):
+                target = _layer_of(mod)
+                if target and target not in ALLOWED[layer]:
+                    problems.append(f"{f.relative_to(ROOT)} imports {mod}")
+                top = mod.split(".")[0]
+                if top == "click" and layer != "cli":
+                    problems.append(f"{f.relative_to(ROOT)} imports click")
+                if top == "graphviz" and layer != "diagrams":
+                    problems.append(f"{f.relative_to(ROOT)} imports graphviz")
+    assert not problems, problems
+
+
+def test_query_path_never_imports_z3():
+    import subprocess
+    import sys
+
+    code = ("import sys; from guideproof.cli import cli; "
+            "from click.testing import CliRunner; "
+            "r = CliRunner().invoke(cli, ['query', '-p', 'guideline/examples/uncomplicated_acute.yaml']); "
+            "assert r.exit_code == 0, r.output; print('z3' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.strip() == "False"
