@@ -3,9 +3,9 @@
 The DOT text is built here as a string so that it is deterministic (steps in topological
 order, edges in declaration order, stable ids) and every label is escaped in one place:
 
-* labels are HTML-like (``label=<...>``): ``&``, ``<``, ``>``, ``"`` become entities and
-  newlines become ``<BR/>``, so guideline text can neither break the DOT syntax nor inject
-  markup into the SVG;
+* labels are HTML-like (``label=<...>``): ``&``, ``<``, ``>``, ``"`` become entities,
+  backslashes are doubled and newlines become ``<BR/>``, so guideline text can neither break the DOT
+  syntax, nor trigger Graphviz's ``\\N``/``\\G`` substitutions, nor inject markup into the SVG;
 * tooltips are quoted strings: backslashes are doubled (DOT would otherwise read ``\\N``,
   ``\\G`` and friends as escapes) and quotes escaped.
 
@@ -31,8 +31,12 @@ WRAP = 34
 
 
 def html(text: str) -> str:
-    """Escape text for an HTML-like label (entities; newlines become line breaks)."""
-    out = (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Escape text for an HTML-like label (entities; newlines become line breaks).
+
+    Backslashes are doubled: Graphviz expands ``\\G``, ``\\N`` and friends even inside
+    HTML-like labels (after decoding entities, so ``&#92;`` would not help), and a doubled
+    backslash is what it prints as one."""
+    out = (text.replace("\\", "\\\\").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
            .replace('"', "&quot;"))
     return "<BR/>".join(out.splitlines()) if "\n" in out else out
 

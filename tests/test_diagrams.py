@@ -94,8 +94,10 @@ def test_hostile_labels_are_escaped():
     edges = root.findall(".//s:g[@class='edge']", ns)
     assert len(edges) == len(all_edges(g))  # the invisible legend anchor is not drawn
     assert not root.findall(".//s:script", ns)
-    text = "".join(root.itertext())
-    assert 'sick & "old" > 65 <script>' in text.replace("\xa0", " ")
+    text = " ".join("".join(root.itertext()).replace("\xa0", " ").split())
+    assert 'sick & "old" > 65 <script>' in text
+    # The title survives exactly: no \N or \G substitution, no markup.
+    assert " ".join(HOSTILE.split()) in text
 
 
 def _highlight(g, example):
