@@ -14,9 +14,6 @@ class Span(Record):
     def __lt__(self, other: "Span") -> bool:
         return (self.file, self.line, self.column) < (other.file, other.line, other.column)
 
-    def shifted(self, columns: int) -> "Span":
-        """The position ``columns`` characters further along the same line."""
-        return Span(self.file, self.line, self.column + columns)
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.column}"

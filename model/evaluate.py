@@ -103,8 +103,3 @@ def fired_edges(g: Guideline, step, p: Patient) -> list[Edge]:
 def violated_constraints(g: Guideline, p: Patient) -> list[str]:
     """Ids of the domain constraints patient ``p`` breaks (bounds are checked on input)."""
     return [c.id for c in g.constraints if not eval_expr(c.cond.expr, p, g)]
-
-
-def holds_invariants(g: Guideline, p: Patient, trace: Trace | None = None) -> dict[str, bool]:
-    trace = trace or run(g, p)
-    return {i.id: bool(eval_expr(i.cond.expr, p, g, trace.applies)) for i in g.invariants}

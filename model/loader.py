@@ -16,7 +16,7 @@ from . import expr as X
 from .errors import Collector, InputError, Span
 from .guideline import (Branch, Condition, Conflict, Constraint, Definition, Guideline,
                         Invariant, Named, Recommendation, Source, Step, Timing, Variable)
-from .source import SourceText, YMap, YNode, YScalar, YSeq, parse_yaml, read_text
+from .source import SourceText, YMap, YNode, YScalar, YSeq, parse_yaml, plain, read_text
 
 LANGUAGE_VERSION = 1
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -41,7 +41,7 @@ def load_guideline_text(src: SourceText) -> Guideline:
     return _Loader(src).load(root)
 
 
-def _kind(node: YNode | None) -> str:
+def describe(node: YNode | None) -> str:
     if node is None:
         return "nothing"
     if isinstance(node, YMap):
@@ -74,13 +74,13 @@ class _Loader:
     def mapping(self, node: YNode | None, where: str) -> YMap | None:
         if isinstance(node, YMap):
             return node
-        self.err("wrong-type", f"{where}: expected a mapping, found {_kind(node)}", getattr(node, "span", None))
+        self.err("wrong-type", f"{where}: expected a mapping, found {describe(node)}", getattr(node, "span", None))
         return None
 
     def seq(self, node: YNode | None, where: str) -> YSeq | None:
         if isinstance(node, YSeq):
             return node
-        self.err("wrong-type", f"{where}: expected a list, found {_kind(node)}", getattr(node, "span", None))
+        self.err("wrong-type", f"{where}: expected a list, found {describe(node)}", getattr(node, "span", None))
         return None
 
     def fields(self, node: YMap, allowed: dict[str, bool], where: str) -> dict[str, YNode]:
@@ -106,13 +106,13 @@ class _Loader:
             return node.value.strip()
         if isinstance(node, YScalar) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
             return str(node.value)
-        self.err("wrong-type", f"{where}: expected text, found {_kind(node)}", getattr(node, "span", self.root_span))
+        self.err("wrong-type", f"{where}: expected text, found {describe(node)}", getattr(node, "span", self.root_span))
         return None
 
     def integer(self, node: YNode | None, where: str) -> int | None:
         if isinstance(node, YScalar) and isinstance(node.value, int) and not isinstance(node.value, bool):
             return node.value
-        self.err("wrong-type", f"{where}: expected a whole number, found {_kind(node)}", getattr(node, "span", self.root_span))
+        self.err("wrong-type", f"{where}: expected a whole number, found {describe(node)}", getattr(node, "span", self.root_span))
         return None
 
     def ident(self, node: YNode | None, where: str, pattern: re.Pattern = _ID) -> str | None:
@@ -121,7 +121,7 @@ class _Loader:
         if isinstance(node, YScalar) and isinstance(node.value, str):
             self.err("bad-name", f"{where}: {node.value!r} is not a valid name (lower-case letters, digits and '_', starting with a letter)", node.span)
             return None
-        self.err("wrong-type", f"{where}: expected a name, found {_kind(node)}", getattr(node, "span", self.root_span))
+        self.err("wrong-type", f"{where}: expected a name, found {describe(node)}", getattr(node, "span", self.root_span))
         return None
 
     def names(self, node: YNode | None, where: str, pattern: re.Pattern = _ID) -> list[tuple[str, Span]]:
@@ -268,7 +268,7 @@ class _Loader:
             if tnode is None:
                 continue
             if tname not in ("bool", "int", "enum", "set"):
-                self.err("wrong-type", f"{where}.type: expected one of bool, int, enum, set, found {_kind(tnode)}", tnode.span)
+                self.err("wrong-type", f"{where}.type: expected one of bool, int, enum, set, found {describe(tnode)}", tnode.span)
                 continue
             if tname == "bool":
                 out[name] = self.typical(Variable(name, X.BOOL, question or "", key.span), f.get("typical"), where)
@@ -302,9 +302,9 @@ class _Loader:
         """Attach the optional ``typical`` value (checked like a patient value)."""
         if node is None:
             return var
-        from .patient import coerce, _plain
+        from .patient import coerce
 
-        value, problem = coerce(var, _plain(node))
+        value, problem = coerce(var, plain(node))
         if problem:
             self.err(problem[0], f"{where}.typical: {problem[1]}", node.span)
             return var
@@ -331,7 +331,7 @@ class _Loader:
 
     def condition(self, node: YNode | None, where: str, allow_recommends: bool = False) -> Condition | None:
         if not isinstance(node, YScalar) or isinstance(node.value, (float,)) or node.value is None:
-            self.err("wrong-type", f"{where}: expected a condition, found {_kind(node)}", getattr(node, "span", self.root_span))
+            self.err("wrong-type", f"{where}: expected a condition, found {describe(node)}", getattr(node, "span", self.root_span))
             return None
         text = "true" if node.value is True else "false" if node.value is False else str(node.value)
         scope = X.Scope(self.var_types, self.bounds, self.def_names, self.rec_ids, allow_recommends)
@@ -398,7 +398,7 @@ class _Loader:
         out = []
         for n, sp in self.names(node, where):
             if n not in self.rec_ids:
-                self.err("unknown-reference", f"{where}: unknown recommendation {n!r}{_hint(n, self.rec_ids)}", sp)
+                self.err("unknown-reference", f"{where}: unknown recommendation {n!r}{suggest(n, self.rec_ids)}", sp)
             else:
                 out.append(n)
         return out
@@ -423,7 +423,7 @@ class _Loader:
                 if isinstance(k, YScalar) and k.value in ("do", "avoid"):
                     kind = k.value
                 else:
-                    self.err("wrong-type", f"{where}.kind: expected 'do' or 'avoid', found {_kind(k)}", k.span)
+                    self.err("wrong-type", f"{where}.kind: expected 'do' or 'avoid', found {describe(k)}", k.span)
             srcs: list[str] = []
             if "sources" in f:
                 s = self.seq(f["sources"], f"{where}.sources")
@@ -433,7 +433,7 @@ class _Loader:
                     for item in s.items:
                         sid = str(item.value) if isinstance(item, YScalar) else None
                         if sid is None or sid not in self.sources:
-                            self.err("unknown-reference", f"{where}.sources: unknown source {_kind(item)} (declared: {', '.join(self.sources)})", item.span)
+                            self.err("unknown-reference", f"{where}.sources: unknown source {describe(item)} (declared: {', '.join(self.sources)})", item.span)
                         else:
                             srcs.append(sid)
             timing = self.timing(f["timing"], f"{where}.timing") if "timing" in f else None
@@ -449,7 +449,7 @@ class _Loader:
             return None
         if isinstance(node, YScalar) and node.value in options:
             return node.value
-        self.err("unknown-reference", f"{where}: expected one of {', '.join(options)}, found {_kind(node)}", node.span)
+        self.err("unknown-reference", f"{where}: expected one of {', '.join(options)}, found {describe(node)}", node.span)
         return None
 
     def timing(self, node: YNode, where: str) -> Timing | None:
@@ -489,7 +489,7 @@ class _Loader:
                 if knode is None:
                     self.err("missing-key", f"{where}: missing required key 'kind'", m.span)
                 else:
-                    self.err("wrong-type", f"{where}.kind: expected decision, action, fork or end, found {_kind(knode)}", knode.span)
+                    self.err("wrong-type", f"{where}.kind: expected decision, action, fork or end, found {describe(knode)}", knode.span)
                 continue
             f = self.fields(m, allowed, where)
             title = self.text(f["title"], f"{where}.title") if "title" in f else None
@@ -533,7 +533,7 @@ class _Loader:
             if isinstance(c, YScalar) and c.value in ("single", "first", "any"):
                 choice = c.value
             else:
-                self.err("wrong-type", f"{where}.choice: expected single, first or any, found {_kind(c)}", c.span)
+                self.err("wrong-type", f"{where}.choice: expected single, first or any, found {describe(c)}", c.span)
         branches: list[Branch] = []
         s = self.seq(f.get("branches"), f"{where}.branches") if "branches" in f else None
         if s is not None and not s.items:
@@ -605,12 +605,12 @@ class _Loader:
                 continue  # the step itself had errors, already reported
             if to not in steps:
                 dangling = True
-                self.err("unknown-reference", f"steps.{frm}: no step named {to!r}{_hint(to, steps)}", sp)
+                self.err("unknown-reference", f"steps.{frm}: no step named {to!r}{suggest(to, steps)}", sp)
             elif to == start:
                 self.err("cycle", f"steps.{frm}: goes back to the start step {to!r}", sp)
         if start is not None and start not in steps:
             if start not in declared:
-                self.err("unknown-reference", f"start: no step named {start!r}{_hint(start, steps)}", start_node.span)
+                self.err("unknown-reference", f"start: no step named {start!r}{suggest(start, steps)}", start_node.span)
             return []
         if start is None:
             return []
@@ -638,7 +638,7 @@ class _Loader:
         return {str(k.value) for k, _ in node.items} if isinstance(node, YMap) else set()
 
 
-def _hint(name: str, names) -> str:
+def suggest(name: str, names) -> str:
     import difflib  # only on the error path: it is slow to import
 
     close = difflib.get_close_matches(name, list(names), n=1)

@@ -18,8 +18,8 @@ from typing import Any
 
 from .errors import Diagnostic, InputError
 from .guideline import Guideline, Variable
-from .loader import _hint, _kind
-from .source import YMap, YScalar, YSeq, parse_yaml, read_text
+from .loader import describe, suggest
+from .source import YMap, YScalar, YSeq, parse_yaml, plain, read_text
 
 TRUE_WORDS = {"true", "yes", "y", "1"}
 FALSE_WORDS = {"false", "no", "n", "0"}
@@ -97,16 +97,6 @@ def _describe(raw: Any) -> str:
     return str(raw)
 
 
-def _plain(node) -> Any:
-    if isinstance(node, YScalar):
-        return node.value
-    if isinstance(node, YSeq):
-        return [_plain(x) for x in node.items]
-    if isinstance(node, YMap):
-        return {str(k.value): _plain(v) for k, v in node.items}
-    return None
-
-
 def load_patient_file(g: Guideline, path: str | os.PathLike, into: PatientInput | None = None) -> PatientInput:
     src = read_text(path, "patient file")
     root = parse_yaml(src)
@@ -115,19 +105,19 @@ def load_patient_file(g: Guideline, path: str | os.PathLike, into: PatientInput 
     if root is None:
         return out  # an empty file states no facts
     if not isinstance(root, YMap):
-        col.error("wrong-type", f"a patient file is a mapping of variable names to values, found {_kind(root)}", root.span)
+        col.error("wrong-type", f"a patient file is a mapping of variable names to values, found {describe(root)}", root.span)
         col.raise_if_any()
     assert isinstance(root, YMap)
     for key, node in root.items:
         name = str(key.value)
         var = g.variables.get(name)
         if var is None:
-            col.error("unknown-variable", f"unknown variable {name!r}{_hint(name, g.variables)} (see 'guideproof variables')", key.span)
+            col.error("unknown-variable", f"unknown variable {name!r}{suggest(name, g.variables)} (see 'guideproof variables')", key.span)
             continue
         if isinstance(node, YMap) or (isinstance(node, YSeq) and var.type.kind != "set"):
-            col.error("wrong-type", f"{name}: expected {type_words(var)}, found {_describe(_plain(node))}", node.span)
+            col.error("wrong-type", f"{name}: expected {type_words(var)}, found {_describe(plain(node))}", node.span)
             continue
-        value, problem = coerce(var, _plain(node))
+        value, problem = coerce(var, plain(node))
         if problem:
             col.error(problem[0], problem[1], node.span)
             continue
@@ -148,7 +138,7 @@ def apply_sets(g: Guideline, assignments: list[str], into: PatientInput | None =
         name, raw = (s.strip() for s in a.split("=", 1))
         var = g.variables.get(name)
         if var is None:
-            problems.append(Diagnostic("unknown-variable", f"--set {a!r}: unknown variable {name!r}{_hint(name, g.variables)}"))
+            problems.append(Diagnostic("unknown-variable", f"--set {a!r}: unknown variable {name!r}{suggest(name, g.variables)}"))
             continue
         value, problem = coerce(var, raw)
         if problem:

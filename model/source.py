@@ -266,11 +266,12 @@ def _convert(node: yaml.Node, src: SourceText, col: Collector, loader, path: set
     return YMap(tuple(items), span)
 
 
-def load_yaml_file(path: str | os.PathLike, what: str = "file") -> tuple[SourceText, YNode | None]:
-    src = read_text(path, what)
-    return src, parse_yaml(src)
-
-
-def display_name(path: str | os.PathLike) -> str:
-    """The name used in diagnostics: the path as the user gave it."""
-    return str(Path(path)) if not isinstance(path, str) else path
+def plain(node: YNode | None) -> Any:
+    """The plain Python value of a node (positions dropped), for values such as patient facts."""
+    if isinstance(node, YScalar):
+        return node.value
+    if isinstance(node, YSeq):
+        return [plain(x) for x in node.items]
+    if isinstance(node, YMap):
+        return {str(k.value): plain(v) for k, v in node.items}
+    return None

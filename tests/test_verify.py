@@ -303,3 +303,15 @@ def test_systematic_mutants_all_killed_or_equivalent(shipped, capsys):
         print(f"\nfault injection (systematic): {len(all_mutants)} mutants, {killed} killed, "
               f"{len(equivalents)} proved equivalent, {len(survivors)} survived; kill rate {rate:.1%}")
     assert not survivors, survivors
+
+
+def test_witnesses_sit_at_the_exposing_boundary(shipped):
+    """A threshold moved from 'beyond 8 weeks' to 'beyond 9 weeks' is shown by a patient at
+    exactly 9 weeks, otherwise typical: the smallest change that exposes it."""
+    mutant = M.shift_guard(shipped, "imaging_needed", 2, +1)
+    f = next(f for f in verify(mutant) if f.subject == "invariant persistent_symptoms_reimaged")
+    assert f.verdict == Verdict.REFUTED
+    w = f.witness
+    assert w["weeks_since_fracture"] == 9 and w["imaged"] is True
+    assert w["age"] == 70 and w["fracture_levels"] == frozenset({"L1"})  # typical where it can be
+    assert not w["neuro_deficit"] and not w["malignancy_suspected"]
