@@ -19,13 +19,14 @@ class ExitCode(IntEnum):
     OK = 0  #: success; for verify: every obligation proved
     REFUTED = 1  #: verify found a violation (a witness patient is printed)
     BAD_INPUT = 2  #: bad input or usage: the message names the file, line and field
-    INCONCLUSIVE = 3  #: verify: a solver answered unknown and nothing was refuted
+    INCONCLUSIVE = 3  #: a solver answered unknown: verify with nothing refuted, or a partial query
     INTERNAL = 4  #: a bug in guideproof itself (please report it)
 
 
 EPILOG = (
     "Exit codes: 0 success (verify: every obligation proved); 1 verify refuted something; "
-    "2 bad input or usage; 3 verify inconclusive (solver unknown), nothing refuted; 4 internal error."
+    "2 bad input or usage; 3 inconclusive: the solver answered unknown (verify: with nothing refuted; "
+    "query: some recommendation undecided); 4 internal error."
 )
 
 GUIDELINE_OPTION = click.option(
@@ -97,7 +98,9 @@ def cli() -> None:
 @click.option("--require-complete", is_flag=True, help="Refuse a patient with unknown variables (exit 2).")
 @click.option("--timeout", type=click.FloatRange(min=0.001), default=10.0, show_default=True,
               help="Seconds the solver may spend on each question about a partial patient.")
-def query(guideline_path, patient_path, sets, fmt, interactive, require_complete, timeout) -> int:
+@click.option("--rlimit", type=click.IntRange(min=1), default=None,
+              help="Z3 resource limit per question (deterministic, machine-independent).")
+def query(guideline_path, patient_path, sets, fmt, interactive, require_complete, timeout, rlimit) -> int:
     """The recommendations that apply to one patient, and why.
 
     Unset variables are unknown, never defaulted: each recommendation then applies, does not
@@ -114,12 +117,14 @@ def query(guideline_path, patient_path, sets, fmt, interactive, require_complete
         complete(g, p)
     if interactive:
         _interactive(g, p, timeout)
-    _emit(_answer_text(g, p, fmt, timeout))
-    return ExitCode.OK
+    text, settled = _answer_text(g, p, fmt, timeout, rlimit)
+    _emit(text)
+    return ExitCode.OK if settled else ExitCode.INCONCLUSIVE
 
 
-def _answer_text(g, p, fmt: str, timeout: float) -> str:
-    """The complete answer when every variable is known, the partial one otherwise."""
+def _answer_text(g, p, fmt: str, timeout: float, rlimit: int | None = None) -> tuple[str, bool]:
+    """The complete answer when every variable is known, the partial one otherwise; and
+    whether the solver settled every recommendation."""
     from . import views
     from .model.patient import check_constraints
     from .model.report import answer
@@ -127,11 +132,12 @@ def _answer_text(g, p, fmt: str, timeout: float) -> str:
     if not p.missing(g):
         check_constraints(g, p)
         ans = answer(g, p.values)
-        return views.query_json(ans) if fmt == "json" else views.query_text(ans)
-    from .verify.partial import decide
+        return (views.query_json(ans) if fmt == "json" else views.query_text(ans)), True
+    from .verify.partial import UNKNOWN, decide
 
-    partial = decide(g, p.values, timeout=timeout)
-    return views.partial_json(partial) if fmt == "json" else views.partial_text(partial)
+    partial = decide(g, p.values, timeout=timeout, rlimit=rlimit)
+    settled = all(r.status != UNKNOWN for r in partial.recs.values())
+    return (views.partial_json(partial) if fmt == "json" else views.partial_text(partial)), settled
 
 
 def _interactive(g, p, timeout: float) -> None:

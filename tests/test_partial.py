@@ -163,3 +163,11 @@ def test_partial_flowchart_marks_certain_possible_excluded(shipped, tmp_path):
     assert "Possible paths of p.yaml (17 facts unknown)" in dot
     line = next(l for l in dot.splitlines() if l.strip().startswith("step_calcitonin ["))
     assert "dashed" in line
+
+
+def test_solver_giving_up_is_inconclusive_never_decided(shipped):
+    ans = decide(shipped, {"age": 70}, rlimit=1)
+    assert all(r.status == "unknown" for r in ans.recs.values())
+    r = invoke("query", "--set", "age=70", "--rlimit", "1")
+    assert r.exit_code == 3
+    assert "NOT DECIDED" in r.output and "DEPENDS ON UNKNOWN FACTS" not in r.output

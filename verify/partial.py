@@ -102,16 +102,16 @@ class _Classifier:
         return out
 
 
-def _setup(g: Guideline, known: dict[str, Any], timeout: float | None):
+def _setup(g: Guideline, known: dict[str, Any], timeout: float | None, rlimit: int | None = None):
+    """Encoding and prover with the known facts asserted; the model is None when the
+    solver could not even tell whether the facts are consistent."""
     enc = Encoding(g)
     facts = [(f"fact {n} = {format_value(v)}", enc.fix(n, v)) for n, v in known.items()]
-    prover = Prover(list(enc.domain) + facts, timeout=timeout)
+    prover = Prover(list(enc.domain) + facts, timeout=timeout, rlimit=rlimit)
     r = prover.check([], want_core=False)
     if r.status == "unsat":
         _inconsistent(g, enc, prover, facts)
-    if r.status == "unknown":
-        raise InputError([Diagnostic("undecided", f"the solver could not decide whether the known facts are consistent ({r.reason})")])
-    return enc, prover, r.model
+    return enc, prover, (r.model if r.status == "sat" else None)
 
 
 def _inconsistent(g, enc, prover, facts) -> None:
@@ -128,14 +128,18 @@ def _inconsistent(g, enc, prover, facts) -> None:
         + ", ".join(f[len("fact "):] for f in used))])
 
 
-def decide(g: Guideline, known: dict[str, Any], timeout: float | None = 10.0) -> PartialAnswer:
-    enc, prover, model = _setup(g, known, timeout)
+def decide(g: Guideline, known: dict[str, Any], timeout: float | None = 10.0,
+           rlimit: int | None = None) -> PartialAnswer:
+    enc, prover, model = _setup(g, known, timeout, rlimit)
+    unknown = tuple(n for n in g.variables if n not in known)
+    if model is None:  # the solver gave up on the facts themselves: nothing is decided
+        recs = {rid: RecStatus(rid, UNKNOWN) for rid in g.recommendations}
+        return PartialAnswer(g, dict(known), unknown, recs, (), (), prover.calls)
     cl = _Classifier(g, enc, prover, known)
     for rid in g.recommendations:
         cl.target(rid, enc.applies[rid], lambda t, rid=rid: rid in t.applies)
     cl.add(model)
     status = cl.classify()
-    unknown = tuple(n for n in g.variables if n not in known)
     recs = {}
     for rid, st in status.items():
         if st != DEPENDS:
@@ -214,6 +218,9 @@ def _cone(g: Guideline, rid: str) -> set[str]:
 def graph_states(g: Guideline, known: dict[str, Any], timeout: float | None = 10.0) -> tuple[set[str], set[str]]:
     """(certain, possible) step ids, edge keys and recommendation ids for the flowchart."""
     enc, prover, model = _setup(g, known, timeout)
+    if model is None:
+        everything = set(g.steps) | set(enc.fired) | set(g.recommendations)
+        return set(), everything
     cl = _Classifier(g, enc, prover, known)
     for sid in g.steps:
         cl.target(f"step:{sid}", enc.reached[sid], lambda t, sid=sid: sid in t.reached)
