@@ -116,7 +116,7 @@ def query(guideline_path, patient_path, sets, fmt, interactive, require_complete
     if require_complete:
         complete(g, p)
     if interactive:
-        _interactive(g, p, timeout)
+        _interactive(g, p, timeout, rlimit)
     text, settled = _answer_text(g, p, fmt, timeout, rlimit)
     _emit(text)
     return ExitCode.OK if settled else ExitCode.INCONCLUSIVE
@@ -140,16 +140,15 @@ def _answer_text(g, p, fmt: str, timeout: float, rlimit: int | None = None) -> t
     return (views.partial_json(partial) if fmt == "json" else views.partial_text(partial)), settled
 
 
-def _interactive(g, p, timeout: float) -> None:
+def _interactive(g, p, timeout: float, rlimit: int | None) -> None:
     """Ask the top-ranked unknown fact until nothing depends on the unknowns or input ends.
-    Questions go to stderr, so stdout holds only the final answer."""
-    from .model.errors import InputError as _InputError
+    Questions go to stderr, so stdout holds only the final answer. An answer is kept only
+    if the facts stay consistent; the answer computed to check that is reused."""
     from .model.patient import coerce, type_words
     from .verify.partial import decide
 
-    stdin = sys.stdin
+    ans = decide(g, p.values, timeout=timeout, rlimit=rlimit)
     while p.missing(g):
-        ans = decide(g, p.values, timeout=timeout)
         if not ans.ask_next:
             click.echo("Every recommendation is decided; the remaining facts are not needed.", err=True)
             return
@@ -157,7 +156,7 @@ def _interactive(g, p, timeout: float) -> None:
         var = g.variables[name]
         while True:
             click.echo(f"{var.question}\n  {name} ({type_words(var)}; empty line to stop): ", err=True, nl=False)
-            line = stdin.readline()
+            line = sys.stdin.readline()
             if not line or not line.strip():
                 click.echo("", err=True)
                 return
@@ -165,23 +164,14 @@ def _interactive(g, p, timeout: float) -> None:
             if problem:
                 click.echo(f"  not accepted: {problem[1]}", err=True)
                 continue
-            trial = dict(p.values, **{name: value})
             try:
-                decide(g, trial, timeout=timeout) if len(trial) < len(g.variables) else _complete_ok(g, trial)
-            except _InputError as e:
+                ans = decide(g, {**p.values, name: value}, timeout=timeout, rlimit=rlimit)
+            except InputError as e:
                 click.echo(f"  not accepted: {e.diagnostics[0].message}", err=True)
                 continue
             p.values[name] = value
             p.origin[name] = "answer"
             break
-
-
-def _complete_ok(g, values) -> None:
-    from .model.patient import PatientInput, check_constraints
-
-    q = PatientInput()
-    q.values.update(values)
-    check_constraints(g, q)
 
 
 @cli.command(epilog=EPILOG)
@@ -199,15 +189,11 @@ def verify(guideline_file, fmt, timeout, rlimit, witness_dir, brief) -> int:
     redundancy, invariants and vacuity, with a witness patient for every failure."""
     from .verify import render
     from .verify.checks import verify as run_checks
-    from .verify.findings import InternalError, Verdict
+    from .verify.findings import Verdict
     from .verify.witness import write_witnesses
 
     g = _guideline(guideline_file)
-    try:
-        findings = run_checks(g, timeout=timeout, rlimit=rlimit)
-    except InternalError as e:
-        click.echo(f"guideproof: internal error: {e}", err=True)
-        return ExitCode.INTERNAL
+    findings = run_checks(g, timeout=timeout, rlimit=rlimit)  # InternalError: exit 4 via the group
     if witness_dir is not None:
         for path in write_witnesses(g, findings, witness_dir):
             click.echo(f"wrote witness {path}", err=True)
@@ -229,7 +215,7 @@ def verify(guideline_file, fmt, timeout, rlimit, witness_dir, brief) -> int:
               help="Output file; the format comes from the extension: .svg, .png, .pdf or .dot.")
 def flowchart(guideline_path, patient_path, sets, out) -> int:
     """Draw the decision flowchart (optionally with one patient's path highlighted)."""
-    from .diagrams.dot import Highlight, to_dot
+    from .diagrams.dot import to_dot
     from .diagrams.render import output_format, write_chart
 
     output_format(out)  # refuse a bad extension before any work
