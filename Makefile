@@ -6,13 +6,19 @@ GP     := $(VENV)/bin/guideproof
 GUIDELINE := guideline/l1_l2_compression_fracture.yaml
 EXAMPLE   := guideline/examples/uncomplicated_acute.yaml
 
-.PHONY: demo test install install-test graphviz diagrams diagrams-check bench clean
+.PHONY: demo test install install-test graphviz diagrams diagrams-check bench bytecode clean
 
 # The package and its runtime dependencies, re-installed when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e .
+	$(MAKE) --no-print-directory bytecode
 	touch $@
+
+# Precompiled bytecode: where PYTHONDONTWRITEBYTECODE is set, Python would otherwise
+# recompile every module of this editable install on each run (pip precompiles z3's).
+bytecode:
+	@$(PY) -m compileall -q model verify diagrams guideproof guideline
 
 $(VENV)/.installed-test: $(VENV)/.installed
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
@@ -53,7 +59,7 @@ diagrams-check: install
 	  if diff -u $(CHART).dot $$tmp/chart.dot > $$tmp/diff; then rm -rf $$tmp; echo "diagrams up to date"; \
 	  else cat $$tmp/diff; rm -rf $$tmp; echo "$(CHART).dot is stale: run 'make diagrams'" >&2; exit 1; fi
 
-bench: install-test
+bench: install-test bytecode
 	$(PY) benchmarks/bench_query.py
 	$(PY) benchmarks/bench_verify.py
 	$(PY) benchmarks/bench_flowchart.py
