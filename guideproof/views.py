@@ -36,7 +36,8 @@ def rec_json(g: Guideline, a: Applied) -> dict[str, Any]:
         "timing": _timing(r),
         "note": r.note or None,
         "because": [
-            {"step": x.step, "branch": x.label, "condition": x.condition, "facts": dict(x.facts)}
+            {"step": x.step, "branch": x.label, "condition": x.condition,
+             "facts": {n: sorted(v) if isinstance(v, frozenset) else v for n, v in x.facts}}
             for x in a.reasons
         ],
     }
@@ -74,7 +75,7 @@ def _because(a: Applied, indent: str) -> list[str]:
         return [_wrap("Why: applies to every patient in scope.", indent)]
     lines = []
     for i, x in enumerate(a.reasons):
-        facts = ", ".join(f"{n} = {v}" for n, v in x.facts)
+        facts = ", ".join(f"{n} = {format_value(v)}" for n, v in x.facts)
         head = "Why: " if i == 0 else "     "
         lines.append(_wrap(f"{head}{x.label} [{facts}]", indent))
     return lines

@@ -11,7 +11,6 @@ from . import expr as X
 from .evaluate import Trace, eval_expr, run
 from .expr import variables_of
 from .guideline import Guideline, Recommendation
-from .patient import format_value
 from .record import Record
 from .semantics import Edge
 
@@ -21,7 +20,7 @@ class Reason(Record):
     step_title: str
     label: str  # the branch taken, in the author's words
     condition: str  # the guard's text ("none of the above" for otherwise)
-    facts: tuple[tuple[str, str], ...]  # (variable, value) the guard reads
+    facts: tuple[tuple[str, Any], ...]  # (variable, patient value) that decided the branch
 
 
 class Applied(Record):
@@ -98,7 +97,7 @@ def _reasons(g: Guideline, patient: dict[str, Any], trace: Trace, rid: str) -> l
             names = set().union(*(support(g, b.cond.expr, patient, False) for b in step.branches))
             text = "none of: " + "; ".join(b.label for b in step.branches)
             label = step.otherwise_label
-        facts = tuple((n, format_value(patient[n])) for n in g.variables if n in names)
+        facts = tuple((n, patient[n]) for n in g.variables if n in names)
         out.append(Reason(step.id, step.title, label, text, facts))
     return out
 

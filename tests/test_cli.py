@@ -50,7 +50,7 @@ def test_query_json_matches_evaluator(shipped):
     calc = next(x for x in doc["recommendations"] if x["id"] == "calcitonin_first_4_weeks")
     assert calc["timing"] == {"text": "Weeks 0-4 after the fracture is identified", "start_week": 0, "end_week": 4}
     assert calc["sources"] == ["1", "2", "3"]
-    assert calc["because"][0]["facts"] == {"weeks_since_fracture": "2", "pain": "moderate"}
+    assert calc["because"][0]["facts"] == {"weeks_since_fracture": 2, "pain": "moderate"}
     assert all(x["kind"] == "avoid" for x in doc["avoid"])
 
 
