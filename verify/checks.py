@@ -22,6 +22,7 @@ from ..model.encode import Encoding
 from ..model.errors import Span
 from ..model.evaluate import Trace, eval_expr, fired_edges, run, violated_constraints
 from ..model.guideline import Guideline, Step
+from ..model.patient import typical_value
 from ..model.report import answer
 from ..model.semantics import Edge, edges_of
 from .findings import Finding, InternalError, Verdict
@@ -35,7 +36,6 @@ class Context:
         self.g = g
         self.enc = enc
         self.prover = prover
-        self.defs = g.definition_exprs()
         #: valid patients already confirmed by the evaluator; an existential obligation that
         #: one of them already satisfies is proved by it without another solver call
         self.witnesses: list[dict[str, Any]] = []
@@ -96,16 +96,13 @@ def preferences(g: Guideline, enc: Encoding):
     total distance of the ints from their typical values."""
     prefer, dist = [], []
     for v in g.variables.values():
-        k, typ = v.type.kind, v.typical
-        if k == "bool":
-            prefer.append(enc.fix(v.name, bool(typ)))
-        elif k == "enum":
-            prefer.append(enc.fix(v.name, typ if typ is not None else v.type.values[0]))
-        elif k == "set":
-            members = typ if typ is not None else frozenset()
-            prefer.extend(b if el in members else z3.Not(b) for el, b in enc.members[v.name].items())
+        typ = typical_value(v)
+        if v.type.kind == "set":
+            prefer.extend(b if el in typ else z3.Not(b) for el, b in enc.members[v.name].items())
+        elif v.type.kind != "int":
+            prefer.append(enc.fix(v.name, typ))
         else:
-            target = typ if typ is not None else v.min
+            target = typ
             x = enc.vars[v.name]
             prefer.append(x == target)
             dist.append(z3.If(x >= target, x - target, target - x))
@@ -146,7 +143,8 @@ class Check:
                     rules: tuple[str, ...] = (), cover: str | None = None) -> Finding:
         """Prove that some valid patient satisfies ``parts`` (a witness re-checked by
         ``holds``); refute with the unsat core when none does. ``cover`` names the
-        obligation in :attr:`Context.covered`, which earlier witnesses may already settle."""
+        obligation in :attr:`Context.covered`, which earlier witnesses may already settle.
+        ``parts`` may be a function that builds them, called only if the solver is needed."""
         if cover is not None:
             if cover in ctx.covered:
                 return self.finding(subject, Verdict.PROVED, proved_msg, span, Result("sat"), rules=rules)
@@ -154,6 +152,8 @@ class Check:
             for patient in ctx.witnesses:
                 if holds(patient):
                     return self.finding(subject, Verdict.PROVED, proved_msg, span, Result("sat"), rules=rules)
+        if callable(parts):
+            parts = parts()
         r = ctx.prover.check(parts)
         if r.status == "sat":
             patient = ctx.witness(r, parts, plausible=False)
@@ -322,9 +322,10 @@ class Reachability(Check):
                 if e.kind == "branch":
                     yield self.branch(ctx, step, e)
                 elif e.kind == "otherwise":
-                    parts = [(f"step {sid} is reached", reached)] + [
-                        (f"{sid} branch {i + 1} not taken: not ({X.show(b.cond.expr)})", z3.Not(enc.term(b.cond.expr)))
-                        for i, b in enumerate(step.branches)]
+                    def parts(sid=sid, step=step, reached=reached):
+                        return [(f"step {sid} is reached", reached)] + [
+                            (f"{sid} branch {i + 1} not taken: not ({X.show(b.cond.expr)})", z3.Not(enc.term(b.cond.expr)))
+                            for i, b in enumerate(step.branches)]
                     yield self.existential(
                         ctx, f"branch {e.key}", step.span, parts,
                         f"the 'otherwise' branch of {sid!r} is taken by some valid patient",
@@ -347,7 +348,7 @@ class Reachability(Check):
             if alone.status == "sat":
                 masked = "; the branches before it, taken together, take every patient that satisfies it"
         return self.existential(
-            ctx, f"branch {e.key}", b.span, ctx.guard_parts(step, e.index),
+            ctx, f"branch {e.key}", b.span, lambda: ctx.guard_parts(step, e.index),
             f"branch {e.index + 1} of {step.id!r} ({b.label}) is taken by some valid patient",
             f"branch {e.index + 1} of {step.id!r} ({b.label}) is never taken{masked}",
             lambda p: e.key in ctx.run(p).fired_keys(), rules=(step.id,), cover=f"edge:{e.key}")
