@@ -18,7 +18,7 @@ import z3
 
 from . import expr as X
 from .guideline import Guideline
-from .semantics import Edge, edges_of
+from .semantics import edges_of
 
 
 class Encoding:
@@ -47,8 +47,6 @@ class Encoding:
             self.domain.append((f"constraint {c.id}", self.term(c.cond.expr)))
         self.reached: dict[str, z3.BoolRef] = {}
         self.fired: dict[str, z3.BoolRef] = {}  # edge key -> term
-        self.guard: dict[str, z3.BoolRef] = {}  # edge key -> the condition alone (no reach)
-        self.edges: list[Edge] = []
         self._encode_graph()
         for sid in g.steps:  # steps no path leads to (only in edited guidelines) are never reached
             self.reached.setdefault(sid, z3.BoolVal(False))
@@ -116,9 +114,7 @@ class Encoding:
                     guard = z3.Not(z3.Or(earlier)) if earlier else z3.BoolVal(True)
                 else:
                     guard = z3.BoolVal(True)
-                self.guard[e.key] = guard
                 self.fired[e.key] = z3.And(here, guard)
-                self.edges.append(e)
                 incoming[e.target].append(self.fired[e.key])
 
     def patient(self, model: z3.ModelRef) -> dict[str, Any]:

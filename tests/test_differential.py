@@ -6,6 +6,7 @@ import z3
 from hypothesis import HealthCheck, given, settings
 
 from guideproof.model.evaluate import eval_expr, run, violated_constraints
+from guideproof.model.semantics import all_edges
 from strategies import any_patient_of, valid_patient
 
 N_VALID = 2000
@@ -28,7 +29,7 @@ def compare(g, enc, p) -> None:
     for step in g.order:
         assert _truth(m, enc.reached[step]) == (step in trace.reached), f"step {step} for {p}"
     fired = trace.fired_keys()
-    for e in enc.edges:
+    for e in all_edges(g):
         assert _truth(m, enc.fired[e.key]) == (e.key in fired), f"edge {e.key} for {p}"
     for rid in g.recommendations:
         assert _truth(m, enc.applies[rid]) == (rid in trace.applies), f"recommendation {rid} for {p}"
