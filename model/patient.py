@@ -173,13 +173,14 @@ def type_words(v: Variable) -> str:
 
 def check_constraints(g: Guideline, p: PatientInput) -> None:
     """A complete patient must satisfy every domain constraint (exit 2 otherwise)."""
-    from .evaluate import eval_expr
+    from .evaluate import violated_constraints
     from .expr import variables_of
 
     problems = []
     defs = g.definition_exprs()
+    broken = set(violated_constraints(g, p.values))
     for c in g.constraints:
-        if not eval_expr(c.cond.expr, p.values, g):
+        if c.id in broken:
             names = sorted(variables_of(c.cond.expr, defs))
             facts = ", ".join(f"{n} = {format_value(p.values[n])} ({p.origin.get(n, '?')})" for n in names)
             problems.append(Diagnostic(

@@ -54,9 +54,9 @@ class Context:
 
     def confirm(self, ok: bool, what: str, patient: dict[str, Any]) -> None:
         """The evaluator must agree with the solver about a witness."""
-        if violated_constraints(self.g, patient):
-            raise InternalError(f"{what}: the solver's witness breaks domain constraints "
-                                f"{violated_constraints(self.g, patient)}: {patient}")
+        broken = violated_constraints(self.g, patient)
+        if broken:
+            raise InternalError(f"{what}: the solver's witness breaks domain constraints {broken}: {patient}")
         if not ok:
             raise InternalError(f"{what}: the plain evaluator disagrees with the solver's witness {patient}")
 
