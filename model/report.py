@@ -62,17 +62,18 @@ def answer(g: Guideline, patient: dict[str, Any]) -> Answer:
     trace = run(g, patient)
     ans = Answer(g, dict(patient), trace)
     order = {r: i for i, r in enumerate(g.recommendations)}
+    into: dict[str, list[Edge]] = {}  # step -> fired edges into it
+    for e in trace.fired:
+        into.setdefault(e.target, []).append(e)
     for rid in sorted(trace.applies, key=order.get):
         rec = g.recommendations[rid]
-        ans.applied.append(Applied(rec, tuple(_reasons(g, patient, trace, rid))))
+        ans.applied.append(Applied(rec, tuple(_reasons(g, patient, trace, into, rid))))
     return ans
 
 
-def _reasons(g: Guideline, patient: dict[str, Any], trace: Trace, rid: str) -> list[Reason]:
+def _reasons(g: Guideline, patient: dict[str, Any], trace: Trace, into: dict[str, list[Edge]],
+             rid: str) -> list[Reason]:
     """The decision branches on fired paths from the start to the steps recommending ``rid``."""
-    into: dict[str, list[Edge]] = {}
-    for e in trace.fired:
-        into.setdefault(e.target, []).append(e)
     targets = [s.id for s in g.steps_recommending(rid) if s.id in trace.reached]
     seen: set[str] = set()
     edges: list[Edge] = []

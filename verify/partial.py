@@ -141,11 +141,13 @@ def decide(g: Guideline, known: dict[str, Any], timeout: float | None = 10.0,
     cl.add(model)
     status = cl.classify()
     recs = {}
+    preds = _predecessors(g)
+    domain = z3.And([t for _, t in enc.domain])
     for rid, st in status.items():
         if st != DEPENDS:
             recs[rid] = RecStatus(rid, st)
             continue
-        hinges = _hinges(g, enc, prover, rid, unknown)
+        hinges = _hinges(g, enc, prover, rid, unknown, _cone(g, rid, preds) & set(unknown), domain)
         example = _plausible(g, enc, prover, [("applies", enc.applies[rid])], cl.can_true[rid], known)
         recs[rid] = RecStatus(rid, DEPENDS, hinges, example, cl.can_false[rid])
     counts = {v: sum(v in r.hinges for r in recs.values()) for v in unknown}
@@ -178,10 +180,11 @@ def _copy_of(enc: Encoding, g: Guideline, name: str) -> list[tuple[Any, Any]]:
     return [(const, z3.Const(f"{name}'", const.sort()))]
 
 
-def _hinges(g: Guideline, enc: Encoding, prover: Prover, rid: str, unknown: tuple[str, ...]) -> tuple[str, ...]:
-    cone = _cone(g, rid) & set(unknown)
+def _hinges(g: Guideline, enc: Encoding, prover: Prover, rid: str, unknown: tuple[str, ...],
+            cone: set[str], domain: z3.BoolRef) -> tuple[str, ...]:
+    """The unknown variables (of ``cone``) whose value alone can change ``rid``; ``domain``
+    is the conjunction of every bound and domain constraint."""
     term = enc.applies[rid]
-    domain = z3.And([t for _, t in enc.domain])
     kept = []
     for v in [u for u in unknown if u in cone]:
         pairs = _copy_of(enc, g, v)
@@ -193,12 +196,16 @@ def _hinges(g: Guideline, enc: Encoding, prover: Prover, rid: str, unknown: tupl
     return tuple(kept) if kept else tuple(u for u in unknown if u in cone)
 
 
-def _cone(g: Guideline, rid: str) -> set[str]:
-    """Variables read by the guards on any path from the start to a step recommending ``rid``."""
+def _predecessors(g: Guideline) -> dict[str, set[str]]:
     preds: dict[str, set[str]] = {}
     for s in g.steps.values():
         for t in s.successors():
             preds.setdefault(t, set()).add(s.id)
+    return preds
+
+
+def _cone(g: Guideline, rid: str, preds: dict[str, set[str]]) -> set[str]:
+    """Variables read by the guards on any path from the start to a step recommending ``rid``."""
     todo = [s.id for s in g.steps_recommending(rid)]
     seen: set[str] = set()
     while todo:
