@@ -22,8 +22,8 @@ def _timing(rec: Recommendation) -> dict[str, Any] | None:
     return None if t is None else {"text": t.text, "start_week": t.start_week, "end_week": t.end_week}
 
 
-def rec_json(g: Guideline, a: Applied) -> dict[str, Any]:
-    r = a.rec
+def _rec_fields(r: Recommendation) -> dict[str, Any]:
+    """What every JSON answer says about a recommendation itself."""
     return {
         "id": r.id,
         "kind": r.kind,
@@ -35,6 +35,12 @@ def rec_json(g: Guideline, a: Applied) -> dict[str, Any]:
         "section": r.section,
         "timing": _timing(r),
         "note": r.note or None,
+    }
+
+
+def rec_json(g: Guideline, a: Applied) -> dict[str, Any]:
+    return {
+        **_rec_fields(a.rec),
         "because": [
             {"step": x.step, "branch": x.label, "condition": x.condition,
              "facts": {n: sorted(v) if isinstance(v, frozenset) else v for n, v in x.facts}}
@@ -154,10 +160,8 @@ def partial_json(ans) -> str:
     g = ans.guideline
     recs = []
     for rid, st in ans.recs.items():
-        r = g.recommendations[rid]
         recs.append({
-            "id": rid, "kind": r.kind, "category": r.category, "short": r.short, "text": r.text,
-            "strength": r.strength, "sources": list(r.sources), "section": r.section, "timing": _timing(r),
+            **_rec_fields(g.recommendations[rid]),
             "status": st.status,
             "hinges_on": list(st.hinges),
             "example_when_applies": to_plain(g, st.example) if st.example else None,
