@@ -115,16 +115,15 @@ def query(guideline_path, patient_path, sets, fmt, interactive, require_complete
     apply_sets(g, list(sets), p)
     if require_complete:
         complete(g, p)
-    if interactive:
-        _interactive(g, p, timeout, rlimit)
-    text, settled = _answer_text(g, p, fmt, timeout, rlimit)
+    partial = _interactive(g, p, timeout, rlimit) if interactive else None
+    text, settled = _answer_text(g, p, fmt, timeout, rlimit, partial)
     _emit(text)
     return ExitCode.OK if settled else ExitCode.INCONCLUSIVE
 
 
-def _answer_text(g, p, fmt: str, timeout: float, rlimit: int | None = None) -> tuple[str, bool]:
-    """The complete answer when every variable is known, the partial one otherwise; and
-    whether the solver settled every recommendation."""
+def _answer_text(g, p, fmt: str, timeout: float, rlimit: int | None = None, partial=None) -> tuple[str, bool]:
+    """The complete answer when every variable is known, the partial one otherwise (``partial``
+    when already computed for these facts); and whether the solver settled every recommendation."""
     from . import views
     from .model.patient import check_constraints
     from .model.report import answer
@@ -135,15 +134,17 @@ def _answer_text(g, p, fmt: str, timeout: float, rlimit: int | None = None) -> t
         return (views.query_json(ans) if fmt == "json" else views.query_text(ans)), True
     from .verify.partial import UNKNOWN, decide
 
-    partial = decide(g, p.values, timeout=timeout, rlimit=rlimit)
+    if partial is None:
+        partial = decide(g, p.values, timeout=timeout, rlimit=rlimit)
     settled = all(r.status != UNKNOWN for r in partial.recs.values())
     return (views.partial_json(partial) if fmt == "json" else views.partial_text(partial)), settled
 
 
-def _interactive(g, p, timeout: float, rlimit: int | None) -> None:
+def _interactive(g, p, timeout: float, rlimit: int | None):
     """Ask the top-ranked unknown fact until nothing depends on the unknowns or input ends.
     Questions go to stderr, so stdout holds only the final answer. An answer is kept only
-    if the facts stay consistent; the answer computed to check that is reused."""
+    if the facts stay consistent; the answer computed to check that is reused, and the one
+    for the final facts is returned."""
     from .model.patient import coerce, type_words
     from .verify.partial import decide
 
@@ -151,7 +152,7 @@ def _interactive(g, p, timeout: float, rlimit: int | None) -> None:
     while p.missing(g):
         if not ans.ask_next:
             click.echo("Every recommendation is decided; the remaining facts are not needed.", err=True)
-            return
+            return ans
         name = ans.ask_next[0][0]
         var = g.variables[name]
         while True:
@@ -159,7 +160,7 @@ def _interactive(g, p, timeout: float, rlimit: int | None) -> None:
             line = sys.stdin.readline()
             if not line or not line.strip():
                 click.echo("", err=True)
-                return
+                return ans
             value, problem = coerce(var, line.strip())
             if problem:
                 click.echo(f"  not accepted: {problem[1]}", err=True)
@@ -172,6 +173,7 @@ def _interactive(g, p, timeout: float, rlimit: int | None) -> None:
             p.values[name] = value
             p.origin[name] = "answer"
             break
+    return ans
 
 
 @cli.command(epilog=EPILOG)
