@@ -5,6 +5,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -42,8 +43,19 @@ def test_mini_dot_golden(mini):
     _golden(GOLDEN / "mini.dot", to_dot(mini))
 
 
-def test_deterministic(shipped):
-    assert to_dot(shipped) == to_dot(shipped)
+def test_deterministic_across_processes():
+    """Set and dict iteration order may change with the hash seed between processes; the
+    chart must not (plain and with a patient's highlighting)."""
+    code = ("import sys; from guideproof.model.loader import load_guideline; "
+            "from guideproof.guideline import SHIPPED, EXAMPLES; "
+            "from guideproof.model.patient import load_patient_file; "
+            "from guideproof.model.evaluate import run; "
+            "from guideproof.diagrams.dot import Highlight, to_dot; "
+            "g = load_guideline(SHIPPED); t = run(g, load_patient_file(g, EXAMPLES / 'neurological_deficit.yaml').values); "
+            "sys.stdout.write(to_dot(g) + to_dot(g, Highlight(t.reached | t.fired_keys() | t.applies, {'x'})))")
+    outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2", "3")}
+    assert len(outs) == 1
 
 
 def test_every_step_edge_and_recommendation_is_drawn(shipped):
