@@ -19,7 +19,7 @@ import textwrap
 from typing import Iterable
 
 from ..model.guideline import Guideline, Recommendation, Step
-from ..model.semantics import Edge, edges_of
+from ..model.graph import Edge, edges_of
 
 # ColorBrewer Pastel1/Set3 tones: distinguishable, printable, readable under black text.
 PALETTE = ["#cfe8f3", "#fde2b8", "#d9ead3", "#e6d5ef", "#fff2b3", "#f9d3d9",

@@ -4,8 +4,10 @@ Data flow, one module a step::
 
     source.py    bytes on disk -> position-keeping YAML nodes (limits, duplicate keys, aliases)
     expr.py      condition strings -> typed expression trees (tokenizer, parser, checker)
-    loader.py    YAML nodes -> Guideline (schema, names, graph checks; every error in one pass)
-    semantics.py the graph's meaning shared by both back ends (edges, topological order)
+    fields.py    declarative field tables -> checked plain values (unknown/missing keys, types)
+    loader.py    YAML nodes -> Guideline records, section by section, through fields.py
+    wellformed.py the whole guideline, whatever its format: ids, names, references, the graph
+    graph.py     the decision graph: edges both back ends share; reachability, cycles, order
     evaluate.py  Guideline + concrete patient -> reached steps, fired branches, recommendations
     encode.py    Guideline -> Z3 terms for the same things (used by verify and partial queries)
     patient.py   patient files and --set overrides -> validated patient records

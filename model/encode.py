@@ -18,7 +18,7 @@ import z3
 
 from . import expr as X
 from .guideline import Guideline
-from .semantics import edges_of
+from .graph import edges_of
 
 
 class Encoding:

@@ -1,6 +1,8 @@
 """Locations and diagnostics: the one vocabulary every layer uses to speak to authors."""
 from __future__ import annotations
 
+from typing import Iterable
+
 from .record import Record
 
 
@@ -74,3 +76,13 @@ class Collector:
     def raise_if_any(self) -> None:
         if self.diagnostics:
             raise InputError(self.diagnostics)
+
+
+def did_you_mean(name: str, names: Iterable[str]) -> str:
+    """``"; did you mean 'x'?"`` for the closest of ``names``, or ``""`` when none is close.
+
+    The one spelling helper every layer uses (loader, expressions, patient files)."""
+    import difflib  # only on the error path: it is slow to import
+
+    close = difflib.get_close_matches(name, list(names), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""

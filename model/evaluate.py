@@ -10,7 +10,7 @@ from typing import Any, Mapping, assert_never
 
 from . import expr as X
 from .guideline import Guideline
-from .semantics import Edge, edges_of
+from .graph import Edge, edges_of
 
 Patient = Mapping[str, Any]
 

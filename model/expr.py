@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 from typing import Callable, Union
 
-from .errors import Span
+from .errors import Span, did_you_mean
 from .record import Record
 
 # --------------------------------------------------------------------------- types
@@ -557,11 +557,8 @@ class _Checker:
         return EnumLit(value, t, self.span_at(offset))
 
     def unknown(self, name: str) -> str:
-        import difflib
         names = list(self.scope.variables) + list(self.scope.definitions)
-        close = difflib.get_close_matches(name, names, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        return f"unknown name {name!r}: not a variable or definition{hint}"
+        return f"unknown name {name!r}: not a variable or definition{did_you_mean(name, names)}"
 
 
 # --------------------------------------------------------------------------- printing

@@ -135,6 +135,8 @@ class Named(Record):
     id: str
     title: str
     description: str = ""
+    #: categories only: its items are reassessments, listed by timing in the answer
+    reassessment: bool = False
 
 
 class Guideline(Record):

@@ -16,9 +16,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from .errors import Diagnostic, InputError
+from .errors import Diagnostic, InputError, did_you_mean
+from .fields import describe
 from .guideline import Guideline, Variable
-from .loader import describe, suggest
 from .source import YMap, YScalar, YSeq, parse_yaml, plain, read_text
 
 TRUE_WORDS = {"true", "yes", "y", "1"}
@@ -112,7 +112,7 @@ def load_patient_file(g: Guideline, path: str | os.PathLike, into: PatientInput 
         name = str(key.value)
         var = g.variables.get(name)
         if var is None:
-            col.error("unknown-variable", f"unknown variable {name!r}{suggest(name, g.variables)} (see 'guideproof variables')", key.span)
+            col.error("unknown-variable", f"unknown variable {name!r}{did_you_mean(name, g.variables)} (see 'guideproof variables')", key.span)
             continue
         if isinstance(node, YMap) or (isinstance(node, YSeq) and var.type.kind != "set"):
             col.error("wrong-type", f"{name}: expected {type_words(var)}, found {_describe(plain(node))}", node.span)
@@ -138,7 +138,7 @@ def apply_sets(g: Guideline, assignments: list[str], into: PatientInput | None =
         name, raw = (s.strip() for s in a.split("=", 1))
         var = g.variables.get(name)
         if var is None:
-            problems.append(Diagnostic("unknown-variable", f"--set {a!r}: unknown variable {name!r}{suggest(name, g.variables)}"))
+            problems.append(Diagnostic("unknown-variable", f"--set {a!r}: unknown variable {name!r}{did_you_mean(name, g.variables)}"))
             continue
         value, problem = coerce(var, raw)
         if problem:

@@ -6,14 +6,15 @@ millisecond a class here; with ~40 record classes that was most of a query's run
 defaults, ``match`` patterns, equality, hashing, a readable repr, immutability) from one
 shared implementation. Fields are the class's annotations, in order, base classes first;
 a field listed in ``_nocompare`` (such as a source position) is left out of equality.
+``dataclass_transform`` tells type checkers that the annotations are the constructor's
+parameters, so a wrong field name or type in a record's construction is caught statically.
 """
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-_MISSING = object()
+from typing import Any, ClassVar, Self, dataclass_transform
 
 
+@dataclass_transform(eq_default=True, frozen_default=True)
 class Record:
     _fields: ClassVar[tuple[str, ...]] = ()
     _defaults: ClassVar[dict[str, Any]] = {}
@@ -56,7 +57,7 @@ class Record:
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"{type(self).__name__} is immutable")
 
-    def _key(self) -> tuple:
+    def _key(self) -> tuple[Any, ...]:
         return tuple(getattr(self, f) for f in self._compared)
 
     def __eq__(self, other: object) -> bool:
@@ -69,7 +70,7 @@ class Record:
         inner = ", ".join(f"{f}={getattr(self, f)!r}" for f in self._fields)
         return f"{type(self).__name__}({inner})"
 
-    def replace(self, **changes: Any):
+    def replace(self, **changes: Any) -> Self:
         """A copy with some fields changed (the record itself never changes)."""
         values = {f: getattr(self, f) for f in self._fields}
         values.update(changes)

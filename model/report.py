@@ -12,7 +12,7 @@ from .evaluate import Trace, eval_expr, run
 from .expr import variables_of
 from .guideline import Guideline, Recommendation
 from .record import Record
-from .semantics import Edge
+from .graph import Edge, reachable
 
 
 class Reason(Record):
@@ -53,8 +53,10 @@ class Answer:
         return [self.guideline.recommendations[r] for r in self.guideline.dispositions if r in self.trace.applies]
 
     def reassess(self) -> list[Recommendation]:
-        """Follow-up items with a timing, earliest window first."""
-        items = [a.rec for a in self.do() if a.rec.category == "follow_up" and a.rec.timing]
+        """Items of the guideline's reassessment categories that have a timing, earliest
+        window first."""
+        cats = self.guideline.categories
+        items = [a.rec for a in self.do() if cats[a.rec.category].reassessment and a.rec.timing]
         return sorted(items, key=lambda r: (r.timing.start_week or 0))
 
 
@@ -75,17 +77,8 @@ def _reasons(g: Guideline, patient: dict[str, Any], trace: Trace, into: dict[str
              rid: str) -> list[Reason]:
     """The decision branches on fired paths from the start to the steps recommending ``rid``."""
     targets = [s.id for s in g.steps_recommending(rid) if s.id in trace.reached]
-    seen: set[str] = set()
-    edges: list[Edge] = []
-    while targets:
-        t = targets.pop()
-        if t in seen:
-            continue
-        seen.add(t)
-        for e in into.get(t, []):
-            if e.kind in ("branch", "otherwise"):
-                edges.append(e)
-            targets.append(e.source)
+    back = {t: [e.source for e in es] for t, es in into.items()}
+    edges = [e for t in reachable(targets, back) for e in into.get(t, ()) if e.kind in ("branch", "otherwise")]
     pos = {sid: i for i, sid in enumerate(g.order)}
     out = []
     for e in sorted(set(edges), key=lambda e: (pos[e.source], e.index)):

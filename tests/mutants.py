@@ -10,7 +10,7 @@ from typing import Callable
 
 from guideproof.model import expr as X
 from guideproof.model.guideline import Condition, Conflict, Constraint, Guideline
-from guideproof.model.loader import step_order
+from guideproof.model.graph import step_order
 
 
 def _relink(g: Guideline, steps) -> Guideline:

@@ -16,7 +16,7 @@ from guideproof.diagrams.dot import FADED, PATH, Highlight, node_id, to_dot
 from guideproof.guideline import EXAMPLES, SHIPPED
 from guideproof.model.evaluate import run
 from guideproof.model.patient import load_patient_file
-from guideproof.model.semantics import all_edges
+from guideproof.model.graph import all_edges
 from conftest import FIXTURES, TESTS, load_text
 
 GOLDEN = TESTS / "golden"

@@ -6,7 +6,7 @@ import z3
 from hypothesis import HealthCheck, given, settings
 
 from guideproof.model.evaluate import eval_expr, run, violated_constraints
-from guideproof.model.semantics import all_edges
+from guideproof.model.graph import all_edges
 from strategies import any_patient_of, valid_patient
 
 N_VALID = 2000

@@ -72,3 +72,31 @@ def test_query_path_never_imports_z3():
             "assert r.exit_code == 0, r.output; print('z3' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip() == "False"
+
+
+def _module_name(path: Path) -> str:
+    layer = "cli" if path.parent.name == "guideproof" else path.parent.name
+    base = "guideproof" if layer == "cli" else f"guideproof.{layer}"
+    return base if path.stem == "__init__" else f"{base}.{path.stem}"
+
+
+def test_no_import_cycles():
+    """Modules of the package import each other without a cycle — counting imports inside
+    functions too, so a cycle cannot hide behind a deferred import."""
+    from guideproof.model.graph import cycles
+
+    files = [f for folder in LAYERS.values() for f in folder.glob("*.py")]
+    names = {_module_name(f) for f in files}
+    graph: dict[str, list[str]] = {}
+    for f in files:
+        me = _module_name(f)
+        deps = set()
+        for mod in _imports(f):
+            mod = mod.replace("guideproof.cli.", "guideproof.")
+            while mod and mod not in names:
+                mod = mod.rpartition(".")[0]
+            if mod and mod != me and mod != "guideproof" and not me.startswith(mod + "."):
+                deps.add(mod)
+        graph[me] = sorted(deps)
+    assert len(graph) > 20, sorted(graph)
+    assert cycles(graph) == []

@@ -61,6 +61,16 @@ CASES = [
     ("empty-recommendation-sources", "sources: [1], section: S}\n  rest", "sources: »[], section: S}\n  rest", "missing-citation"),
     ("duplicate-enum-value", "values: [early, late]", "values: [early, »early]", "duplicate-value"),
     ("conflict-unknown-rec", "between: [treat, rest]", "between: [treat, »resting]", "unknown-reference"),
+    ("duplicate-conflict-id", "  - {id: c, between: [treat, rest], why: W.}\n",
+     "  - {id: c, between: [treat, rest], why: W.}\n  - {id: »c, between: [rest, treat], why: Again.}\n", "duplicate-id"),
+    ("duplicate-invariant-id", "  - {id: i, holds: sick and old implies recommends(treat), why: W.}\n",
+     "  - {id: i, holds: sick and old implies recommends(treat), why: W.}\n  - {id: »i, holds: sick or not sick, why: Again.}\n",
+     "duplicate-id"),
+    ("unknown-phase", "  do_rest: {kind: action, title: Rest, recommend: [rest]}",
+     "  do_rest: {kind: action, title: Rest, recommend: [rest], phase: »later}", "unknown-reference"),
+    ("reassessment-not-boolean", "categories: {care: Care}", "categories: {care: {title: Care, reassessment: »often}}", "wrong-type"),
+    ("unknown-step-kind", "  do_rest: {kind: action,", "  do_rest: {kind: »act,", "wrong-type"),
+    ("goto-names-a-recommendation", "goto: do_treat}", "goto: »treat}", "unknown-reference"),
 ]
 
 
@@ -104,6 +114,25 @@ def test_all_errors_in_one_pass():
         load_text(text)
     codes = sorted(d.code for d in info.value.diagnostics)
     assert codes.count("wrong-type") >= 2 and "unknown-name" in codes and "unknown-reference" in codes
+
+
+def test_reference_to_a_broken_declaration_is_not_reported_twice():
+    """A recommendation with its own error is still declared: referring to it is no error."""
+    text = BASE.replace("sources: [1], section: S}\n  rest", "sources: [], section: S}\n  rest")
+    with pytest.raises(InputError) as info:
+        load_text(text)
+    assert [d.code for d in info.value.diagnostics] == ["missing-citation"]
+
+
+def test_reassessment_category_orders_the_answer():
+    """A category marked ``reassessment`` (any name) gathers the timed items to reassess."""
+    from guideproof.model.report import answer
+
+    timed = BASE.replace("text: Treat it.,", "text: Treat it., timing: {text: In 2 weeks, start_week: 2},")
+    marked = timed.replace("categories: {care: Care}", "categories: {care: {title: Care, reassessment: true}}")
+    patient = {"age": 70, "sick": True, "stage": "early", "levels": ["L1"]}
+    assert [r.id for r in answer(load_text(marked), patient).reassess()] == ["treat"]
+    assert answer(load_text(timed), patient).reassess() == []
 
 
 def test_alias_bomb_refused_quickly():

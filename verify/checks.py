@@ -24,7 +24,7 @@ from ..model.evaluate import Trace, eval_expr, fired_edges, run, violated_constr
 from ..model.guideline import Guideline, Step
 from ..model.patient import typical_value
 from ..model.report import answer
-from ..model.semantics import Edge, edges_of
+from ..model.graph import Edge, edges_of
 from .findings import Finding, InternalError, Verdict
 from .solver import Prover, Result
 
