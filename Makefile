@@ -6,7 +6,7 @@ GP     := $(VENV)/bin/guideproof
 GUIDELINE := guideline/l1_l2_compression_fracture.yaml
 EXAMPLE   := guideline/examples/uncomplicated_acute.yaml
 
-.PHONY: demo test install install-test graphviz diagrams diagrams-check bench bytecode clean
+.PHONY: lint demo test install install-test graphviz diagrams diagrams-check bench bytecode clean
 
 # The package and its runtime dependencies, re-installed when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -43,6 +43,11 @@ demo: install
 
 test: install-test
 	$(PY) -m pytest -q
+
+# Static checks: ruff over everything, mypy --strict over the package as installed.
+lint: install-test
+	$(PY) -m ruff check .
+	$(PY) tools/typecheck.py
 
 CHART := diagrams/l1_l2_compression_fracture
 

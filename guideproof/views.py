@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import json
 import textwrap
-from typing import Any
+from typing import TYPE_CHECKING, Any, Iterable
 
 from .model.guideline import Guideline, Recommendation
 from .model.patient import format_value, type_words, to_plain
 from .model.report import Answer, Applied
+
+if TYPE_CHECKING:  # the query path never imports the solver layer at run time
+    from .verify.partial import PartialAnswer, RecStatus
 
 QUERY_JSON_VERSION = 1
 VARIABLES_JSON_VERSION = 1
@@ -115,7 +118,7 @@ def query_text(ans: Answer) -> str:
     out.append("REASSESS")
     if re_:
         for r in re_:
-            out.append(f"  > {r.timing.text}: {r.short}")
+            out.append(f"  > {r.timing.text if r.timing else ''}: {r.short}")
     else:
         out.append("  > no follow-up timing applies")
     return "\n".join(out).rstrip() + "\n"
@@ -152,11 +155,11 @@ def variables_json(g: Guideline) -> str:
 PARTIAL_JSON_VERSION = 1
 
 
-def _facts(g: Guideline, values: dict[str, Any], names) -> str:
+def _facts(g: Guideline, values: dict[str, Any], names: Iterable[str]) -> str:
     return ", ".join(f"{n} = {format_value(values[n])}" for n in names if n in values)
 
 
-def partial_json(ans) -> str:
+def partial_json(ans: PartialAnswer) -> str:
     g = ans.guideline
     recs = []
     for rid, st in ans.recs.items():
@@ -182,9 +185,12 @@ def partial_json(ans) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False)
 
 
-def partial_text(ans) -> str:
+def partial_text(ans: PartialAnswer) -> str:
     g = ans.guideline
-    by = lambda status: [ans.recs[r] for r in g.recommendations if ans.recs[r].status == status]  # noqa: E731
+
+    def by(status: str) -> list[RecStatus]:
+        return [ans.recs[r] for r in g.recommendations if ans.recs[r].status == status]
+
     out = [f"{g.title} (guideline {g.id} {g.version})",
            f"Known: {len(ans.known)} of {len(g.variables)} facts. Unknown: {', '.join(ans.unknown)}.", ""]
     applies = [s for s in by("applies") if g.recommendations[s.id].kind == "do"]

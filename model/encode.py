@@ -106,7 +106,7 @@ class Encoding:
             self.reached[sid] = here
             earlier: list[z3.BoolRef] = []
             for e in edges_of(step):
-                if e.kind == "branch":
+                if e.branch is not None:
                     c = self.term(e.branch.cond.expr)
                     guard = z3.And(c, z3.Not(z3.Or(earlier))) if step.choice == "first" and earlier else c
                     earlier.append(c)

@@ -9,7 +9,7 @@ from typing import Any, Mapping, assert_never
 
 
 from . import expr as X
-from .guideline import Guideline
+from .guideline import Guideline, Step
 from .graph import Edge, edges_of
 
 Patient = Mapping[str, Any]
@@ -82,14 +82,14 @@ def run(g: Guideline, p: Patient) -> Trace:
     return t
 
 
-def fired_edges(g: Guideline, step, p: Patient) -> list[Edge]:
+def fired_edges(g: Guideline, step: Step, p: Patient) -> list[Edge]:
     edges = edges_of(step)
     if step.kind != "decision":
         return edges
     out: list[Edge] = []
     any_true = False
     for e in edges:
-        if e.kind == "branch":
+        if e.branch is not None:
             if eval_expr(e.branch.cond.expr, p, g):
                 if step.choice == "first" and any_true:
                     continue

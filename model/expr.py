@@ -25,7 +25,7 @@ kinds only and end with ``assert_never``.
 from __future__ import annotations
 
 import re
-from typing import Callable, Union
+from typing import Any, Callable, Union
 
 from .errors import Span, did_you_mean
 from .record import Record
@@ -256,7 +256,7 @@ class S(Record):
     """A surface node: ``op`` names the construct; ``args`` are sub-nodes or strings."""
 
     op: str
-    args: tuple
+    args: tuple[Any, ...]
     offset: int
 
 

@@ -97,7 +97,7 @@ def _describe(raw: Any) -> str:
     return str(raw)
 
 
-def load_patient_file(g: Guideline, path: str | os.PathLike, into: PatientInput | None = None) -> PatientInput:
+def load_patient_file(g: Guideline, path: str | os.PathLike[str], into: PatientInput | None = None) -> PatientInput:
     src = read_text(path, "patient file")
     root = parse_yaml(src)
     col = src.collector()

@@ -35,7 +35,7 @@ class Record:
         cls._fields = tuple(fields)
         cls._defaults = defaults
         cls._compared = tuple(f for f in fields if f not in cls._nocompare)
-        cls.__match_args__ = cls._fields
+        cls.__match_args__ = cls._fields  # type: ignore[attr-defined,misc]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         fields = self._fields
@@ -61,7 +61,7 @@ class Record:
         return tuple(getattr(self, f) for f in self._compared)
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other._key() == self._key()  # type: ignore[attr-defined]
+        return type(other) is type(self) and other._key() == self._key()
 
     def __hash__(self) -> int:
         return hash((type(self).__name__, self._key()))

@@ -57,7 +57,7 @@ class Answer:
         window first."""
         cats = self.guideline.categories
         items = [a.rec for a in self.do() if cats[a.rec.category].reassessment and a.rec.timing]
-        return sorted(items, key=lambda r: (r.timing.start_week or 0))
+        return sorted(items, key=lambda r: (r.timing.start_week or 0) if r.timing else 0)
 
 
 def answer(g: Guideline, patient: dict[str, Any]) -> Answer:
@@ -67,7 +67,7 @@ def answer(g: Guideline, patient: dict[str, Any]) -> Answer:
     into: dict[str, list[Edge]] = {}  # step -> fired edges into it
     for e in trace.fired:
         into.setdefault(e.target, []).append(e)
-    for rid in sorted(trace.applies, key=order.get):
+    for rid in sorted(trace.applies, key=order.__getitem__):
         rec = g.recommendations[rid]
         ans.applied.append(Applied(rec, tuple(_reasons(g, patient, trace, into, rid))))
     return ans
@@ -83,7 +83,7 @@ def _reasons(g: Guideline, patient: dict[str, Any], trace: Trace, into: dict[str
     out = []
     for e in sorted(set(edges), key=lambda e: (pos[e.source], e.index)):
         step = g.steps[e.source]
-        if e.kind == "branch":
+        if e.branch is not None:
             cond = e.branch.cond
             names = support(g, cond.expr, patient, True)
             text, label = cond.text, e.branch.label

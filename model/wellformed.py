@@ -10,7 +10,7 @@ order. Every problem goes to the collector, so one pass reports them all.
 """
 from __future__ import annotations
 
-from typing import Literal, Mapping
+from typing import Collection, Literal, Mapping
 
 from . import expr as X
 from .errors import Collector, Span, did_you_mean
@@ -58,8 +58,9 @@ def _duplicates(decls: list[Decl], col: Collector) -> None:
     for d in decls:
         key = (d.kind, d.name)
         if key in first:
+            where = first[key].span
             col.error("duplicate-id", f"{d.kind} id {d.name!r} is used twice"
-                      + (f" (first at line {first[key].span.line})" if first[key].span else ""), d.span)
+                      + (f" (first at line {where.line})" if where else ""), d.span)
         else:
             first[key] = d
 
@@ -78,7 +79,7 @@ def _name_clashes(g: Guideline, col: Collector) -> None:
 
 def _references(g: Guideline, refs: list[Ref], col: Collector, declared: Mapping[str, set[str]]) -> bool:
     """Report references to undeclared things; true when a step reference dangles."""
-    targets: dict[str, set[str] | dict[str, object]] = {
+    targets: dict[str, Collection[str]] = {
         "step": set(g.steps), "recommendation": g.recommendations, "source": g.sources,
         "category": g.categories, "strength": g.strengths, "phase": g.phases,
     }

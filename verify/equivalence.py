@@ -7,6 +7,8 @@ encodings share their patient variables.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import z3
 
 from ..model.encode import Encoding
@@ -15,7 +17,7 @@ from .findings import Verdict
 from .solver import Prover
 
 
-def equivalent(a: Guideline, b: Guideline, timeout: float | None = 10.0) -> tuple[Verdict, dict | None]:
+def equivalent(a: Guideline, b: Guideline, timeout: float | None = 10.0) -> tuple[Verdict, dict[str, Any] | None]:
     """PROVED when no patient tells ``a`` and ``b`` apart; REFUTED with such a patient;
     UNKNOWN when the solver gives up."""
     if {n: v.type for n, v in a.variables.items()} != {n: v.type for n, v in b.variables.items()}:

@@ -43,7 +43,7 @@ def text(g: Guideline, findings: list[Finding], verbose: bool = True) -> str:
             out.append("    paths:")
             out.extend(f"      {d}" for d in f.details)
         out.append("")
-    by_check: dict[tuple[str, str], Counter] = {}
+    by_check: dict[tuple[str, str], Counter[Verdict]] = {}
     for f in findings:
         by_check.setdefault((f.code, f.check), Counter())[f.verdict] += 1
     out.append(f"{g.file}: {g.title}")
