@@ -17,7 +17,7 @@ from .model.errors import InputError
 
 class ExitCode(IntEnum):
     OK = 0  #: success; for verify: every obligation proved
-    REFUTED = 1  #: verify found a violation (a witness patient is printed)
+    REFUTED = 1  #: verify found a violation (a witness patient is printed); query: the guideline fails this patient
     BAD_INPUT = 2  #: bad input or usage: the message names the file, line and field
     INCONCLUSIVE = 3  #: a solver answered unknown: verify with nothing refuted, or a partial query
     INTERNAL = 4  #: a bug in guideproof itself (please report it)
@@ -116,14 +116,16 @@ def query(guideline_path, patient_path, sets, fmt, interactive, require_complete
     if require_complete:
         complete(g, p)
     partial = _interactive(g, p, timeout, rlimit) if interactive else None
-    text, settled = _answer_text(g, p, fmt, timeout, rlimit, partial)
+    text, code = _answer_text(g, p, fmt, timeout, rlimit, partial)
     _emit(text)
-    return ExitCode.OK if settled else ExitCode.INCONCLUSIVE
+    return code
 
 
-def _answer_text(g, p, fmt: str, timeout: float, rlimit: int | None = None, partial=None) -> tuple[str, bool]:
+def _answer_text(g, p, fmt: str, timeout: float, rlimit: int | None = None, partial=None) -> tuple[str, int]:
     """The complete answer when every variable is known, the partial one otherwise (``partial``
-    when already computed for these facts); and whether the solver settled every recommendation."""
+    when already computed for these facts); and the exit code: REFUTED when the guideline
+    fails this patient (no branch of a decision applies, or several of a ``single`` one),
+    INCONCLUSIVE when the solver did not settle every recommendation."""
     from . import views
     from .model.patient import check_constraints
     from .model.report import answer
@@ -131,13 +133,19 @@ def _answer_text(g, p, fmt: str, timeout: float, rlimit: int | None = None, part
     if not p.missing(g):
         check_constraints(g, p)
         ans = answer(g, p.values)
-        return (views.query_json(ans) if fmt == "json" else views.query_text(ans)), True
+        text = views.query_json(ans) if fmt == "json" else views.query_text(ans)
+        if ans.trace.problems:
+            for x in ans.trace.problems:
+                click.echo(f"guideproof: guideline problem: {views.problem_text(g, x)}", err=True)
+            return text, ExitCode.REFUTED
+        return text, ExitCode.OK
     from .verify.partial import UNKNOWN, decide
 
     if partial is None:
         partial = decide(g, p.values, timeout=timeout, rlimit=rlimit)
     settled = all(r.status != UNKNOWN for r in partial.recs.values())
-    return (views.partial_json(partial) if fmt == "json" else views.partial_text(partial)), settled
+    text = views.partial_json(partial) if fmt == "json" else views.partial_text(partial)
+    return text, ExitCode.OK if settled else ExitCode.INCONCLUSIVE
 
 
 def _interactive(g, p, timeout: float, rlimit: int | None):

@@ -8,6 +8,7 @@ import json
 import textwrap
 from typing import TYPE_CHECKING, Any, Iterable
 
+from .model.evaluate import GapOrOverlap
 from .model.guideline import Guideline, Recommendation
 from .model.patient import format_value, type_words, to_plain
 from .model.report import Answer, Applied
@@ -66,8 +67,24 @@ def query_json(ans: Answer) -> str:
         "recommendations": [rec_json(g, a) for a in ans.do()],
         "avoid": [rec_json(g, a) for a in ans.avoid()],
         "reassess": [{"id": r.id, "timing": _timing(r)} for r in ans.reassess()],
+        "guideline_problems": [{"kind": x.kind, "step": x.step or None, "branches": list(x.branches),
+                                "message": problem_text(ans.guideline, x)} for x in ans.trace.problems],
     }
     return json.dumps(doc, indent=2, ensure_ascii=False)
+
+
+def problem_text(g: Guideline, x: GapOrOverlap) -> str:
+    """One sentence for a place where the guideline fails this patient."""
+    if x.kind == "no-disposition":
+        names = ", ".join(g.recommendations[r].short for r in g.dispositions)
+        return f"none of the guideline's dispositions applies ({names}): the answer below is incomplete"
+    step = g.steps[x.step]
+    if x.kind == "no-branch":
+        return (f"decision {x.step!r} ({step.title}): no branch applies to this patient and there is no "
+                "'otherwise', so everything after it is missing from the answer")
+    labels = "; ".join(f"{i}. {step.branches[i - 1].label}" for i in x.branches)
+    return (f"decision {x.step!r} ({step.title}) allows one branch, but branches {labels} all apply: "
+            "the answer follows every one of them")
 
 
 def _wrap(text: str, indent: str) -> str:
@@ -93,6 +110,10 @@ def _because(a: Applied, indent: str) -> list[str]:
 def query_text(ans: Answer) -> str:
     g = ans.guideline
     out = [f"{g.title} (guideline {g.id} {g.version})", ""]
+    if ans.trace.problems:
+        out.append("GUIDELINE PROBLEM: this guideline does not handle this patient soundly (run 'guideproof verify')")
+        out.extend(_wrap(f"! {problem_text(g, x)}", "  ") for x in ans.trace.problems)
+        out.append("")
     path = ans.pathway()
     if path:
         out.append("Pathway: " + "; ".join(r.short for r in path))

@@ -5,12 +5,13 @@ A patient is a mapping from variable names to values: ``bool``, ``int``, an enum
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, assert_never
+from typing import Any, Literal, Mapping, assert_never
 
 
 from . import expr as X
 from .guideline import Guideline, Step
 from .graph import Edge, edges_of
+from .record import Record
 
 Patient = Mapping[str, Any]
 
@@ -52,6 +53,17 @@ def eval_expr(e: X.Expr, p: Patient, g: Guideline, applies: set[str] | None = No
             assert_never(e)
 
 
+class GapOrOverlap(Record):
+    """A place where the guideline itself fails this patient (what ``verify`` would refute):
+    ``no-branch``: a decision with no ``otherwise`` where no branch holds; ``several-branches``:
+    a ``single`` decision where more than one branch holds (``branches``: 1-based numbers);
+    ``no-disposition``: none of the guideline's dispositions applies."""
+
+    kind: Literal["no-branch", "several-branches", "no-disposition"]
+    step: str = ""
+    branches: tuple[int, ...] = ()
+
+
 class Trace:
     """What the guideline does for one patient."""
 
@@ -60,6 +72,7 @@ class Trace:
         self.fired: list[Edge] = []
         self.applies: set[str] = set()
         self._keys: set[str] = set()
+        self.problems: list[GapOrOverlap] = []
 
     def fired_keys(self) -> set[str]:
         return self._keys
@@ -72,13 +85,24 @@ def run(g: Guideline, p: Patient) -> Trace:
     t.reached.add(g.start)
     while todo:
         step = g.steps[todo.pop()]
-        for edge in fired_edges(g, step, p):
+        fired = fired_edges(g, step, p)
+        if step.kind == "decision":
+            taken = tuple(e.index + 1 for e in fired if e.kind == "branch")
+            if not fired:
+                t.problems.append(GapOrOverlap("no-branch", step.id))
+            elif step.choice == "single" and len(taken) > 1:
+                t.problems.append(GapOrOverlap("several-branches", step.id, taken))
+        for edge in fired:
             t.fired.append(edge)
             t._keys.add(edge.key)
             if edge.target not in t.reached:
                 t.reached.add(edge.target)
                 todo.append(edge.target)
         t.applies.update(step.recommend)
+    if g.dispositions and not t.applies.intersection(g.dispositions):
+        t.problems.append(GapOrOverlap("no-disposition"))
+    order = {s: i for i, s in enumerate(g.order)}
+    t.problems.sort(key=lambda x: order.get(x.step, len(order)))
     return t
 
 
