@@ -21,6 +21,12 @@ from .guideline import Guideline
 from .graph import edges_of
 
 
+#: A definition using at most this many others (transitively) is encoded where it is first
+#: used, as it always was; a longer chain is encoded bottom-up first, so that the recursion
+#: never spans more than a few conditions (each is at most MAX_CONDITION_DEPTH deep).
+_INLINE_EXPANSION = 2
+
+
 class Encoding:
     def __init__(self, g: Guideline):
         self.g = g
@@ -90,6 +96,11 @@ class Encoding:
                 return self.members[v.name][el]
             case X.DefRef(name=n):
                 if n not in self._defs:
+                    order = self.g.expansion_order(n)
+                    if len(order) > _INLINE_EXPANSION:  # a long chain: encode it bottom-up
+                        for d in order[:-1]:
+                            if d not in self._defs:
+                                self._defs[d] = self.term(self.g.definitions[d].cond.expr)
                     self._defs[n] = self.term(self.g.definitions[n].cond.expr)
                 return self._defs[n]
             case X.Recommends(rec=r):

@@ -1,6 +1,7 @@
 """Locations and diagnostics: the one vocabulary every layer uses to speak to authors."""
 from __future__ import annotations
 
+import re
 from typing import Iterable
 
 from .record import Record
@@ -39,11 +40,32 @@ class Diagnostic(Record):
         head = f"{self.span}: " if self.span else ""
         text = f"{head}{self.severity}[{self.code}]: {self.message}"
         if self.span is not None and self.excerpt is not None:
-            line = self.excerpt.rstrip("\n")
+            line, column = _window(self.excerpt.rstrip("\n"), self.span.column)
+            # Control characters would act on the terminal: each is shown as one '?'.
+            line = _CONTROL.sub("?", line)
             # Tabs keep their width in the caret line so the caret sits under the right column.
-            pad = "".join(c if c == "\t" else " " for c in line[: self.span.column - 1])
+            pad = "".join(c if c == "\t" else " " for c in line[: column - 1])
             text += f"\n    {line}\n    {pad}^"
         return text
+
+
+#: Longest excerpt shown; a longer line is cut to a window around the column, marked '...'.
+EXCERPT_WIDTH = 120
+#: Anything but a tab and printable text (YAML's printable set without its line breaks).
+_CONTROL = re.compile("[^\t\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _window(line: str, column: int) -> tuple[str, int]:
+    """``line`` cut to at most about EXCERPT_WIDTH characters around ``column`` (1-based),
+    and the column within the cut line."""
+    if len(line) <= EXCERPT_WIDTH:
+        return line, column
+    half = EXCERPT_WIDTH // 2
+    start = max(0, min(column - 1 - half, len(line) - EXCERPT_WIDTH))
+    end = start + EXCERPT_WIDTH
+    head = "..." if start > 0 else ""
+    tail = "..." if end < len(line) else ""
+    return head + line[start:end] + tail, column - start + len(head)
 
 
 class InputError(Exception):

@@ -16,8 +16,14 @@ from .record import Record
 Patient = Mapping[str, Any]
 
 
-def eval_expr(e: X.Expr, p: Patient, g: Guideline, applies: set[str] | None = None) -> Any:
-    """The value of ``e`` for patient ``p`` (definitions expanded through ``g``)."""
+def eval_expr(e: X.Expr, p: Patient, g: Guideline, applies: set[str] | None = None,
+              _defs: dict[str, Any] | None = None) -> Any:
+    """The value of ``e`` for patient ``p`` (definitions expanded through ``g``).
+
+    A definition is evaluated once per call, after the definitions it uses (``_defs`` holds
+    their values), so neither a long chain of definitions nor one used many times over costs
+    more than evaluating each definition once.
+    """
     match e:
         case X.BoolLit(value=v) | X.IntLit(value=v):
             return v
@@ -26,25 +32,31 @@ def eval_expr(e: X.Expr, p: Patient, g: Guideline, applies: set[str] | None = No
         case X.Var(name=n):
             return p[n]
         case X.Not(arg=a):
-            return not eval_expr(a, p, g, applies)
+            return not eval_expr(a, p, g, applies, _defs)
         case X.And(args=xs):
-            return all(eval_expr(a, p, g, applies) for a in xs)
+            return all(eval_expr(a, p, g, applies, _defs) for a in xs)
         case X.Or(args=xs):
-            return any(eval_expr(a, p, g, applies) for a in xs)
+            return any(eval_expr(a, p, g, applies, _defs) for a in xs)
         case X.Eq(left=l, right=r):
-            return eval_expr(l, p, g, applies) == eval_expr(r, p, g, applies)
+            return eval_expr(l, p, g, applies, _defs) == eval_expr(r, p, g, applies, _defs)
         case X.Lt(left=l, right=r):
-            return eval_expr(l, p, g, applies) < eval_expr(r, p, g, applies)
+            return eval_expr(l, p, g, applies, _defs) < eval_expr(r, p, g, applies, _defs)
         case X.Le(left=l, right=r):
-            return eval_expr(l, p, g, applies) <= eval_expr(r, p, g, applies)
+            return eval_expr(l, p, g, applies, _defs) <= eval_expr(r, p, g, applies, _defs)
         case X.Add(left=l, right=r):
-            return eval_expr(l, p, g, applies) + eval_expr(r, p, g, applies)
+            return eval_expr(l, p, g, applies, _defs) + eval_expr(r, p, g, applies, _defs)
         case X.Sub(left=l, right=r):
-            return eval_expr(l, p, g, applies) - eval_expr(r, p, g, applies)
+            return eval_expr(l, p, g, applies, _defs) - eval_expr(r, p, g, applies, _defs)
         case X.Member(element=el, var=v):
             return el in p[v.name]
         case X.DefRef(name=n):
-            return eval_expr(g.definitions[n].cond.expr, p, g, applies)
+            if _defs is None:
+                _defs = {}
+            if n not in _defs:
+                for d in g.expansion_order(n):  # n last; everything it uses before it
+                    if d not in _defs:
+                        _defs[d] = eval_expr(g.definitions[d].cond.expr, p, g, applies, _defs)
+            return _defs[n]
         case X.Recommends(rec=r):
             if applies is None:
                 raise ValueError("recommends() needs the evaluated recommendations")

@@ -19,16 +19,27 @@ Precedence, loosest first (the single place it is defined)::
     implies (right-assoc) < or < and < not < comparison / in < + - < atom
 
 Every node carries the :class:`Span` of its first token inside the YAML file, so a type
-error points at the exact word. Back ends (``evaluate``, ``encode``) match on the core node
-kinds only and end with ``assert_never``.
+error points at the exact word.
+
+Limits (real guidelines stay far below them; each is a located error, never a crash): a
+condition nests at most :data:`MAX_CONDITION_DEPTH` levels deep, counting parentheses, ``not``,
+unary ``-`` and every operator (a sum of 70 terms is 70 levels: split it with definitions);
+numbers have at most :data:`MAX_INT_DIGITS` digits; digits and names are ASCII. Back ends
+(``evaluate``, ``encode``) match on the core node kinds only and end with ``assert_never``.
 """
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Union
+from typing import Any, Callable, Mapping, Union
 
 from .errors import Span, did_you_mean
 from .record import Record
+
+#: Deepest nesting of a condition: every walker (checker, evaluator, encoder, printer)
+#: recurses per level, and definitions are expanded bottom-up, so this bounds the stack.
+MAX_CONDITION_DEPTH = 64
+#: Longest integer, in digits, in a condition or anywhere in a YAML file.
+MAX_INT_DIGITS = 100
 
 # --------------------------------------------------------------------------- types
 
@@ -155,9 +166,13 @@ class Recommends(_Node):
 Expr = Union[BoolLit, IntLit, Var, EnumLit, Not, And, Or, Eq, Lt, Le, Add, Sub, Member, DefRef, Recommends]
 
 
-def variables_of(e: Expr, definitions: dict[str, Expr] | None = None) -> set[str]:
-    """Names of the patient variables ``e`` reads (through definitions when given)."""
+def variables_of(e: Expr, definitions: Mapping[str, Expr] | None = None) -> set[str]:
+    """Names of the patient variables ``e`` reads (through definitions when given).
+
+    Each definition is walked once, however often and however deeply it is used.
+    """
     out: set[str] = set()
+    pending: list[str] = []
 
     def walk(x: Expr) -> None:
         match x:
@@ -174,12 +189,44 @@ def variables_of(e: Expr, definitions: dict[str, Expr] | None = None) -> set[str
                 walk(l)
                 walk(r)
             case DefRef(name=n):
-                if definitions is not None and n in definitions:
-                    walk(definitions[n])
+                pending.append(n)
             case BoolLit() | IntLit() | EnumLit() | Recommends():
                 pass
     walk(e)
+    done: set[str] = set()
+    while pending and definitions is not None:
+        n = pending.pop()
+        if n not in done and n in definitions:
+            done.add(n)
+            walk(definitions[n])
     return out
+
+
+def expansion_order(name: str, definitions: Mapping[str, Expr]) -> list[str]:
+    """``name`` and every definition it uses, transitively, each listed after the ones it uses
+    (an iterative depth-first post-order; definitions never form a cycle once loaded).
+
+    Back ends expand definitions bottom-up in this order, so a long chain of definitions
+    using definitions never deepens their recursion beyond one condition.
+    """
+    order: list[str] = []
+    placed: set[str] = set()
+    stack: list[tuple[str, list[str]]] = [(name, sorted(definitions_of(definitions[name])))]
+    entered = {name}
+    while stack:
+        n, rest = stack[-1]
+        while rest and (rest[-1] in entered or rest[-1] not in definitions):
+            rest.pop()
+        if rest:
+            m = rest.pop()
+            entered.add(m)
+            stack.append((m, sorted(definitions_of(definitions[m]))))
+            continue
+        stack.pop()
+        if n not in placed:
+            placed.add(n)
+            order.append(n)
+    return order
 
 
 def definitions_of(e: Expr) -> set[str]:
@@ -208,7 +255,7 @@ def definitions_of(e: Expr) -> set[str]:
 
 _TOKEN = re.compile(
     r"""(?P<ws>\s+)
-      |(?P<int>\d+)
+      |(?P<int>[0-9]+)
       |(?P<name>[A-Za-z_][A-Za-z0-9_]*)
       |(?P<op><=|>=|==|!=|<|>|\+|-|\(|\)|\[|\]|,)
     """,
@@ -237,7 +284,12 @@ def tokenize(text: str) -> list[Token]:
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if not m:
-            raise ExprError("expr-syntax", f"unexpected character {text[pos]!r}", pos)
+            ch = text[pos]
+            if ch.isdigit() or ch.isnumeric():
+                raise ExprError("expr-syntax", f"{ch!r} is not an ASCII digit: write numbers with 0-9", pos)
+            if ch.isalpha():
+                raise ExprError("expr-syntax", f"{ch!r} is not an ASCII letter: names use A-Z, a-z, 0-9 and '_'", pos)
+            raise ExprError("expr-syntax", f"unexpected character {ch!r}", pos)
         kind = m.lastgroup or ""
         if kind != "ws":
             tok = m.group()
@@ -264,6 +316,13 @@ class _Parser:
     def __init__(self, text: str):
         self.toks = tokenize(text)
         self.i = 0
+        self.nesting = 0  # parentheses, 'not', unary '-' and 'implies' currently open
+
+    def enter(self, t: Token) -> None:
+        """One more level of recursion in the parser (undone by ``self.nesting -= 1``)."""
+        self.nesting += 1
+        if self.nesting > MAX_CONDITION_DEPTH:
+            raise _too_deep(t.offset)
 
     def peek(self, *texts: str) -> bool:
         t = self.toks[self.i]
@@ -287,13 +346,17 @@ class _Parser:
         t = self.toks[self.i]
         if t.kind != "end":
             raise ExprError("expr-syntax", f"expected an operator or the end of the condition, found {_describe(t)}", t.offset)
+        _check_depth(e)
         return e
 
     def implies(self) -> S:
         left = self.or_()
         if self.peek("implies"):
             t = self.take()
-            return S("implies", (left, self.implies()), t.offset)
+            self.enter(t)
+            right = self.implies()
+            self.nesting -= 1
+            return S("implies", (left, right), t.offset)
         return left
 
     def or_(self) -> S:
@@ -313,7 +376,10 @@ class _Parser:
     def not_(self) -> S:
         if self.peek("not"):
             t = self.take()
-            return S("not", (self.not_(),), t.offset)
+            self.enter(t)
+            arg = self.not_()
+            self.nesting -= 1
+            return S("not", (arg,), t.offset)
         return self.cmp()
 
     def cmp(self) -> S:
@@ -362,13 +428,17 @@ class _Parser:
         t = self.toks[self.i]
         if t.kind == "int":
             self.take()
+            if len(t.text) > MAX_INT_DIGITS:
+                raise ExprError("number-too-large", f"number too large: {len(t.text):,} digits (at most {MAX_INT_DIGITS})", t.offset)
             return S("int", (int(t.text),), t.offset)
         if t.kind == "kw" and t.text in ("true", "false"):
             self.take()
             return S("bool", (t.text == "true",), t.offset)
         if t.kind == "op" and t.text == "-":
             self.take()
+            self.enter(t)
             inner = self.atom()
+            self.nesting -= 1
             if inner.op == "int":
                 return S("int", (-inner.args[0],), t.offset)
             return S("-", (S("int", (0,), t.offset), inner), t.offset)
@@ -382,14 +452,35 @@ class _Parser:
             return S("name", (t.text,), t.offset)
         if t.kind == "op" and t.text == "(":
             self.take()
+            self.enter(t)
             e = self.implies()
             self.expect(")")
+            self.nesting -= 1
             return e
         raise ExprError("expr-syntax", f"expected a value, a name or '(', found {_describe(t)}", t.offset)
 
 
 def _describe(t: Token) -> str:
     return "the end of the condition" if t.kind == "end" else repr(t.text)
+
+
+def _too_deep(offset: int) -> ExprError:
+    return ExprError("too-deep", f"the condition nests deeper than {MAX_CONDITION_DEPTH} levels "
+                                 "(parentheses, 'not', operators); split it into definitions", offset)
+
+
+def _check_depth(tree: S) -> None:
+    """Refuse a surface tree deeper than MAX_CONDITION_DEPTH (without recursing: a long sum
+    builds a deep tree in a loop). The error points at the operator whose operands would
+    be the first nodes beyond the limit."""
+    todo: list[tuple[S, int]] = [(tree, 1)]
+    while todo:
+        node, depth = todo.pop()
+        for a in node.args:
+            if isinstance(a, S):
+                if depth >= MAX_CONDITION_DEPTH:
+                    raise _too_deep(node.offset)
+                todo.append((a, depth + 1))
 
 
 def parse(text: str) -> S:

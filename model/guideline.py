@@ -1,10 +1,11 @@
 """The loaded guideline: plain, immutable values (no YAML, no solver)."""
 from __future__ import annotations
 
-from .record import Record
+from functools import cached_property
 
 from .errors import Span
-from .expr import Expr, Type
+from .expr import Expr, Type, expansion_order
+from .record import Record
 
 
 class Variable(Record):
@@ -164,6 +165,21 @@ class Guideline(Record):
 
     def definition_exprs(self) -> dict[str, Expr]:
         return {n: d.cond.expr for n, d in self.definitions.items()}
+
+    @cached_property
+    def _expansion_orders(self) -> dict[str, tuple[str, ...]]:
+        return {}
+
+    def expansion_order(self, name: str) -> tuple[str, ...]:
+        """Definition ``name`` and those it uses, transitively, dependencies first (cached)."""
+        cache = self._expansion_orders
+        if name not in cache:
+            cache[name] = tuple(expansion_order(name, self._definition_map))
+        return cache[name]
+
+    @cached_property
+    def _definition_map(self) -> dict[str, Expr]:
+        return self.definition_exprs()
 
     def steps_recommending(self, rec: str) -> list[Step]:
         return [s for s in self.steps.values() if rec in s.recommend]

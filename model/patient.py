@@ -14,13 +14,16 @@ defaulted: the caller decides whether that is an error (complete query) or unkno
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 from .errors import Diagnostic, InputError, did_you_mean
+from .expr import MAX_INT_DIGITS
 from .fields import describe
 from .guideline import Guideline, Variable
 from .source import YMap, YScalar, YSeq, parse_yaml, plain, read_text
 
+_DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]*)")
 TRUE_WORDS = {"true", "yes", "y", "1"}
 FALSE_WORDS = {"false", "no", "n", "0"}
 
@@ -49,17 +52,22 @@ def coerce(var: Variable, raw: Any) -> tuple[Any, tuple[str, str] | None]:
             return raw.strip().lower() in TRUE_WORDS, None
         return None, ("wrong-type", f"{var.name} is true or false, found {_describe(raw)}")
     if t.kind == "int":
+        # Plain decimal digits only: no '010' (octal in YAML 1.1), '1_000', '+5', '0x1A',
+        # fractions or non-ASCII digits, each of which Python's int() or YAML 1.1 would
+        # silently turn into some number.
         value = raw
+        wrong = ("wrong-type", f"{var.name} is a whole number of {var.unit or 'units'} written with the "
+                               f"digits 0-9, found {_describe(raw)}")
         if isinstance(raw, str):
-            try:
-                value = int(raw.strip())
-            except ValueError:
-                return None, ("wrong-type", f"{var.name} is a whole number of {var.unit or 'units'}, found {_describe(raw)}")
+            text = raw.strip()
+            if not _DECIMAL.fullmatch(text):
+                return None, wrong
+            if len(text.lstrip("-")) > MAX_INT_DIGITS:
+                return None, ("number-too-large", f"{var.name}: number too large "
+                                                  f"({len(text.lstrip('-')):,} digits, at most {MAX_INT_DIGITS})")
+            value = int(text)
         if isinstance(value, bool) or not isinstance(value, int):
-            if isinstance(value, float) and value.is_integer():
-                value = int(value)
-            else:
-                return None, ("wrong-type", f"{var.name} is a whole number of {var.unit or 'units'}, found {_describe(raw)}")
+            return None, wrong
         assert var.min is not None and var.max is not None
         if not var.min <= value <= var.max:
             unit = f" {var.unit}" if var.unit else ""
@@ -89,7 +97,7 @@ def _describe(raw: Any) -> str:
     if raw is None:
         return "an empty value"
     if isinstance(raw, str):
-        return repr(raw)
+        return repr(raw) if len(raw) <= 40 else repr(raw[:40]) + f" (and {len(raw) - 40:,} more characters)"
     if isinstance(raw, (list, tuple)):
         return "a list"
     if isinstance(raw, dict):

@@ -98,21 +98,32 @@ def _reasons(g: Guideline, patient: dict[str, Any], trace: Trace, into: dict[str
 
 
 
-def support(g: Guideline, e: X.Expr, p: dict[str, Any], value: bool) -> set[str]:
+def support(g: Guideline, e: X.Expr, p: dict[str, Any], value: bool,
+            _defs: dict[str, frozenset[str]] | None = None) -> frozenset[str]:
     """The variables that make ``e`` evaluate to ``value`` for ``p``: for a true ``or`` only
     its true alternatives, for a false ``and`` only its false parts, and so on, so an
-    explanation names the facts that decided, not every fact the condition mentions."""
+    explanation names the facts that decided, not every fact the condition mentions.
+
+    ``value`` is always what ``e`` evaluates to, so a definition's support depends on its
+    name alone: it is computed once, bottom-up (``_defs``), however deep the chain."""
     match e:
         case X.Not(arg=a):
-            return support(g, a, p, not value)
+            return support(g, a, p, not value, _defs)
         case X.And(args=xs) | X.Or(args=xs):
             decisive = value if isinstance(e, X.Or) else not value
             if decisive:  # true or / false and: the parts with that value suffice
                 hits = [a for a in xs if bool(eval_expr(a, p, g)) == value]
-                best = min((support(g, a, p, value) for a in hits), key=len)
+                best = min((support(g, a, p, value, _defs) for a in hits), key=len)
                 return best
-            return set().union(*(support(g, a, p, value) for a in xs))
+            return frozenset().union(*(support(g, a, p, value, _defs) for a in xs))
         case X.DefRef(name=n):
-            return support(g, g.definitions[n].cond.expr, p, value)
+            memo: dict[str, frozenset[str]] = {} if _defs is None else _defs
+            if n not in memo:
+                values: dict[str, Any] = {}
+                for d in g.expansion_order(n):  # n last; everything it uses before it
+                    if d not in memo:
+                        truth = bool(eval_expr(X.DefRef(d), p, g, None, values))
+                        memo[d] = support(g, g.definitions[d].cond.expr, p, truth, memo)
+            return memo[n]
         case _:
-            return variables_of(e)
+            return frozenset(variables_of(e))

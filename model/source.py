@@ -5,12 +5,20 @@ this module composes the node graph itself and converts it into small position-c
 values (:class:`YMap`, :class:`YSeq`, :class:`YScalar`). PyYAML's 0-based marks become
 1-based :class:`Span` here, once. Files are refused before parsing when they are too large,
 not text, or build more aliases than a guideline ever needs (a "billion laughs" file).
+
+Numbers follow YAML 1.2's core schema rather than PyYAML's YAML 1.1 resolution: an integer is
+plain decimal digits (``72``, ``-3``), so ``010`` (octal 8 in YAML 1.1), ``1:12`` (sexagesimal
+72), ``0x1A``, ``0b101``, ``1_000`` and ``+5`` stay the text the author wrote, and whoever reads
+the value reports it as "expected a whole number, found '010'" instead of silently using 8.
+Integers longer than :data:`MAX_INT_DIGITS` digits are refused where they are written.
 """
 from __future__ import annotations
 
 import bisect
+import math
 import os
-from pathlib import Path
+import re
+from functools import cached_property
 from typing import Any, Union
 
 import yaml
@@ -20,45 +28,124 @@ from yaml.events import AliasEvent
 from yaml.resolver import Resolver
 
 from .errors import Collector, Diagnostic, InputError, Span
+from .expr import MAX_INT_DIGITS
 from .record import Record
 
-#: Largest input accepted, in bytes. The shipped guideline is ~40 KB; 2 MiB leaves room for
-#: generated guidelines while a 50 MB file is refused after reading 2 MiB + 1 bytes.
-MAX_BYTES = 2 * 1024 * 1024
+#: Default largest input, in bytes. The shipped guideline is ~40 KB and a generated
+#: 20,000-branch guideline about 2.5 MB; 64 MiB leaves room for larger generated guidelines,
+#: while a bigger file is refused after reading the limit + 1 bytes. Configurable with
+#: ``--max-input-mb`` or the environment variable :data:`MAX_INPUT_ENV` (MiB).
+MAX_BYTES = 64 * 1024 * 1024
+MAX_INPUT_ENV = "GUIDEPROOF_MAX_INPUT_MB"
+#: Largest limit that may be configured, in MiB.
+MAX_INPUT_MB_CEILING = 65536
 #: Aliases allowed in one document. Anchors are legal YAML, but each alias can double the
 #: expanded size; a small bound makes exponential expansion impossible.
 MAX_ALIASES = 64
+#: Nodes that aliases may add to a document in total, counting what each alias expands to
+#: (an alias of a list of 1,000 items adds 1,001 nodes). Sixty-three aliases nesting lists
+#: stay under :data:`MAX_ALIASES` yet expand to billions of nodes; this budget refuses them
+#: while they are composed, before anything is expanded.
+MAX_ALIAS_EXPANSION = 10_000
 #: Deepest nesting accepted (PyYAML's composer recurses per level).
 MAX_DEPTH = 64
 
+#: YAML 1.2 core schema integers, restricted to plain decimal: no sign '+', no leading zeros.
+_DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]*)")
+#: Plain decimal fractions (``2.5``, ``-0.5e3``) are the only floats kept as numbers.
+_FLOAT = re.compile(r"-?[0-9]+\.[0-9]+(?:[eE][-+]?[0-9]+)?")
+#: Line breaks as YAML (and libyaml's marks) count them.
+_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+#: Characters YAML does not allow in a document (its printable set, complemented).
+_NON_PRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+_limit_override: int | None = None
+
+
+def set_input_limit(mib: float | None) -> None:
+    """Set the input size limit in MiB for this process (None: the environment or default)."""
+    global _limit_override
+    _limit_override = None if mib is None else _mib_to_bytes(mib, "--max-input-mb")
+
+
+def input_limit() -> int:
+    """The largest input accepted, in bytes: set by :func:`set_input_limit`, else by the
+    environment variable :data:`MAX_INPUT_ENV`, else :data:`MAX_BYTES`."""
+    if _limit_override is not None:
+        return _limit_override
+    raw = os.environ.get(MAX_INPUT_ENV, "").strip()
+    if not raw:
+        return MAX_BYTES
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    return _mib_to_bytes(value, MAX_INPUT_ENV, raw)
+
+
+def _mib_to_bytes(mib: float, where: str, raw: str | None = None) -> int:
+    if not (math.isfinite(mib) and 0 < mib <= MAX_INPUT_MB_CEILING):
+        shown = raw if raw is not None else f"{mib:g}"
+        raise InputError([Diagnostic(
+            "bad-option", f"{where}: expected a size in MiB between 0 and {MAX_INPUT_MB_CEILING}, found {shown!r}")])
+    return max(1, int(mib * 1024 * 1024))
+
+
+def _size_words(n: int) -> str:
+    mib = n / (1024 * 1024)
+    return f"{mib:g} MiB" if mib >= 1 else f"{n} bytes"
+
 
 class YScalar(Record):
-    value: Any  # str | int | float | bool | None, as YAML 1.1 safe resolution gives it
+    value: Any  # str | int | float | bool | None (numbers as described in the module doc)
     span: Span
     text: "SourceText"
     start: int  # character index of the node in the document
     end: int
 
-    def span_at(self, offset: int) -> Span:
-        """The file position of character ``offset`` of ``str(self.value)``.
+    @property
+    def raw(self) -> str:
+        """The scalar as written in the file (quotes included)."""
+        return self.text.text[self.start:self.end]
 
-        Expressions are tokenised on the scalar's value; this maps a token back into the
-        file. Non-space characters of the value appear in order in the raw text (plain,
-        quoted and block scalars alike), so they are matched greedily.
+    @cached_property
+    def _offsets(self) -> tuple[list[int], list[int], int, bool]:
+        """Where each non-space character of ``str(self.value)`` sits in the file, in one pass:
+        (value offsets, file indices, index after the last match, whether matching stopped).
+
+        Non-space characters of the value appear in order in the raw text (plain, quoted and
+        block scalars alike), so they are matched greedily; an escape sequence in a quoted
+        scalar stops the matching (later offsets fall back to the scalar's own position).
+        Computed once per scalar, so locating every token of a long condition stays linear.
         """
         value = str(self.value)
         raw = self.text.text
+        offsets: list[int] = []
+        indices: list[int] = []
         j = self.start
-        # Skip a block indicator line or opening quote before the content.
         for i, ch in enumerate(value):
             if ch.isspace():
                 continue
             k = raw.find(ch, j, self.end + 1)
             if k < 0:
-                return self.span
-            if i >= offset:
-                return self.text.span_of(k)
+                return offsets, indices, j, True
+            offsets.append(i)
+            indices.append(k)
             j = k + 1
+        return offsets, indices, j, False
+
+    def span_at(self, offset: int) -> Span:
+        """The file position of character ``offset`` of ``str(self.value)``.
+
+        Expressions are tokenised on the scalar's value; this maps a token back into the file
+        (the first non-space character at or after ``offset``).
+        """
+        offsets, indices, j, stopped = self._offsets
+        n = bisect.bisect_left(offsets, offset)
+        if n < len(offsets):
+            return self.text.span_of(indices[n])
+        if stopped:
+            return self.span
         return self.text.span_of(min(j, max(self.end - 1, self.start)))
 
 
@@ -88,16 +175,21 @@ YNode = Union[YScalar, YMap, YSeq]
 
 
 class SourceText:
-    """The decoded text of one file with a line index for position lookups."""
+    """The decoded text of one file with a line index for position lookups.
+
+    Lines end where YAML says they do (``\\n``, ``\\r\\n``, ``\\r``, NEL, U+2028, U+2029), so
+    positions computed from a character index agree with the parser's own marks.
+    """
 
     def __init__(self, file: str, text: str):
         self.file = file
         self.text = text
-        self.lines = text.splitlines()
-        self._starts = [0]
-        for i, ch in enumerate(text):
-            if ch == "\n":
-                self._starts.append(i + 1)
+        breaks = list(_BREAK.finditer(text))
+        self._starts = [0] + [m.end() for m in breaks]
+        ends = [m.start() for m in breaks] + [len(text)]
+        self.lines = [text[a:b] for a, b in zip(self._starts, ends)]
+        if breaks and breaks[-1].end() == len(text):
+            self.lines.pop()  # a final line break ends the last line; it does not start one
 
     def span_of(self, index: int) -> Span:
         line = bisect.bisect_right(self._starts, index) - 1
@@ -107,22 +199,24 @@ class SourceText:
         return Collector(self.file, self.lines)
 
 
-def read_text(path: str | os.PathLike, what: str = "file") -> SourceText:
+def read_text(path: str | os.PathLike[str], what: str = "file") -> SourceText:
     """Read a UTF-8 text file, refusing oversized or binary input with a diagnostic."""
     name = str(path)
+    limit = input_limit()
     try:
         with open(path, "rb") as f:
-            data = f.read(MAX_BYTES + 1)
+            data = f.read(limit + 1)
     except FileNotFoundError:
         raise InputError([Diagnostic("file-not-found", f"{what} {name!r} does not exist")])
     except IsADirectoryError:
         raise InputError([Diagnostic("file-unreadable", f"{what} {name!r} is a directory")])
     except OSError as e:
         raise InputError([Diagnostic("file-unreadable", f"cannot read {what} {name!r}: {e.strerror}")])
-    if len(data) > MAX_BYTES:
+    if len(data) > limit:
         raise InputError([Diagnostic(
             "file-too-large",
-            f"{what} {name!r} is larger than the {MAX_BYTES // (1024 * 1024)} MiB limit",
+            f"{what} {name!r} is larger than the {_size_words(limit)} input limit "
+            f"(raise it with --max-input-mb or {MAX_INPUT_ENV})",
             Span(name, 1, 1),
         )])
     return decode(name, data)
@@ -145,7 +239,14 @@ def decode(name: str, data: bytes) -> SourceText:
         st = SourceText(name, text)
         span = st.span_of(nul)
         raise InputError([Diagnostic("not-text", "expected text, found a NUL byte (is this a binary file?)", span)])
-    return SourceText(name, text)
+    st = SourceText(name, text)
+    bad = _NON_PRINTABLE.search(text)
+    if bad is not None:
+        span = st.span_of(bad.start())
+        raise InputError([Diagnostic(
+            "control-character", f"control character U+{ord(bad.group()):04X} is not allowed in YAML text",
+            span, st.lines[span.line - 1] if span.line <= len(st.lines) else None)])
+    return st
 
 
 try:  # libyaml's C parser produces the events ten times faster than the pure-Python one
@@ -162,8 +263,9 @@ except ImportError:  # pragma: no cover - PyYAML built without libyaml
 
 class _CountingLoader(Composer, _EventSource, SafeConstructor, Resolver):
     """PyYAML's Python composer over the fastest event source available, refusing documents
-    with too many aliases or too deep nesting. Composition stays in Python so these limits
-    apply before any node is built; marks carry character indices either way."""
+    with too many aliases, aliases that expand too far, or too deep nesting. Composition
+    stays in Python so these limits apply before any node is built; marks carry character
+    indices either way."""
 
     def __init__(self, stream: str):
         _EventSource.__init__(self, stream)
@@ -172,33 +274,57 @@ class _CountingLoader(Composer, _EventSource, SafeConstructor, Resolver):
         Resolver.__init__(self)
         self.aliases = 0
         self.depth = 0
+        #: nodes the document holds with every alias expanded, counted as it is composed
+        self.expanded = 0
+        #: nodes aliases have added so far (bounded by MAX_ALIAS_EXPANSION)
+        self.alias_nodes = 0
+        #: anchor -> the expanded size of the node it names (unknown while it is composed)
+        self.anchor_sizes: dict[str, int] = {}
 
-    def compose_node(self, parent, index):  # type: ignore[override]
-        if self.check_event(AliasEvent):
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:  # type: ignore[override]
+        event = self.peek_event()
+        if isinstance(event, AliasEvent):
             self.aliases += 1
             if self.aliases > MAX_ALIASES:
-                mark = self.peek_event().start_mark
                 raise _Refused("too-many-aliases",
                                f"more than {MAX_ALIASES} YAML aliases; refusing a document that may expand exponentially",
-                               mark)
+                               event.start_mark)
+            # An alias to a node still being composed is recursive: reported when converted.
+            size = self.anchor_sizes.get(str(event.anchor), 1)
+            self.expanded += size
+            self.alias_nodes += size
+            if self.alias_nodes > MAX_ALIAS_EXPANSION:
+                raise _Refused("alias-expansion",
+                               f"YAML aliases expand to more than {MAX_ALIAS_EXPANSION:,} nodes; "
+                               "refusing a document that grows when its aliases are expanded (write the values out)",
+                               event.start_mark)
+            node: yaml.Node = super().compose_node(parent, index)
+            return node
         self.depth += 1
         try:
             if self.depth > MAX_DEPTH:
-                raise _Refused("too-deep", f"nesting deeper than {MAX_DEPTH} levels", self.peek_event().start_mark)
-            return super().compose_node(parent, index)
+                raise _Refused("too-deep", f"nesting deeper than {MAX_DEPTH} levels", event.start_mark)
+            before = self.expanded
+            self.expanded += 1
+            node = super().compose_node(parent, index)
+            anchor = getattr(event, "anchor", None)
+            if anchor is not None:
+                self.anchor_sizes[str(anchor)] = self.expanded - before
+            return node
         finally:
             self.depth -= 1
 
 
 class _Refused(Exception):
-    def __init__(self, code: str, message: str, mark):
+    def __init__(self, code: str, message: str, mark: Any):
         self.code, self.message, self.mark = code, message, mark
 
 
 def parse_yaml(src: SourceText) -> YNode | None:
     """Compose ``src`` and convert it to position-carrying nodes (None for an empty file).
 
-    Duplicate keys, non-scalar keys and recursive aliases are reported together.
+    Duplicate keys, non-scalar keys, recursive aliases and unreadable numbers are reported
+    together.
     """
     col = src.collector()
     loader = _CountingLoader(src.text)
@@ -206,6 +332,12 @@ def parse_yaml(src: SourceText) -> YNode | None:
         node = loader.get_single_node()
     except _Refused as r:
         col.error(r.code, r.message, src.span_of(r.mark.index))
+        col.raise_if_any()
+        raise AssertionError("unreachable")
+    except yaml.reader.ReaderError as e:  # a character YAML does not allow (decode() reports most)
+        char = f"U+{e.character:04X}" if isinstance(e.character, int) else repr(e.character)
+        span = src.span_of(e.position) if isinstance(e.position, int) and 0 <= e.position <= len(src.text) else None
+        col.error("control-character", f"character {char} is not allowed in YAML text", span)
         col.raise_if_any()
         raise AssertionError("unreachable")
     except yaml.MarkedYAMLError as e:
@@ -226,20 +358,49 @@ def parse_yaml(src: SourceText) -> YNode | None:
     return out
 
 
-def _convert(node: yaml.Node, src: SourceText, col: Collector, loader, path: set[int]) -> YNode:
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+
+
+def _scalar_value(node: yaml.ScalarNode, span: Span, col: Collector, loader: _CountingLoader) -> Any:
+    """The value of a scalar node, numbers read as the module doc describes."""
+    if node.tag == _INT_TAG:
+        text = str(node.value)
+        if _DECIMAL.fullmatch(text):
+            if len(text.lstrip("-")) > MAX_INT_DIGITS:
+                col.error("number-too-large",
+                          f"number too large: {len(text.lstrip('-')):,} digits (at most {MAX_INT_DIGITS})", span)
+                return text
+            return int(text)
+        return text  # 010, 0x1A, 1:12, 1_000, +5: kept as written; the reader reports it
+    if node.tag == _FLOAT_TAG:
+        text = str(node.value)
+        if _FLOAT.fullmatch(text) and len(text) <= MAX_INT_DIGITS:
+            value = float(text)
+            if math.isfinite(value):
+                return value
+        return text  # .inf, .nan, 1_000.5, 1:30.5, 1.0e+400: kept as written
+    try:
+        value = loader.construct_object(node, deep=True)
+    except yaml.YAMLError as e:
+        col.error("yaml-syntax", f"cannot read scalar: {getattr(e, 'problem', e)}", span)
+        return node.value
+    except ValueError as e:  # e.g. a malformed explicitly tagged value
+        col.error("yaml-syntax", f"cannot read scalar: {e}", span)
+        return node.value
+    if not isinstance(value, (str, int, float, bool, type(None))):
+        return node.value  # timestamps, binary: keep the text; the schema reports the type
+    return value
+
+
+def _convert(node: yaml.Node, src: SourceText, col: Collector, loader: _CountingLoader, path: set[int]) -> YNode:
     # Marks carry 0-based line and column (in characters) already: converted here, once.
     span = Span(src.file, node.start_mark.line + 1, node.start_mark.column + 1)
     if id(node) in path:
         col.error("recursive-alias", "an alias refers to a node that contains it", span)
         return YScalar(None, span, src, node.start_mark.index, node.end_mark.index)
     if isinstance(node, yaml.ScalarNode):
-        try:
-            value = loader.construct_object(node, deep=True)
-        except yaml.YAMLError as e:
-            col.error("yaml-syntax", f"cannot read scalar: {getattr(e, 'problem', e)}", span)
-            value = node.value
-        if not isinstance(value, (str, int, float, bool, type(None))):
-            value = node.value  # timestamps, binary: keep the text; the schema reports the type
+        value = _scalar_value(node, span, col, loader)
         return YScalar(value, span, src, node.start_mark.index, node.end_mark.index)
     path = path | {id(node)}
     if isinstance(node, yaml.SequenceNode):
