@@ -15,12 +15,10 @@ from guideproof.verify import checks as checks_module
 from guideproof.verify.checks import CHECKS, verify
 from guideproof.verify.equivalence import equivalent
 from guideproof.verify.findings import InternalError, Verdict
-from conftest import FIXTURES, TESTS, load_text
+from conftest import FIXTURES, GOLDEN, check_golden, load_text
 import mutants as M
 
 LITERAL = FIXTURES / "literal_source.yaml"
-GOLDEN = TESTS / "golden"
-REGENERATE = os.environ.get("GUIDEPROOF_REGENERATE") == "1"
 
 
 def invoke(*args):
@@ -29,13 +27,6 @@ def invoke(*args):
 
 def refuted(findings):
     return {(f.code, f.subject) for f in findings if f.verdict == Verdict.REFUTED}
-
-
-def golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if REGENERATE or not path.exists():
-        path.write_text(text)
-    assert text == path.read_text(), f"{name} differs; run with GUIDEPROOF_REGENERATE=1 if intended"
 
 
 # -- the shipped guideline ------------------------------------------------------------------
@@ -94,7 +85,7 @@ def test_literal_source_golden_output():
     r = invoke("verify", str(LITERAL), "--brief")
     assert r.exit_code == 1
     text = r.output.replace(str(FIXTURES) + os.sep, "tests/fixtures/")
-    golden("literal_source.verify.txt", text)
+    check_golden(GOLDEN / "literal_source.verify.txt", text)
 
 
 def test_witness_files_replay_through_query(tmp_path):
