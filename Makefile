@@ -7,7 +7,7 @@ GP     := $(VENV)/bin/guideproof
 GUIDELINE := guideline/l1_l2_compression_fracture.yaml
 EXAMPLE   := guideline/examples/uncomplicated_acute.yaml
 
-.PHONY: demo test check lint install install-test graphviz diagrams diagrams-check bench bytecode clean
+.PHONY: demo test check lint mutants install install-test graphviz diagrams diagrams-check bench bytecode clean
 
 # The package and its runtime dependencies, re-installed when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -53,6 +53,10 @@ test: install-test lint
 # The fast tier for the edit loop: every test not marked slow.
 check: install-test lint
 	$(PY) -m pytest -q -m "not slow"
+
+# The mutation sweep's kill rate per operator family (the slow test asserts it is 100%).
+mutants: install-test
+	$(PY) tests/mutants.py
 
 CHART := diagrams/l1_l2_compression_fracture
 
