@@ -11,7 +11,7 @@ from guideproof.model.semantics import all_edges
 from strategies import any_patient_of, valid_patient
 
 N_VALID = 2000
-N_QUICK = 100  # the fast tier's share
+N_QUICK = 50  # the fast tier's share
 
 
 def _model_for(enc, p):
