@@ -1,4 +1,5 @@
 # Quick start: `make demo` (install + run the main job) and `make test`. Both idempotent.
+# `make check` is the fast tier for the edit loop; `make test` is exhaustive (CI runs it).
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -6,7 +7,7 @@ GP     := $(VENV)/bin/guideproof
 GUIDELINE := guideline/l1_l2_compression_fracture.yaml
 EXAMPLE   := guideline/examples/uncomplicated_acute.yaml
 
-.PHONY: lint demo test install install-test graphviz diagrams diagrams-check bench bytecode clean
+.PHONY: demo test check lint mutants install install-test graphviz diagrams diagrams-check bench bytecode clean
 
 # The package and its runtime dependencies, re-installed when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -41,13 +42,24 @@ demo: install
 	$(GP) flowchart --guideline $(GUIDELINE) -o out/flowchart.svg
 	$(GP) flowchart --guideline $(GUIDELINE) --patient $(EXAMPLE) -o out/flowchart-patient.svg
 
-test: install-test
+# Everything, including the tests marked slow (property tests with thousands of examples,
+# the mutation sweep, fuzzing).
+test: install-test lint
 	$(PY) -m pytest -q
 
-# Static checks: ruff over everything, mypy --strict over the package as installed.
+# Static checks shared by both tiers: ruff over everything, mypy --strict over the package
+# as installed.
 lint: install-test
 	$(PY) -m ruff check .
 	$(PY) tools/typecheck.py
+
+# The fast tier for the edit loop: every test not marked slow.
+check: install-test lint
+	$(PY) -m pytest -q -m "not slow"
+
+# The mutation sweep's kill rate per operator family (the slow test asserts it is 100%).
+mutants: install-test
+	$(PY) tests/mutants.py
 
 CHART := diagrams/l1_l2_compression_fracture
 

@@ -17,21 +17,13 @@ from guideproof.guideline import EXAMPLES, SHIPPED
 from guideproof.model.evaluate import run
 from guideproof.model.patient import load_patient_file
 from guideproof.model.graph import all_edges
-from conftest import FIXTURES, TESTS, load_text
+from conftest import FIXTURES, GOLDEN, check_golden, load_text
 
-GOLDEN = TESTS / "golden"
 COMMITTED_DOT = SHIPPED.parent.parent / "diagrams" / "l1_l2_compression_fracture.dot"
-REGENERATE = os.environ.get("GUIDEPROOF_REGENERATE") == "1"
 
 
 def invoke(*args, **kw):
     return CliRunner().invoke(cli, list(args), catch_exceptions=False, **kw)
-
-
-def _golden(path, text):
-    if REGENERATE or not path.exists():
-        path.write_text(text)
-    assert text == path.read_text(), f"{path.name} differs; run with GUIDEPROOF_REGENERATE=1 if intended"
 
 
 def test_shipped_dot_matches_committed_chart(shipped):
@@ -40,7 +32,7 @@ def test_shipped_dot_matches_committed_chart(shipped):
 
 
 def test_mini_dot_golden(mini):
-    _golden(GOLDEN / "mini.dot", to_dot(mini))
+    check_golden(GOLDEN / "mini.dot", to_dot(mini))
 
 
 def test_deterministic_across_processes():

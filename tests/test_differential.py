@@ -2,6 +2,7 @@
 value for every condition, definition, constraint, branch, step and recommendation."""
 from __future__ import annotations
 
+import pytest
 import z3
 from hypothesis import HealthCheck, given, settings
 
@@ -10,6 +11,7 @@ from guideproof.model.graph import all_edges
 from strategies import any_patient_of, valid_patient
 
 N_VALID = 2000
+N_QUICK = 50  # the fast tier's share
 
 
 def _model_for(enc, p):
@@ -45,15 +47,28 @@ def compare(g, enc, p) -> None:
         assert _truth(m, enc.term(c.cond.expr)) == (c.id not in broken), c.id
 
 
+def compare_valid(g, enc, p) -> None:
+    assert violated_constraints(g, p) == [], "the strategy must produce valid patients"
+    m = _model_for(enc, p)
+    assert _truth(m, enc.valid())
+    compare(g, enc, p)
+
+
+@pytest.mark.slow
 @settings(max_examples=N_VALID, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(p=valid_patient())
 def test_semantics_agree_on_valid_patients(shipped, shipped_encoding, p):
-    assert violated_constraints(shipped, p) == [], "the strategy must produce valid patients"
-    m = _model_for(shipped_encoding, p)
-    assert _truth(m, shipped_encoding.valid())
-    compare(shipped, shipped_encoding, p)
+    compare_valid(shipped, shipped_encoding, p)
 
 
+@settings(max_examples=N_QUICK, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(p=valid_patient())
+def test_semantics_agree_on_valid_patients_quick(shipped, shipped_encoding, p):
+    """The same property on fewer patients, for the fast tier (`make check`)."""
+    compare_valid(shipped, shipped_encoding, p)
+
+
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=__import__("hypothesis").strategies.data())
 def test_semantics_agree_on_any_in_bounds_patient(shipped, shipped_encoding, data):

@@ -90,6 +90,11 @@ SCENARIOS = [
      ["l2_nerve_root_block"], ["pain_management_referral"]),
     ("no-nerve-block-without-l3-l4", "The L2 nerve root block rule is for L3 or L4 fractures [4]",
      {"fracture_levels": frozenset({"L1", "L2"})}, [], ["l2_nerve_root_block"]),
+    ("bracing-at-discretion", "Bracing at the physician's discretion for neurologically intact patients [4]",
+     {}, ["bracing_at_discretion", "conservative_care_first"], []),
+    ("bracing-while-awaiting-augmentation",
+     "Bracing at the physician's discretion for neurologically intact patients [4], whatever the pathway",
+     {"pulmonary_dysfunction": True}, ["bracing_at_discretion", "consider_early_augmentation"], []),
     ("pain-free-no-analgesia", "Analgesia is for pain; bone health is for everyone [2]",
      {"pain": "none", "symptom_course": "resolved"},
      ["calcium_vitamin_d", "osteoporosis_pharmacotherapy", "avoid_delaying_osteoporosis_therapy"],
@@ -97,23 +102,68 @@ SCENARIOS = [
 ]
 
 
-@pytest.mark.parametrize("name,statement,overrides,must,must_not", SCENARIOS, ids=[s[0] for s in SCENARIOS])
-def test_scenario(shipped, name, statement, overrides, must, must_not):
+# Facts no real patient can have (data-entry slips): each must be refused, naming the one
+# domain constraint it breaks, rather than answered.
+IMPOSSIBLE = [
+    ("l3-only", "The guideline covers fractures at L1 or L2 (title; refs 1, 2)",
+     {"fracture_levels": frozenset({"L3"})}, "lumbar_scope"),
+    ("care-before-fracture", "Conservative management begins once the fracture is identified [1,2]",
+     {"weeks_since_fracture": 2, "weeks_conservative_care": 5}, "care_after_fracture"),
+    ("imaging-older-than-fracture", "Imaging characterises this fracture [1]",
+     {"imaged": True, "weeks_since_imaging": 5}, "imaging_after_fracture"),
+    ("imaging-age-without-imaging", "No imaging yet: there is no imaging age [1]",
+     {"imaged": False, "weeks_since_imaging": 1}, "no_imaging_no_age"),
+    ("resolved-but-in-pain", "Resolved symptoms and pain exclude each other [2,3]",
+     {"symptom_course": "resolved", "pain": "moderate"}, "resolved_means_painless"),
+    ("parenteral-without-pain", "Parenteral narcotics are needed only for pain [2]",
+     {"pain": "none", "symptom_course": "resolved", "parenteral_opioids_needed": True}, "parenteral_means_pain"),
+    ("changed-without-imaging", "Changed symptoms are judged against the last imaging [2]",
+     {"imaged": False, "symptoms_changed": True}, "changed_needs_prior_imaging"),
+]
+
+
+def impossible_problems(g, case) -> list[str]:
+    name, statement, overrides, constraint = case
+    broken = violated_constraints(g, {**BASE, **overrides})
+    return [] if broken == [constraint] else [f"{name}: {statement}: must break only {constraint}, breaks {broken}"]
+
+
+def problems(g, scenario) -> list[str]:
+    """What guideline ``g`` gets wrong for one scenario (empty when it is right)."""
+    name, statement, overrides, must, must_not = scenario
     p = {**BASE, **overrides}
-    assert violated_constraints(shipped, p) == [], f"{name}: the scenario patient must be valid"
-    applies = run(shipped, p).applies
-    for r in must + must_not:
-        assert r in shipped.recommendations, f"{name}: unknown recommendation {r}"
+    unknown = [r for r in must + must_not if r not in g.recommendations]
+    if unknown:
+        return [f"{name}: unknown recommendations {unknown}"]
+    if violated_constraints(g, p):
+        return [f"{name}: the scenario patient must be valid, breaks {violated_constraints(g, p)}"]
+    applies = run(g, p).applies
     missing = [r for r in must if r not in applies]
     wrong = [r for r in must_not if r in applies]
-    assert not missing and not wrong, f"{statement}: missing {missing}, should not apply {wrong}"
+    out = [f"{name}: {statement}: missing {missing}, should not apply {wrong}"] if missing or wrong else []
+    if len(set(g.dispositions) & applies) != 1:
+        out.append(f"{name}: exactly one pathway expected, got {sorted(set(g.dispositions) & applies)}")
+    return out
+
+
+def all_problems(g) -> list[str]:
+    """Every scenario's problems with guideline ``g`` (the mutation sweep runs this too)."""
+    return [x for s in SCENARIOS for x in problems(g, s)] + [x for c in IMPOSSIBLE for x in impossible_problems(g, c)]
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s[0] for s in SCENARIOS])
+def test_scenario(shipped, scenario):
+    assert problems(shipped, scenario) == []
+
+
+@pytest.mark.parametrize("case", IMPOSSIBLE, ids=[c[0] for c in IMPOSSIBLE])
+def test_impossible_patient_is_refused(shipped, case):
+    assert impossible_problems(shipped, case) == []
+
+
+def test_every_constraint_has_an_impossible_patient(shipped):
+    assert sorted(c[3] for c in IMPOSSIBLE) == sorted(c.id for c in shipped.constraints)
 
 
 def test_enough_scenarios():
     assert len(SCENARIOS) >= 12
-
-
-def test_exactly_one_pathway_per_scenario(shipped):
-    for name, _, overrides, _, _ in SCENARIOS:
-        applies = run(shipped, {**BASE, **overrides}).applies
-        assert len(set(shipped.dispositions) & applies) == 1, name
