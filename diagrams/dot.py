@@ -11,7 +11,8 @@ order, edges in declaration order, stable ids) and every label is escaped in one
 
 A patient's path can be highlighted: reached steps and fired branches drawn strong, the
 recommendations that apply ticked, and everything not reached faded. With partial facts a
-step can also be *possible* (reached in some completions of the known facts).
+step can also be *possible* (reached in some completions of the known facts) or *not
+decided* (the solver gave up on it: drawn grey and dotted, never as possible).
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ PALETTE = ["#cfe8f3", "#fde2b8", "#d9ead3", "#e6d5ef", "#fff2b3", "#f9d3d9",
 AVOID_FILL, AVOID_INK = "#fbe3e3", "#a11d1d"
 FADED = "#c8c8c8"
 PATH = "#1f5fbf"
+UNDECIDED = "#8c8c8c"
 WRAP = 34
 
 
@@ -58,18 +60,23 @@ def node_id(step_id: str) -> str:
 class Highlight:
     """Which parts of the chart a patient reaches.
 
-    ``certain``/``possible`` hold step ids, edge keys and recommendation ids; anything in
-    neither set is excluded (faded). For a complete patient ``possible`` is empty.
+    ``certain``/``possible``/``undecided`` hold step ids, edge keys and recommendation
+    ids; anything in none of them is excluded (faded). For a complete patient ``possible``
+    and ``undecided`` are empty.
     """
 
-    def __init__(self, certain: set[str], possible: set[str] | None = None, title: str = ""):
+    def __init__(self, certain: set[str], possible: set[str] | None = None, title: str = "",
+                 undecided: set[str] | None = None):
         self.certain = certain
         self.possible = possible or set()
+        self.undecided = undecided or set()
         self.title = title
 
     def state(self, key: str) -> str:
         if key in self.certain:
             return "certain"
+        if key in self.undecided:
+            return "undecided"
         return "possible" if key in self.possible else "excluded"
 
 
@@ -123,9 +130,9 @@ def _node(g: Guideline, step: Step, colors: dict[str, str], h: Highlight | None)
     state = h.state(step.id) if h else "certain"
     faded = state == "excluded"
     ink = FADED if faded else "#222222"
-    border = PATH if (h and state == "certain") else ("#7a7a7a" if not faded else FADED)
+    border = PATH if (h and state == "certain") else UNDECIDED if state == "undecided" else ("#7a7a7a" if not faded else FADED)
     width = "2.6" if (h and state == "certain") else "1"
-    style_extra = ',dashed' if (h and state == "possible") else ""
+    style_extra = ',dashed' if (h and state == "possible") else ',dotted' if state == "undecided" else ""
     nid = node_id(step.id)
     tip = quoted(f"{step.id}: {step.title}" + (f" - {step.why}" if step.why else ""))
     if step.kind == "decision":
@@ -161,7 +168,7 @@ def _rec_row(g: Guideline, r: Recommendation, colors, h: Highlight | None, faded
     avoid = r.kind == "avoid"
     ink = FADED if dim else (AVOID_INK if avoid else "#222222")
     # The mark is markup, added after escaping: "applies" (certain) or "may apply" (possible).
-    mark = {"certain": "&#9658; ", "possible": "? ", "excluded": ""}[state] if h is not None else ""
+    mark = {"certain": "&#9658; ", "possible": "? ", "undecided": "", "excluded": ""}[state] if h is not None else ""
     head = f"{'AVOID: ' if avoid else ''}{r.short}"
     meta = [r.timing.text] if r.timing else []
     meta.append("refs " + ", ".join(r.sources))
@@ -191,6 +198,8 @@ def _edge(g: Guideline, e: Edge, h: Highlight | None) -> str:
             attrs += [f'color="{PATH}"', "penwidth=2.6", f'fontcolor="{PATH}"']
         elif state == "possible":
             attrs += [f'color="{PATH}"', 'style="dashed"']
+        elif state == "undecided":
+            attrs += [f'color="{UNDECIDED}"', f'fontcolor="{UNDECIDED}"', 'style="dotted"']
         else:
             attrs += [f'color="{FADED}"', f'fontcolor="{FADED}"']
     attrs.append(f"tooltip={quoted(e.key)}")
@@ -210,6 +219,9 @@ def _legend(g: Guideline, colors: dict[str, str], h: Highlight | None) -> Iterab
         cells.append(f'<TR><TD BGCOLOR="{PATH}"> </TD><TD ALIGN="LEFT">this patient\'s path; &#9658; applies to the patient</TD></TR>')
         if h.possible:
             cells.append('<TR><TD>?</TD><TD ALIGN="LEFT">dashed: depends on unknown facts</TD></TR>')
+        if h.undecided:
+            cells.append(f'<TR><TD BORDER="1" COLOR="{UNDECIDED}" STYLE="dotted"> </TD>'
+                         '<TD ALIGN="LEFT">grey dotted: not decided (the solver gave up)</TD></TR>')
         cells.append(f'<TR><TD BGCOLOR="{FADED}"> </TD><TD ALIGN="LEFT">not reached</TD></TR>')
     table = f'<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="4" COLOR="#bbbbbb">{"".join(cells)}</TABLE>'
     yield "  subgraph cluster_legend {"

@@ -223,8 +223,13 @@ def verify(guideline_file, fmt, timeout, rlimit, witness_dir, brief) -> int:
 @click.option("--set", "-s", "sets", multiple=True, metavar="NAME=VALUE", help="Set one patient variable (repeatable).")
 @click.option("--output", "-o", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Output file; the format comes from the extension: .svg, .png, .pdf or .dot.")
-def flowchart(guideline_path, patient_path, sets, out) -> int:
-    """Draw the decision flowchart (optionally with one patient's path highlighted)."""
+@click.option("--timeout", type=click.FloatRange(min=0.001), default=10.0, show_default=True,
+              help="Seconds the solver may spend on each question about a partial patient.")
+@click.option("--rlimit", type=click.IntRange(min=1), default=None,
+              help="Z3 resource limit per question (deterministic, machine-independent).")
+def flowchart(guideline_path, patient_path, sets, out, timeout, rlimit) -> int:
+    """Draw the decision flowchart (optionally with one patient's path highlighted).
+    Exits 3 when the solver left parts of a partial patient's chart undecided."""
     from .diagrams.dot import to_dot
     from .diagrams.render import output_format, write_chart
 
@@ -232,13 +237,13 @@ def flowchart(guideline_path, patient_path, sets, out) -> int:
     g = _guideline(guideline_path)
     highlight = None
     if patient_path is not None or sets:
-        highlight = _highlight(g, patient_path, sets)
+        highlight = _highlight(g, patient_path, sets, timeout, rlimit)
     fmt = write_chart(to_dot(g, highlight), out)
     click.echo(f"wrote {fmt.upper()} flowchart to {out}", err=True)
-    return ExitCode.OK
+    return ExitCode.INCONCLUSIVE if highlight is not None and highlight.undecided else ExitCode.OK
 
 
-def _highlight(g, patient_path, sets):
+def _highlight(g, patient_path, sets, timeout: float = 10.0, rlimit: int | None = None):
     """Certain / possible / excluded parts of the chart for a complete or partial patient."""
     from .diagrams.dot import Highlight
     from .model.evaluate import run
@@ -252,8 +257,9 @@ def _highlight(g, patient_path, sets):
     if p.missing(g):
         from .verify.partial import graph_states
 
-        certain, possible = graph_states(g, p.values)
-        return Highlight(certain, possible, title=f"Possible paths of {name} ({len(p.missing(g))} facts unknown)")
+        certain, possible, undecided = graph_states(g, p.values, timeout, rlimit)
+        return Highlight(certain, possible, title=f"Possible paths of {name} ({len(p.missing(g))} facts unknown)",
+                         undecided=undecided)
     check_constraints(g, p)
     trace = run(g, p.values)
     return Highlight(trace.reached | trace.fired_keys() | trace.applies, title=f"Path of {name}")

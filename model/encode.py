@@ -9,10 +9,15 @@ Encoding choices (each keeps witnesses easy to read back):
 
 Bounds and the author's domain constraints are returned separately (:attr:`domain`) so a
 check can track each one for unsat cores.
+
+Every term handed out (variables, set members, :meth:`term` results, and the ``reached``,
+``fired`` and ``applies`` terms) is registered with its *support*, the names of the
+variables it reads, built alongside the term from the same parts. The prover uses supports
+to leave domain constraints on unrelated variables out of a query (see ``verify/solver.py``).
 """
 from __future__ import annotations
 
-from typing import Any, assert_never
+from typing import Any, Iterable, assert_never
 
 import z3
 
@@ -32,6 +37,9 @@ class Encoding:
         self.g = g
         self.vars: dict[str, Any] = {}
         self.members: dict[str, dict[str, z3.BoolRef]] = {}
+        #: Z3 AST id -> (the term, names of the variables it reads); the term is kept so that
+        #: its id is never reused for another term while this encoding lives
+        self._support: dict[int, tuple[Any, frozenset[str]]] = {}
         #: (name, term) for every bound and domain constraint, in declaration order
         self.domain: list[tuple[str, z3.BoolRef]] = []
         for v in g.variables.values():
@@ -48,25 +56,93 @@ class Encoding:
                 self.members[v.name] = {el: z3.Bool(f"{v.name}.{el}") for el in v.type.values}
             else:
                 raise AssertionError(k)
+            own = frozenset((v.name,))
+            for t in [self.vars[v.name]] if k != "set" else self.members[v.name].values():
+                self._register(t, own)
+        self._position = {name: i for i, name in enumerate(g.variables)}
         self._defs: dict[str, z3.BoolRef] = {}
+        self._def_support: dict[str, frozenset[str]] = {}
         for c in g.constraints:
             self.domain.append((f"constraint {c.id}", self.term(c.cond.expr)))
         self.reached: dict[str, z3.BoolRef] = {}
         self.fired: dict[str, z3.BoolRef] = {}  # edge key -> term
+        self._reached_support: dict[str, frozenset[str]] = {}
         self._encode_graph()
         for sid in g.steps:  # steps no path leads to (only in edited guidelines) are never reached
             self.reached.setdefault(sid, z3.BoolVal(False))
-        by_rec: dict[str, list[z3.BoolRef]] = {r: [] for r in g.recommendations}
+            self._reached_support.setdefault(sid, frozenset())
+        by_rec: dict[str, list[str]] = {r: [] for r in g.recommendations}
         for sid, step in g.steps.items():
             for r in step.recommend:
-                by_rec[r].append(self.reached[sid])
-        self.applies: dict[str, z3.BoolRef] = {r: z3.Or(ts) if ts else z3.BoolVal(False) for r, ts in by_rec.items()}
+                by_rec[r].append(sid)
+        self.applies: dict[str, z3.BoolRef] = {}
+        self._applies_support: dict[str, frozenset[str]] = {}
+        for r, sids in by_rec.items():
+            t = self.applies[r] = z3.Or([self.reached[s] for s in sids]) if sids else z3.BoolVal(False)
+            self._applies_support[r] = self._register(t, _union(self._reached_support[s] for s in sids))
+
+    def _register(self, t: Any, support: frozenset[str]) -> frozenset[str]:
+        self._support[t.get_id()] = (t, support)
+        return support
+
+    def support(self, t: z3.ExprRef) -> frozenset[str] | None:
+        """The variables ``t`` reads, when every leaf of it is known to this encoding (a
+        constant from elsewhere, such as a renamed copy, gives None: unknown)."""
+        memo: dict[int, frozenset[str] | None] = {}
+
+        def walk(x: z3.ExprRef) -> frozenset[str] | None:
+            i = x.get_id()
+            hit = self._support.get(i)
+            if hit is not None:
+                return hit[1]
+            if i in memo:
+                return memo[i]
+            if z3.is_const(x) and x.decl().kind() == z3.Z3_OP_UNINTERPRETED:
+                out: frozenset[str] | None = None  # a variable this encoding did not make
+            else:
+                parts = [walk(c) for c in x.children()]
+                out = None if any(p is None for p in parts) else _union(p for p in parts if p is not None)
+            memo[i] = out
+            return out
+
+        return walk(t)
 
     def valid(self) -> z3.BoolRef:
         """All bounds and domain constraints together."""
         return z3.And([t for _, t in self.domain])
 
     def term(self, e: X.Expr) -> Any:
+        """The Z3 term for ``e`` (registered with its support)."""
+        t = self._term(e)
+        self._register(t, self.expr_support(e))
+        return t
+
+    def expr_support(self, e: X.Expr) -> frozenset[str]:
+        """The variables ``e`` reads, through definitions and ``recommends``."""
+        match e:
+            case X.Var(name=n) | X.Member(var=X.Var(name=n)):
+                return frozenset((n,))
+            case X.Not(arg=a):
+                return self.expr_support(a)
+            case X.And(args=xs) | X.Or(args=xs):
+                return _union(self.expr_support(a) for a in xs)
+            case X.Eq(left=l, right=r) | X.Lt(left=l, right=r) | X.Le(left=l, right=r) | \
+                    X.Add(left=l, right=r) | X.Sub(left=l, right=r):
+                return self.expr_support(l) | self.expr_support(r)
+            case X.DefRef(name=n):
+                if n not in self._def_support:
+                    for d in self.g.expansion_order(n):  # bottom-up: a long chain never recurses deeply
+                        if d not in self._def_support:
+                            self._def_support[d] = self.expr_support(self.g.definitions[d].cond.expr)
+                return self._def_support[n]
+            case X.Recommends(rec=r):
+                return self._applies_support[r]
+            case X.BoolLit() | X.IntLit() | X.EnumLit():
+                return frozenset()
+            case _:
+                assert_never(e)
+
+    def _term(self, e: X.Expr) -> Any:
         match e:
             case X.BoolLit(value=v):
                 return z3.BoolVal(v)
@@ -77,21 +153,21 @@ class Encoding:
             case X.Var(name=n):
                 return self.vars[n]
             case X.Not(arg=a):
-                return z3.Not(self.term(a))
+                return z3.Not(self._term(a))
             case X.And(args=xs):
-                return z3.And([self.term(a) for a in xs])
+                return z3.And([self._term(a) for a in xs])
             case X.Or(args=xs):
-                return z3.Or([self.term(a) for a in xs])
+                return z3.Or([self._term(a) for a in xs])
             case X.Eq(left=l, right=r):
-                return self.term(l) == self.term(r)
+                return self._term(l) == self._term(r)
             case X.Lt(left=l, right=r):
-                return self.term(l) < self.term(r)
+                return self._term(l) < self._term(r)
             case X.Le(left=l, right=r):
-                return self.term(l) <= self.term(r)
+                return self._term(l) <= self._term(r)
             case X.Add(left=l, right=r):
-                return self.term(l) + self.term(r)
+                return self._term(l) + self._term(r)
             case X.Sub(left=l, right=r):
-                return self.term(l) - self.term(r)
+                return self._term(l) - self._term(r)
             case X.Member(element=el, var=v):
                 return self.members[v.name][el]
             case X.DefRef(name=n):
@@ -100,8 +176,8 @@ class Encoding:
                     if len(order) > _INLINE_EXPANSION:  # a long chain: encode it bottom-up
                         for d in order[:-1]:
                             if d not in self._defs:
-                                self._defs[d] = self.term(self.g.definitions[d].cond.expr)
-                    self._defs[n] = self.term(self.g.definitions[n].cond.expr)
+                                self._defs[d] = self._term(self.g.definitions[d].cond.expr)
+                    self._defs[n] = self._term(self.g.definitions[n].cond.expr)
                 return self._defs[n]
             case X.Recommends(rec=r):
                 return self.applies[r]
@@ -111,11 +187,15 @@ class Encoding:
     def _encode_graph(self) -> None:
         g = self.g
         incoming: dict[str, list[z3.BoolRef]] = {s: [] for s in g.order}
+        into: dict[str, list[frozenset[str]]] = {s: [] for s in g.order}
         for sid in g.order:
             step = g.steps[sid]
             here = z3.BoolVal(True) if sid == g.start else z3.Or(incoming[sid]) if incoming[sid] else z3.BoolVal(False)
             self.reached[sid] = here
+            here_support = self._reached_support[sid] = self._register(here, _union(into[sid]))
             earlier: list[z3.BoolRef] = []
+            # Conservatively, every edge of a decision reads every guard of it.
+            guards_support = _union(self.expr_support(e.branch.cond.expr) for e in edges_of(step) if e.branch)
             for e in edges_of(step):
                 if e.branch is not None:
                     c = self.term(e.branch.cond.expr)
@@ -126,12 +206,16 @@ class Encoding:
                 else:
                     guard = z3.BoolVal(True)
                 self.fired[e.key] = z3.And(here, guard)
+                into[e.target].append(self._register(self.fired[e.key], here_support | guards_support))
                 incoming[e.target].append(self.fired[e.key])
 
-    def patient(self, model: z3.ModelRef) -> dict[str, Any]:
-        """Read a patient record (the evaluator's and the patient file's format) off a model."""
+    def patient(self, model: z3.ModelRef, names: Iterable[str] | None = None) -> dict[str, Any]:
+        """Read a patient record (the evaluator's and the patient file's format) off a model;
+        with ``names``, only those variables (in declaration order)."""
         out: dict[str, Any] = {}
-        for v in self.g.variables.values():
+        wanted = self.g.variables.values() if names is None else \
+            [self.g.variables[n] for n in sorted(names, key=self._position.__getitem__)]
+        for v in wanted:
             k = v.type.kind
             if k == "bool":
                 out[v.name] = z3.is_true(model.eval(self.vars[v.name], model_completion=True))
@@ -156,3 +240,15 @@ class Encoding:
         if k == "bool":
             return self.vars[name] == z3.BoolVal(bool(value))
         return self.vars[name] == value
+
+
+def _union(sets: Iterable[frozenset[str]]) -> frozenset[str]:
+    """The union of ``sets``, sharing the largest one when it already holds all the others
+    (supports along a chain of steps are mostly equal, so they are stored once)."""
+    items = list(sets)
+    if not items:
+        return frozenset()
+    big = max(items, key=len)
+    if all(x is big or x <= big for x in items):
+        return big
+    return frozenset().union(*items)

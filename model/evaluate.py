@@ -5,7 +5,7 @@ A patient is a mapping from variable names to values: ``bool``, ``int``, an enum
 """
 from __future__ import annotations
 
-from typing import Any, Literal, Mapping, assert_never
+from typing import AbstractSet, Any, Literal, Mapping, assert_never
 
 
 from . import expr as X
@@ -90,8 +90,13 @@ class Trace:
         return self._keys
 
 
-def run(g: Guideline, p: Patient) -> Trace:
-    """Walk the decision graph from the start step for patient ``p``."""
+def run(g: Guideline, p: Patient, within: AbstractSet[str] | None = None) -> Trace:
+    """Walk the decision graph from the start step for patient ``p``.
+
+    With ``within`` (a set of step ids closed under predecessors, such as the steps on the
+    paths to one step), only those steps are walked: the trace is then part of the full one
+    (every step, edge and recommendation in it is in the full trace too) and exact for the
+    steps in ``within`` and the edges leaving them."""
     t = Trace()
     todo = [g.start]
     t.reached.add(g.start)
@@ -109,7 +114,10 @@ def run(g: Guideline, p: Patient) -> Trace:
             t._keys.add(edge.key)
             if edge.target not in t.reached:
                 t.reached.add(edge.target)
-                todo.append(edge.target)
+                if within is None or edge.target in within:
+                    todo.append(edge.target)
+                else:
+                    t.applies.update(g.steps[edge.target].recommend)
         t.applies.update(step.recommend)
     if g.dispositions and not t.applies.intersection(g.dispositions):
         t.problems.append(GapOrOverlap("no-disposition"))

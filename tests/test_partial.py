@@ -160,7 +160,8 @@ def test_interactive_rejects_inconsistent_answer(shipped):
 
 def test_partial_flowchart_marks_certain_possible_excluded(shipped, tmp_path):
     known = {"neuro_deficit": True, "weeks_since_fracture": 2}
-    certain, possible = graph_states(shipped, known)
+    certain, possible, undecided = graph_states(shipped, known)
+    assert not undecided
     assert "surgical_referral" in certain and "bone_health" in certain
     assert "conservative_first" not in certain and "conservative_first" not in possible  # excluded
     assert "calcitonin" in possible  # depends on pain
@@ -181,3 +182,23 @@ def test_solver_giving_up_is_inconclusive_never_decided(shipped):
     r = invoke("query", "--set", "age=70", "--rlimit", "1")
     assert r.exit_code == 3
     assert "NOT DECIDED" in r.output and "DEPENDS ON UNKNOWN FACTS" not in r.output
+
+
+def test_flowchart_never_shows_undecided_as_possible(shipped, tmp_path):
+    full_certain, full_possible, full_undecided = graph_states(shipped, {"age": 70})
+    assert not full_undecided
+    certain, possible, undecided = graph_states(shipped, {"age": 70}, rlimit=200)
+    assert undecided, "this limit must leave some parts undecided"
+    assert certain <= full_certain and possible <= full_possible  # what was decided agrees
+    assert not undecided & (certain | possible)
+    assert all(graph_states(shipped, {"age": 70}, rlimit=1)[2] >= {s} for s in shipped.steps)
+    out = tmp_path / "c.dot"
+    r = invoke("flowchart", "--set", "age=70", "--rlimit", "1", "-o", str(out))
+    assert r.exit_code == 3, r.output
+    dot = out.read_text()
+    assert "not decided" in dot and "depends on unknown facts" not in dot
+    line = next(l for l in dot.splitlines() if l.strip().startswith("step_calcitonin ["))
+    assert "dotted" in line and "dashed" not in line
+    r = invoke("flowchart", "--set", "age=70", "--timeout", "30", "-o", str(out))
+    assert r.exit_code == 0, r.output
+    assert "not decided" not in out.read_text()

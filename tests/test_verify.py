@@ -329,3 +329,46 @@ def test_witnesses_sit_at_the_exposing_boundary(shipped):
     assert w["weeks_since_fracture"] == 9 and w["imaged"] is True
     assert w["age"] == 70 and w["fracture_levels"] == frozenset({"L1"})  # typical where it can be
     assert not w["neuro_deficit"] and not w["malignancy_suspected"]
+
+
+def test_unsettled_domain_proves_nothing_universal(shipped):
+    # Under a tiny limit even "some valid patient exists" is unknown: a universal claim
+    # could then hold only vacuously, so none may be reported proved.
+    limited = verify(shipped, rlimit=50)
+    domain = limited[0]
+    assert (domain.code, domain.subject, domain.verdict) == ("GP007", "domain", Verdict.UNKNOWN)
+    universal = [f for f in limited if f.code in ("GP001", "GP002", "GP003", "GP006")]
+    assert universal and all(f.verdict == Verdict.UNKNOWN for f in universal)
+    assert all("whether any valid patient exists is not settled" in f.reason for f in universal)
+
+
+def test_witness_polishing_cut_short_keeps_a_confirmed_witness(monkeypatch):
+    from guideproof.model.loader import load_guideline
+    from guideproof.verify import solver
+
+    g = load_guideline(LITERAL)
+    polished = {(f.code, f.subject): f.witness for f in verify(g) if f.witness is not None}
+    fell_back = []
+    original = solver.Prover.plausible
+
+    def spy(self, parts, prefer, distance, fallback):
+        model = original(self, parts, prefer, distance, fallback)
+        fell_back.append(model is fallback)
+        return model
+
+    monkeypatch.setattr(solver.Prover, "plausible", spy)
+    monkeypatch.setattr(solver, "OPTIMIZE_RLIMIT", 1)
+    cut = [f for f in verify(g) if f.witness is not None]  # every witness is still confirmed
+    assert fell_back and all(fell_back), "a resource limit of 1 must stop every optimisation"
+    assert {(f.code, f.subject) for f in cut} == set(polished)
+    for f in cut:
+        if f.code == "GP001":
+            assert sum(r in run(g, f.witness).applies for r in f.rules) >= 2, f.subject
+
+
+def test_witnesses_do_not_depend_on_the_timeout():
+    # Polishing is bounded by Z3's resource counter, not the clock.
+    a = invoke("verify", str(LITERAL), "--brief", "--timeout", "2")
+    b = invoke("verify", str(LITERAL), "--brief", "--timeout", "60")
+    assert a.exit_code == b.exit_code == 1
+    assert a.output == b.output

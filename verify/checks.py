@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import gc
 import time
-from typing import Any, Callable, Iterator
+from collections import ChainMap
+from typing import Any, Callable, Iterator, Mapping
 
 import z3
 
@@ -26,7 +27,12 @@ from ..model.patient import typical_value
 from ..model.report import answer
 from ..model.graph import Edge, edges_of
 from .findings import Finding, InternalError, Verdict
-from .solver import Prover, Result
+from .solver import Prover, Result, SliceModel, SlicedProver
+
+#: Reachability cover: rounds of one query for a batch of targets, and unsat answers
+#: tolerated per round, before the remaining targets are taken one by one.
+COVER_ROUNDS = 8
+COVER_RETRIES = 3
 
 
 class Context:
@@ -42,30 +48,89 @@ class Context:
         self._traces: dict[int, tuple[dict[str, Any], Trace]] = {}
         #: "step:ID", "edge:KEY" and "rec:ID" reached by some confirmed witness
         self.covered: set[str] = set()
+        #: set when whether any valid patient exists is not settled (Z3's reason)
+        self.domain_unsettled = ""
+        self._base: dict[str, Any] | None = None
+        defs = g.definition_exprs()
+        self._constraints_reading: dict[str, list[Any]] = {}
+        for c in g.constraints:
+            for v in X.variables_of(c.cond.expr, defs):
+                self._constraints_reading.setdefault(v, []).append(c)
+        self._preds: dict[str, set[str]] | None = None
 
     # -- witnesses -------------------------------------------------------------------------
 
-    def witness(self, result: Result, parts, plausible: bool) -> dict[str, Any]:
-        model = result.model
+    def witness(self, result: Result, parts, plausible: bool) -> Mapping[str, Any]:
         if plausible:
             prefer, distance = preferences(self.g, self.enc)
-            model = self.prover.plausible(parts, prefer, distance, model)
-        return self.enc.patient(model)
+            model = self.prover.plausible(parts, prefer, distance, result.model)
+            # A witness shown to the user is a plain record in declaration order.
+            p = self.patient(result.replace(model=model))
+            return p if isinstance(p, dict) else {n: p[n] for n in self.g.variables}
+        return self.patient(result)
 
-    def confirm(self, ok: bool, what: str, patient: dict[str, Any]) -> None:
+    def patient(self, result: Result) -> Mapping[str, Any]:
+        """The patient of a satisfiable result: read off the model, or, for a model of a slice
+        of the domain, the slice's variables over the base patient (the first whole-domain
+        witness, already confirmed by the evaluator)."""
+        m = result.model
+        if isinstance(m, SliceModel):
+            if self._base is None:
+                self._base = self.enc.patient(self._prover_base())
+            return ChainMap(self.enc.patient(m.model, m.variables), self._base)
+        return self.enc.patient(m)
+
+    def _prover_base(self) -> z3.ModelRef:
+        base = getattr(self.prover, "base", None)
+        if base is None:
+            raise InternalError("a slice model without a base model")
+        return base
+
+    def confirm(self, ok: bool, what: str, patient: Mapping[str, Any]) -> None:
         """The evaluator must agree with the solver about a witness."""
-        broken = violated_constraints(self.g, patient)
+        broken = self.violated(patient)
         if broken:
-            raise InternalError(f"{what}: the solver's witness breaks domain constraints {broken}: {patient}")
+            raise InternalError(f"{what}: the solver's witness breaks domain constraints {broken}: {dict(patient)}")
         if not ok:
-            raise InternalError(f"{what}: the plain evaluator disagrees with the solver's witness {patient}")
+            raise InternalError(f"{what}: the plain evaluator disagrees with the solver's witness {dict(patient)}")
 
-    def add_witness(self, patient: dict[str, Any]) -> None:
-        self.witnesses.append(patient)
-        t = self.run(patient)
+    def violated(self, patient: Mapping[str, Any]) -> list[str]:
+        """The constraints ``patient`` breaks. A slice witness differs from the base patient
+        (which satisfies every constraint) only in its own variables, so only the
+        constraints reading one of those (by the guideline's own expressions) are evaluated."""
+        if not isinstance(patient, ChainMap):
+            return violated_constraints(self.g, patient)
+        touched = {id(c): c for v in patient.maps[0] for c in self._constraints_reading.get(v, ())}
+        return [c.id for c in self.g.constraints if id(c) in touched and not eval_expr(c.cond.expr, patient, self.g)]
+
+    def add_witness(self, patient: Mapping[str, Any], within: str | None = None) -> None:
+        """Record what ``patient`` reaches; with ``within`` (a step id), only on the paths to
+        that step (a local walk, for slice witnesses). Whole patients are also kept to settle
+        later existential obligations without the solver."""
+        if within is None:
+            self.witnesses.append(patient)
+            t = self.run(patient)
+        else:
+            t = run(self.g, patient, self.ancestors(within))
         self.covered.update(f"step:{s}" for s in t.reached)
         self.covered.update(f"edge:{k}" for k in t.fired_keys())
         self.covered.update(f"rec:{r}" for r in t.applies)
+
+    def ancestors(self, sid: str) -> set[str]:
+        """``sid`` and every step on a path from the start to it."""
+        if self._preds is None:
+            self._preds = {}
+            for s in self.g.steps.values():
+                for t in s.successors():
+                    self._preds.setdefault(t, set()).add(s.id)
+        seen = {sid}
+        todo = [sid]
+        while todo:
+            for p in self._preds.get(todo.pop(), ()):
+                if p not in seen:
+                    seen.add(p)
+                    todo.append(p)
+        return seen
 
     def run(self, patient: dict[str, Any]) -> Trace:
         """The evaluator's trace for ``patient``, computed once per patient object."""
@@ -127,7 +192,12 @@ class Check:
         """Prove a property by showing its ``negation`` (tracked parts) unsatisfiable.
 
         ``refuted(patient)`` re-checks a witness with the evaluator and returns
-        (evaluator agrees, message, detail lines)."""
+        (evaluator agrees, message, detail lines). While whether any valid patient exists
+        is not settled, nothing universal is proved: it could hold only vacuously."""
+        if ctx.domain_unsettled:
+            return self.finding(subject, Verdict.UNKNOWN, f"not settled: {proved_msg}", span,
+                                Result("unknown", reason=f"whether any valid patient exists is not settled ({ctx.domain_unsettled})"),
+                                rules=rules)
         r = ctx.prover.check(negation, want_core=False)
         if r.status == "unsat":
             return self.finding(subject, Verdict.PROVED, proved_msg, span, r, rules=rules)
@@ -158,7 +228,8 @@ class Check:
         if r.status == "sat":
             patient = ctx.witness(r, parts, plausible=False)
             ctx.confirm(holds(patient), f"{self.code} {subject}", patient)
-            ctx.add_witness(patient)
+            if not isinstance(patient, ChainMap):  # whole patients only: tracing one costs the whole graph
+                ctx.add_witness(patient)
             return self.finding(subject, Verdict.PROVED, proved_msg, span, r, rules=rules)
         if r.status == "unknown":
             return self.finding(subject, Verdict.UNKNOWN, f"not settled: {proved_msg}", span, r, rules=rules)
@@ -207,13 +278,12 @@ class Vacuity(Check):
 
     def run(self, ctx: Context) -> Iterator[Finding]:
         g, enc = ctx.g, ctx.enc
-        for i, c in enumerate(g.constraints):
+        for c in g.constraints:
             # Drop this constraint from the domain: can a patient break it?
-            others = [(n, t) for n, t in enc.domain if n != f"constraint {c.id}"]
-            r = _check_without_domain(ctx, others + [(f"constraint {c.id} broken", z3.Not(enc.term(c.cond.expr)))])
+            r = _check_without(ctx, f"constraint {c.id}", [(f"constraint {c.id} broken", z3.Not(enc.term(c.cond.expr)))])
             subject = f"constraint {c.id}"
             if r.status == "sat":
-                patient = enc.patient(r.model)
+                patient = ctx.patient(r)
                 if eval_expr(c.cond.expr, patient, g):  # this witness breaks the constraint by design
                     raise InternalError(f"{self.code} {subject}: the evaluator says {patient} satisfies it")
                 yield self.finding(subject, Verdict.PROVED, f"constraint {c.id!r} excludes some patients", c.span, r, rules=(c.id,))
@@ -236,8 +306,12 @@ class Vacuity(Check):
                     lambda p, d=d, want=want: eval_expr(d.cond.expr, p, g) is want, rules=(name,))
 
 
-def _check_without_domain(ctx: Context, parts) -> Result:
-    return ctx.prover.check(parts, use_domain=False)
+def _check_without(ctx: Context, name: str, parts) -> Result:
+    """The domain without its entry ``name``, and ``parts``."""
+    if isinstance(ctx.prover, SlicedProver):
+        return ctx.prover.check_without(name, parts)
+    others = [(n, t) for n, t in ctx.enc.domain if n != name]
+    return ctx.prover.check(others + list(parts), use_domain=False)
 
 
 # ------------------------------------------------------------------------------------ GP004
@@ -271,42 +345,68 @@ class Reachability(Check):
                 for e in edges_of(g.steps[sid])]
 
     def cover(self, ctx: Context) -> None:
-        """Find few witnesses that together reach every reachable target.
+        """Find witnesses that together reach every reachable target.
 
-        Each query asks for one patient who takes a batch of still-uncovered branches (at
-        most one per decision). When the batch is unsatisfiable, the unsat core names the
-        targets in conflict and one of them is deferred; a target that is unsatisfiable on
-        its own is left to the per-obligation check, which explains it with a full core.
-        Every witness is a solver model confirmed by the evaluator.
+        First, rounds of one query each for a patient who takes a batch of still-uncovered
+        branches (at most one per decision). When a batch is unsatisfiable, the targets its
+        unsat core names are deferred to a later round and the rest is asked again, a few
+        times per round at most: on large guidelines independent conflicts are many, and
+        each answer over the whole domain costs time in proportion to its size. The targets
+        still uncovered are then taken one by one, deepest first, each in a query over the
+        domain components it reads, and its witness is confirmed by the evaluator on the
+        steps leading to it (which also covers the rest of its path). A target that is
+        unsatisfiable on its own is left to the per-obligation check, which explains it
+        with a full core. Every witness is a solver model confirmed by the evaluator.
         """
-        pending = [t for t in self.targets(ctx) if t[0] not in ctx.covered]
+        targets = self.targets(ctx)
         dead: set[str] = set()
-        while True:
-            batch, groups = [], set()
-            for key, group, term in pending:
+        for _ in range(COVER_ROUNDS):
+            batch: list[tuple[str, str, z3.BoolRef]] = []
+            groups: set[str] = set()
+            for key, group, term in targets:
                 if key in ctx.covered or key in dead or group in groups:
                     continue
                 groups.add(group)
-                batch.append((key, term))
+                batch.append((key, group, term))
             if not batch:
                 return
-            while batch:
-                r = ctx.prover.check_assuming(batch)
+            progress = False
+            for _ in range(COVER_RETRIES):
+                r = ctx.prover.check_assuming([(k, t) for k, _, t in batch])
                 if r.status == "sat":
-                    patient = ctx.enc.patient(r.model)
-                    ctx.add_witness(patient)
-                    missing = [k for k, _ in batch if k not in ctx.covered]
+                    patient = ctx.patient(r)
+                    if isinstance(patient, ChainMap):
+                        for _, group, _ in batch:
+                            ctx.add_witness(patient, within=group)
+                    else:
+                        ctx.add_witness(patient)
+                    missing = [k for k, _, _ in batch if k not in ctx.covered]
                     ctx.confirm(not missing, f"{self.code} witness for {missing[:3]}", patient)
+                    progress = True
                     break
                 if r.status == "unknown":
                     return  # leave the rest to the per-obligation checks, which report unknown
                 core = set(r.core)
                 if len(batch) == 1 or not core:
-                    dead.update(k for k, _ in batch if not core or k in core)
+                    dead.update(k for k, _, _ in batch if not core or k in core)
+                    progress = True
                     break
-                victim = next(k for k, _ in reversed(batch) if k in core)
-                batch = [(k, t) for k, t in batch if k != victim]
-            pending = [t for t in pending if t[0] not in ctx.covered and t[0] not in dead]
+                batch = [b for b in batch if b[0] not in core]
+                if not batch:
+                    progress = True
+                    break
+            if not progress:
+                break
+        for key, group, term in reversed(targets):
+            if key in ctx.covered or key in dead:
+                continue
+            r = ctx.prover.check([(key, term)], want_core=False)
+            if r.status == "sat":
+                patient = ctx.patient(r)
+                ctx.add_witness(patient, within=group)
+                ctx.confirm(key in ctx.covered, f"{self.code} witness for {key}", patient)
+            elif r.status == "unsat":
+                dead.add(key)
 
     def run(self, ctx: Context) -> Iterator[Finding]:
         g, enc = ctx.g, ctx.enc
@@ -566,7 +666,7 @@ def verify(g: Guideline, timeout: float | None = 10.0, rlimit: int | None = None
 
 
 def _verify(g, enc, timeout, rlimit, only, timings, t0) -> list[Finding]:
-    prover = Prover(enc.domain, timeout=timeout, rlimit=rlimit)
+    prover = SlicedProver(enc.domain, enc.support, timeout=timeout, rlimit=rlimit)
     ctx = Context(g, enc, prover)
     timings["encode"] = time.perf_counter() - t0
     vac = CHECKS[0]
@@ -575,6 +675,8 @@ def _verify(g, enc, timeout, rlimit, only, timings, t0) -> list[Finding]:
     findings = [domain]
     if domain.verdict == Verdict.REFUTED:
         return findings  # every universal property would hold vacuously: nothing else is meaningful
+    if domain.verdict == Verdict.UNKNOWN:
+        ctx.domain_unsettled = domain.reason or "unknown"
     for check in CHECKS:
         if only and check.code not in only and check.name not in only:
             continue

@@ -222,12 +222,17 @@ def _cone(g: Guideline, rid: str, preds: dict[str, set[str]]) -> set[str]:
     return out
 
 
-def graph_states(g: Guideline, known: dict[str, Any], timeout: float | None = 10.0) -> tuple[set[str], set[str]]:
-    """(certain, possible) step ids, edge keys and recommendation ids for the flowchart."""
-    enc, prover, model = _setup(g, known, timeout)
-    if model is None:
+def graph_states(g: Guideline, known: dict[str, Any], timeout: float | None = 10.0,
+                 rlimit: int | None = None) -> tuple[set[str], set[str], set[str]]:
+    """(certain, possible, undecided) step ids, edge keys and recommendation ids for the
+    flowchart. *Possible* parts are reached in some valid completions of the known facts
+    and not in others (both confirmed by the evaluator); *undecided* ones are those the
+    solver gave up on (time or resource limit): never shown as possible. Anything in no set
+    is excluded."""
+    enc, prover, model = _setup(g, known, timeout, rlimit)
+    if model is None:  # the solver could not even tell whether the facts are consistent
         everything = set(g.steps) | set(enc.fired) | set(g.recommendations)
-        return set(), everything
+        return set(), set(), everything
     cl = _Classifier(g, enc, prover, known)
     for sid in g.steps:
         cl.target(f"step:{sid}", enc.reached[sid], lambda t, sid=sid: sid in t.reached)
@@ -239,5 +244,6 @@ def graph_states(g: Guideline, known: dict[str, Any], timeout: float | None = 10
     status = cl.classify()
     strip = lambda k: k.split(":", 1)[1]  # noqa: E731
     certain = {strip(k) for k, s in status.items() if s == APPLIES}
-    possible = {strip(k) for k, s in status.items() if s in (DEPENDS, UNKNOWN)}
-    return certain, possible
+    possible = {strip(k) for k, s in status.items() if s == DEPENDS}
+    undecided = {strip(k) for k, s in status.items() if s == UNKNOWN}
+    return certain, possible, undecided

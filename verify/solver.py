@@ -12,11 +12,24 @@ Settings, and why:
 * ``timeout`` (ms) per check: a slow obligation becomes *unknown*, never proved;
 * ``rlimit``: Z3's deterministic resource counter, for limits that do not depend on the
   machine's speed (tests use it to force *unknown* reproducibly).
+
+:class:`SlicedProver` (used by ``verify``) keeps queries small on large guidelines: each
+domain entry sits behind its own indicator literal in the one incremental solver, the
+entries fall into *components* that share no variable, and a query assumes only the
+components its terms read. That is exact once some model of the whole domain is known (the
+*base*): the other components are satisfiable on their own, by the base's values, so a
+slice model combined with the base's values elsewhere is a model of the whole domain, and a
+slice that is unsatisfiable makes the whole domain unsatisfiable too.
+
+Witness polishing (:meth:`Prover.plausible`) is deterministic: seeded and bounded by Z3's
+resource counter, never by the clock; when it does not finish, the plain model (already a
+valid witness) is kept.
 """
 from __future__ import annotations
 
 import time
-from typing import Sequence
+from collections import OrderedDict
+from typing import Any, Callable, Sequence
 
 import z3
 
@@ -27,9 +40,18 @@ class SolverError(Exception):
     """Z3 failed in a way that is not an answer (a bug or a resource exhaustion)."""
 
 
+#: Slice solvers kept at once (least recently used dropped first); each holds only its
+#: components' domain entries, about a megabyte of Z3 memory apiece.
+SLICE_SOLVERS = 48
+
+#: Resource budget of one witness optimisation (Z3's deterministic counter). Optimising
+#: the literal source's witnesses takes well under a tenth of it.
+OPTIMIZE_RLIMIT = 50_000_000
+
+
 class Result(Record):
     status: str  # "sat", "unsat" or "unknown"
-    model: object = None  # z3.ModelRef when sat
+    model: Any = None  # z3.ModelRef (or a SliceModel) when sat
     core: tuple = ()  # names of the tracked parts in an unsat core
     reason: str = ""  # Z3's reason_unknown when unknown
     seconds: float = 0.0
@@ -42,16 +64,18 @@ class Prover:
         z3.set_param("sat.random_seed", seed)
         self.domain = list(domain)
         self.timeout, self.rlimit, self.seed = timeout, rlimit, seed
-        self._optimize_timeout_ms = 5000 if timeout is None else min(5000, max(1, int(timeout * 1000)))
-        # The incremental solver holds the domain as plain assertions: most obligations need
-        # no core, and thousands of tracked assumptions per check would dominate large runs.
         self.solver = self._new_solver()
-        for _, term in self.domain:
-            self.solver.add(term)
+        self._assert_domain()
         self.calls = 0
 
-    def _new_solver(self) -> z3.Solver:
-        s = z3.Solver()
+    def _assert_domain(self) -> None:
+        # The incremental solver holds the domain as plain assertions: most obligations need
+        # no core, and thousands of tracked assumptions per check would dominate large runs.
+        for _, term in self.domain:
+            self.solver.add(term)
+
+    def _new_solver(self, simple: bool = False) -> z3.Solver:
+        s = z3.SimpleSolver() if simple else z3.Solver()
         s.set("random_seed", self.seed)
         if self.timeout is not None:
             s.set("timeout", max(1, int(self.timeout * 1000)))
@@ -66,21 +90,34 @@ class Prover:
         self.calls += 1
         if not use_domain:
             return self._tracked(parts, [], want_core)
-        s = self.solver
+        answer, dt = self._scoped(self.solver, parts, [], lambda s: s.model())
+        if answer is not None:
+            return answer
+        if not want_core:
+            return Result("unsat", seconds=dt)
+        return self._core(parts, self.domain, dt)
+
+    def _scoped(self, s: z3.Solver, parts: Sequence[tuple[str, z3.BoolRef]], assumptions: list[z3.BoolRef],
+                model: Callable[[z3.Solver], Any]) -> tuple[Result | None, float]:
+        """``parts`` added to ``s`` inside push/pop and checked under ``assumptions``: the
+        result when sat (with ``model(s)``) or unknown, None when unsat; and the seconds."""
         s.push()
         try:
             for _, term in parts:
                 s.add(term)
-            status, dt = self._run(s, [])
+            status, dt = self._run(s, assumptions)
             if status == z3.sat:
-                return Result("sat", model=s.model(), seconds=dt)
+                return Result("sat", model=model(s), seconds=dt), dt
             if status == z3.unknown:
-                return Result("unknown", reason=s.reason_unknown() or "unknown", seconds=dt)
+                return Result("unknown", reason=s.reason_unknown() or "unknown", seconds=dt), dt
+            return None, dt
         finally:
             s.pop()
-        if not want_core:
-            return Result("unsat", seconds=dt)
-        r = self._tracked(parts, self.domain, True)
+
+    def _core(self, parts: Sequence[tuple[str, z3.BoolRef]], domain: Sequence[tuple[str, z3.BoolRef]],
+              dt: float) -> Result:
+        """The unsat core of ``domain`` and ``parts``, already found unsat in ``dt`` seconds."""
+        r = self._tracked(parts, domain, True)
         # The core comes from a second, tracked solve; its verdict must match the first.
         if r.status == "sat":
             raise SolverError("the tracked re-check of an unsat obligation came back sat")
@@ -104,19 +141,21 @@ class Prover:
         s.set("core.minimize", True)
         return self._assume(s, list(domain) + list(parts), want_core)
 
-    def _assume(self, s: z3.Solver, parts, want_core: bool) -> Result:
-        names: dict[str, str] = {}
+    def _assume(self, s: z3.Solver, parts, want_core: bool, also: Sequence[z3.BoolRef] = ()) -> Result:
+        """``parts`` behind fresh indicator literals (named by position, mapped back by AST
+        id: never through Z3's printer), checked assuming them and ``also``."""
+        names: dict[int, str] = {}
         inds = []
         for i, (name, term) in enumerate(parts):
             ind = z3.Bool(f"__part{i}")
-            names[str(ind)] = name
+            names[ind.get_id()] = name
             s.add(z3.Implies(ind, term))
             inds.append(ind)
-        status, dt = self._run(s, inds)
+        status, dt = self._run(s, inds + list(also))
         if status == z3.sat:
             return Result("sat", model=s.model(), seconds=dt)
         if status == z3.unsat:
-            core = tuple(sorted({names[str(c)] for c in s.unsat_core()})) if want_core else ()
+            core = tuple(sorted({names[i] for c in s.unsat_core() if (i := c.get_id()) in names})) if want_core else ()
             return Result("unsat", core=core, seconds=dt)
         return Result("unknown", reason=s.reason_unknown() or "unknown", seconds=dt)
 
@@ -133,9 +172,14 @@ class Prover:
         """A model of the domain and ``parts`` that keeps as many ``prefer`` literals as it can,
         then minimises ``distance``. Only used for witnesses that will be shown to a user, so
         the extra solving is paid for refuted obligations alone; on any failure to optimise
-        the ``fallback`` model (already a valid witness) is returned unchanged."""
+        the ``fallback`` model (already a valid witness) is returned unchanged.
+
+        Deterministic: seeded, and bounded by Z3's resource counter (the smaller of
+        :data:`OPTIMIZE_RLIMIT` and ``--rlimit``), never by the clock, so the witness does not
+        depend on the machine's speed."""
         opt = z3.Optimize()
-        opt.set("timeout", self._optimize_timeout_ms)
+        opt.set("random_seed", self.seed)
+        opt.set("rlimit", OPTIMIZE_RLIMIT if self.rlimit is None else min(OPTIMIZE_RLIMIT, int(self.rlimit)))
         for _, term in self.domain:
             opt.add(term)
         for _, term in parts:
@@ -150,8 +194,162 @@ class Prover:
             opt.minimize(distance)
         self.calls += 1
         try:
+            # ``sat`` only when the optimum was reached; a run cut short by the resource limit
+            # answers ``unknown`` and its (partial) model is not used.
             if opt.check() == z3.sat:
                 return opt.model()
         except z3.Z3Exception:
             pass
         return fallback
+
+
+class SliceModel:
+    """A model of part of the domain (the components a query read, and the query's own
+    variables); every other variable takes its value in the prover's base model."""
+
+    def __init__(self, model: z3.ModelRef, variables: frozenset[str]):
+        self.model = model
+        #: the variables this model decides
+        self.variables = variables
+
+
+Support = Callable[[z3.ExprRef], "frozenset[str] | None"]
+
+
+class SlicedProver(Prover):
+    """A :class:`Prover` that gives each query only the domain components it reads.
+
+    ``support(term)`` names the variables a term reads (None when unknown: the query then
+    sees the whole domain). Until a model of the whole domain is known (:attr:`base`, set by
+    the first satisfiable whole-domain query) every query sees the whole domain."""
+
+    def __init__(self, domain: Sequence[tuple[str, z3.BoolRef]], support: Support,
+                 timeout: float | None = None, rlimit: int | None = None, seed: int = 0):
+        self.support = support
+        self.base: z3.ModelRef | None = None
+        self._slices: OrderedDict[frozenset[str], z3.Solver] = OrderedDict()
+        super().__init__(domain, timeout=timeout, rlimit=rlimit, seed=seed)
+
+    def _assert_domain(self) -> None:
+        # One indicator literal per domain entry, asserted once; a query assumes those of the
+        # components it reads. Names are positional and never printed.
+        self._ind = [z3.Bool(f"__domain{i}") for i in range(len(self.domain))]
+        self._index = {name: i for i, (name, _) in enumerate(self.domain)}
+        for ind, (_, term) in zip(self._ind, self.domain):
+            self.solver.add(z3.Implies(ind, term))
+        # Components: entries linked by shared variables (union-find over variable names).
+        parent: dict[str, str] = {}
+
+        def find(x: str) -> str:
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        supports = [self.support(term) for _, term in self.domain]
+        everything = "\0all"  # entries of unknown support join one component with everything
+        parent[everything] = everything
+        for sup in supports:
+            for v in sup or ():
+                parent.setdefault(v, v)
+        for sup in supports:
+            names = list(sup) if sup is not None else [everything] + list(parent)
+            for v in names[1:]:
+                a, b = find(names[0]), find(v)
+                if a != b:
+                    parent[b] = a
+        self._comp_of: dict[str, str] = {v: find(v) for v in parent}
+        self._entries: dict[str, list[int]] = {}
+        self._comp_vars: dict[str, list[str]] = {}
+        self._entry_comp: list[str] = []
+        for i, sup in enumerate(supports):
+            key = find(everything) if sup is None else find(next(iter(sup))) if sup else f"\0ground{i}"
+            self._entries.setdefault(key, []).append(i)
+            self._entry_comp.append(key)
+        for v, root in self._comp_of.items():
+            if v != everything:
+                self._comp_vars.setdefault(root, []).append(v)
+        self._everything = find(everything)
+
+    def _scope(self, parts: Sequence[tuple[str, z3.BoolRef]], drop: int | None = None
+               ) -> tuple[z3.Solver, list[z3.BoolRef], frozenset[str] | None]:
+        """The solver to ask, the indicator literals to assume and the variables the slice
+        decides (None: the whole domain, in the main solver)."""
+        def everything() -> tuple[z3.Solver, list[z3.BoolRef], None]:
+            return self.solver, [ind for i, ind in enumerate(self._ind) if i != drop], None
+
+        if self.base is None:
+            return everything()
+        read: set[str] = set()
+        for _, term in parts:
+            sup = self.support(term)
+            if sup is None:
+                return everything()
+            read |= sup
+        comps = frozenset({self._comp_of[v] for v in read if v in self._comp_of}
+                          | ({self._entry_comp[drop]} if drop is not None else set()))
+        if self._everything in comps:
+            return everything()
+        entries = [i for c in sorted(comps) for i in self._entries.get(c, ())]
+        if 2 * len(entries) > len(self._ind):
+            return everything()
+        variables = set(read)
+        for c in comps:
+            variables.update(self._comp_vars.get(c, ()))
+        return self._slice_solver(comps, entries), [self._ind[i] for i in entries if i != drop], frozenset(variables)
+
+    def _slice_solver(self, comps: frozenset[str], entries: list[int]) -> z3.Solver:
+        """A small incremental solver holding only the entries of ``comps`` (each behind its
+        indicator literal), kept while recently used."""
+        s = self._slices.get(comps)
+        if s is not None:
+            self._slices.move_to_end(comps)
+            return s
+        s = self._new_solver(simple=True)
+        for i in entries:
+            s.add(z3.Implies(self._ind[i], self.domain[i][1]))
+        self._slices[comps] = s
+        if len(self._slices) > SLICE_SOLVERS:
+            self._slices.popitem(last=False)
+        return s
+
+    def _model(self, s: z3.Solver, variables: frozenset[str] | None) -> Any:
+        model = s.model()
+        if variables is None:
+            if self.base is None:
+                self.base = model
+            return model
+        return SliceModel(model, variables)
+
+    def check(self, parts: Sequence[tuple[str, z3.BoolRef]], use_domain: bool = True,
+              want_core: bool = True) -> Result:
+        if not use_domain:
+            return super().check(parts, use_domain, want_core)
+        return self._check(parts, None, want_core)
+
+    def check_without(self, name: str, parts: Sequence[tuple[str, z3.BoolRef]]) -> Result:
+        """The domain without its entry ``name``, and ``parts``: can a valid patient break
+        that entry? On ``unsat`` the core names the other entries involved."""
+        return self._check(parts, self._index[name], True)
+
+    def _check(self, parts: Sequence[tuple[str, z3.BoolRef]], drop: int | None, want_core: bool) -> Result:
+        self.calls += 1
+        s, inds, variables = self._scope(parts, drop)
+        answer, dt = self._scoped(s, parts, inds, lambda s: self._model(s, variables))
+        if answer is not None:
+            return answer
+        if not want_core:
+            return Result("unsat", seconds=dt)
+        return self._core(parts, [entry for i, entry in enumerate(self.domain) if i != drop], dt)
+
+    def check_assuming(self, parts: Sequence[tuple[str, z3.BoolRef]]) -> Result:
+        self.calls += 1
+        s, inds, variables = self._scope(parts)
+        s.push()
+        try:
+            r = self._assume(s, parts, want_core=True, also=inds)
+            if r.status == "sat":
+                r = r.replace(model=self._model(s, variables))
+            return r
+        finally:
+            s.pop()
