@@ -2,10 +2,10 @@
 
 Encoding choices (each keeps witnesses easy to read back):
 
-* bool -> ``Bool``; int -> ``Int`` bounded by the declared min/max;
-* enum -> ``Int`` holding the value's index in the declared list (bounded), which keeps
-  every enum in linear integer arithmetic alongside the ints;
-* set -> one ``Bool`` per possible member, named ``var.member``.
+* each variable as its kind's adapter declares it (``kinds.py``): bool -> ``Bool``; int ->
+  ``Int`` and decimal -> ``Real``, bounded by the declared min/max; enum -> ``Int`` holding
+  the value's index (bounded), which keeps enums in linear arithmetic; set -> one ``Bool``
+  per possible member, named ``var.member``.
 
 Bounds and the author's domain constraints are returned separately (:attr:`domain`) so a
 check can track each one for unsat cores.
@@ -18,6 +18,7 @@ import z3
 
 from . import expr as X
 from .guideline import Guideline
+from .kinds import kind_of
 from .graph import edges_of
 
 
@@ -35,19 +36,12 @@ class Encoding:
         #: (name, term) for every bound and domain constraint, in declaration order
         self.domain: list[tuple[str, z3.BoolRef]] = []
         for v in g.variables.values():
-            k = v.type.kind
-            if k == "bool":
-                self.vars[v.name] = z3.Bool(v.name)
-            elif k == "int":
-                x = self.vars[v.name] = z3.Int(v.name)
-                self.domain.append((f"bounds of {v.name}", z3.And(x >= v.min, x <= v.max)))
-            elif k == "enum":
-                x = self.vars[v.name] = z3.Int(v.name)
-                self.domain.append((f"values of {v.name}", z3.And(x >= 0, x < len(v.type.values))))
-            elif k == "set":
-                self.members[v.name] = {el: z3.Bool(f"{v.name}.{el}") for el in v.type.values}
+            term, bounds = kind_of(v.type).declare(v)
+            if isinstance(term, dict):  # a set: one Bool per member
+                self.members[v.name] = term
             else:
-                raise AssertionError(k)
+                self.vars[v.name] = term
+            self.domain.extend(bounds)
         self._defs: dict[str, z3.BoolRef] = {}
         for c in g.constraints:
             self.domain.append((f"constraint {c.id}", self.term(c.cond.expr)))
@@ -128,31 +122,15 @@ class Encoding:
                 self.fired[e.key] = z3.And(here, guard)
                 incoming[e.target].append(self.fired[e.key])
 
+    def term_of(self, name: str) -> Any:
+        """The Z3 term of a variable (a member map for a set)."""
+        return self.members[name] if name in self.members else self.vars[name]
+
     def patient(self, model: z3.ModelRef) -> dict[str, Any]:
         """Read a patient record (the evaluator's and the patient file's format) off a model."""
-        out: dict[str, Any] = {}
-        for v in self.g.variables.values():
-            k = v.type.kind
-            if k == "bool":
-                out[v.name] = z3.is_true(model.eval(self.vars[v.name], model_completion=True))
-            elif k == "int":
-                out[v.name] = model.eval(self.vars[v.name], model_completion=True).as_long()
-            elif k == "enum":
-                i = model.eval(self.vars[v.name], model_completion=True).as_long()
-                out[v.name] = v.type.values[i]
-            else:
-                out[v.name] = frozenset(el for el, b in self.members[v.name].items()
-                                        if z3.is_true(model.eval(b, model_completion=True)))
-        return out
+        return {v.name: kind_of(v.type).read(v, self.term_of(v.name), model) for v in self.g.variables.values()}
 
     def fix(self, name: str, value: Any) -> z3.BoolRef:
         """The constraint ``variable == value`` for a known fact."""
         v = self.g.variables[name]
-        k = v.type.kind
-        if k == "set":
-            return z3.And([b if el in value else z3.Not(b) for el, b in self.members[name].items()])
-        if k == "enum":
-            return self.vars[name] == v.type.values.index(value)
-        if k == "bool":
-            return self.vars[name] == z3.BoolVal(bool(value))
-        return self.vars[name] == value
+        return kind_of(v.type).fix(v, self.term_of(name), value)

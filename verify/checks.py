@@ -22,6 +22,7 @@ from ..model.encode import Encoding
 from ..model.errors import Span
 from ..model.evaluate import Trace, eval_expr, fired_edges, run, violated_constraints
 from ..model.guideline import Guideline, Step
+from ..model.kinds import kind_of
 from ..model.patient import typical_value
 from ..model.report import answer
 from ..model.graph import Edge, edges_of
@@ -96,16 +97,10 @@ def preferences(g: Guideline, enc: Encoding):
     total distance of the ints from their typical values."""
     prefer, dist = [], []
     for v in g.variables.values():
-        typ = typical_value(v)
-        if v.type.kind == "set":
-            prefer.extend(b if el in typ else z3.Not(b) for el, b in enc.members[v.name].items())
-        elif v.type.kind != "int":
-            prefer.append(enc.fix(v.name, typ))
-        else:
-            target = typ
-            x = enc.vars[v.name]
-            prefer.append(x == target)
-            dist.append(z3.If(x >= target, x - target, target - x))
+        goals, distance = kind_of(v.type).prefer(v, enc.term_of(v.name), typical_value(v))
+        prefer.extend(goals)
+        if distance is not None:
+            dist.append(distance)
     return prefer, (z3.Sum(dist) if dist else None)
 
 
