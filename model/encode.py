@@ -66,6 +66,8 @@ class Encoding:
                 return z3.BoolVal(v)
             case X.IntLit(value=v):
                 return z3.IntVal(v)
+            case X.DecLit(value=v):
+                return z3.RealVal(f"{v.numerator}/{v.denominator}")
             case X.EnumLit(value=v, type=t):
                 return z3.IntVal(t.values.index(v))
             case X.Var(name=n):
@@ -86,6 +88,23 @@ class Encoding:
                 return self.term(l) + self.term(r)
             case X.Sub(left=l, right=r):
                 return self.term(l) - self.term(r)
+            case X.Mul(left=l, right=r):
+                return self.term(l) * self.term(r)
+            case X.Div(left=l, right=r):
+                return _real(self.term(l)) / _real(self.term(r))
+            case X.Min(args=xs):
+                return _fold([self.term(a) for a in xs], lambda a, b: z3.If(a <= b, a, b))
+            case X.Max(args=xs):
+                return _fold([self.term(a) for a in xs], lambda a, b: z3.If(a >= b, a, b))
+            case X.Abs(arg=a):
+                t = self.term(a)
+                return z3.If(t >= 0, t, -t)
+            case X.Ite(cond=c, then=t, other=o):
+                return z3.If(self.term(c), self.term(t), self.term(o))
+            case X.Count(args=xs):
+                return z3.Sum([z3.If(self.term(a), 1, 0) for a in xs])
+            case X.AtLeast(k=k, args=xs):
+                return z3.Sum([z3.If(self.term(a), 1, 0) for a in xs]) >= k
             case X.Member(element=el, var=v):
                 return self.members[v.name][el]
             case X.DefRef(name=n):
@@ -134,3 +153,15 @@ class Encoding:
         """The constraint ``variable == value`` for a known fact."""
         v = self.g.variables[name]
         return kind_of(v.type).fix(v, self.term_of(name), value)
+
+
+def _real(t: Any) -> Any:
+    """An arithmetic term as a real (division is exact, never integer division)."""
+    return z3.ToReal(t) if z3.is_int(t) else t
+
+
+def _fold(terms: list[Any], pick: Any) -> Any:
+    out = terms[0]
+    for t in terms[1:]:
+        out = pick(out, t)
+    return out

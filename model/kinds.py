@@ -38,8 +38,10 @@ def describe_value(raw: Any) -> str:
         return "a list"
     if isinstance(raw, dict):
         return "a mapping"
-    if isinstance(raw, (Fraction, Decimal)):
-        return format_number(Fraction(raw))
+    if isinstance(raw, Decimal):
+        return str(raw)  # as written
+    if isinstance(raw, Fraction):
+        return format_number(raw)
     return str(raw)
 
 
@@ -68,8 +70,15 @@ def format_number(x: Fraction | int) -> str:
     return f"{x.numerator}/{x.denominator} (about {approx})"
 
 
+def exact_text(x: Fraction | int) -> str:
+    """The exact text of a number for files: ``1.25``, or ``1/3`` when no decimal is exact.
+    Patient files accept both forms back."""
+    text = format_number(x)
+    return text.split(" ", 1)[0]
+
+
 _WHOLE = re.compile(r"-?(?:0|[1-9][0-9]*)")
-_DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
+_DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+|/[1-9][0-9]*)?")
 
 
 def parse_number(raw: Any, whole: bool) -> Fraction | Problem:
@@ -87,6 +96,8 @@ def parse_number(raw: Any, whole: bool) -> Fraction | Problem:
         digits = len(text.lstrip("-").replace(".", ""))
         if digits > MAX_INT_DIGITS:
             return ("number-too-large", f"number too large ({digits:,} digits, at most {MAX_INT_DIGITS})")
+        if "/" in text:
+            return Fraction(text)
         return Fraction(Decimal(text))
     if isinstance(raw, int) and not isinstance(raw, bool):
         return Fraction(raw)
@@ -203,9 +214,9 @@ class NumberKind(Kind):
     def plain(self, v: Variable, value: Any) -> Any:
         if self.whole:
             return int(value)
-        # JSON and YAML get the exact decimal text when there is one, else the fraction text
-        text = format_number(value)
-        return Decimal(text) if "/" not in text else text
+        # Files get the exact text (``1.25``, or ``1/3``): JSON and YAML numbers would pass
+        # through binary floating point in most readers.
+        return exact_text(value)
 
     def declare(self, v: Variable) -> tuple[Any, list[tuple[str, Any]]]:
         import z3

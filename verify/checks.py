@@ -219,6 +219,8 @@ class Vacuity(Check):
                                    f"constraint {c.id!r} ({c.cond.text}) excludes no patient: the bounds and other constraints already imply it",
                                    c.span, r, rules=(c.id,), core=r.core)
         for name, d in g.definitions.items():
+            if d.computed:  # a computed value is a number, not a condition
+                continue
             t = enc.term(d.cond.expr)
             for want in (True, False):
                 parts = [(f"definition {name} is {str(want).lower()}", t if want else z3.Not(t))]
