@@ -341,7 +341,7 @@ _TOKEN = re.compile(
 )
 KEYWORDS = {"and", "or", "not", "implies", "in", "true", "false", "if", "then", "else"}
 #: functions of numbers and conditions: name -> (least, most) number of arguments
-FUNCTIONS = {"min": (2, None), "max": (2, None), "abs": (1, 1), "count": (1, None)}
+FUNCTIONS: dict[str, tuple[int, int | None]] = {"min": (2, None), "max": (2, None), "abs": (1, 1), "count": (1, None)}
 
 
 class Token(Record):
@@ -735,6 +735,11 @@ class _Checker:
                 raise ExprError("zero-divisor", "division by zero", s.args[1].offset)
             self.divisors.append((r, s.args[1].offset))
             return Div(l, r, sp), DEC
+        if op in FUNCTIONS:
+            least, most = FUNCTIONS[op]
+            if len(s.args) < least or (most is not None and len(s.args) > most):
+                want = f"{least}" if least == most else f"at least {least}"
+                raise ExprError("type-error", f"{op}(...) takes {want} argument{'s' if least != 1 else ''}, found {len(s.args)}", s.offset)
         if op in ("min", "max"):
             parts = [self.num(a) for a in s.args]
             t = DEC if any(pt == DEC for _, pt in parts) else INT
