@@ -63,6 +63,8 @@ def query_json(ans: Answer) -> str:
         "version": QUERY_JSON_VERSION,
         "guideline": guideline_json(g),
         "patient": to_plain(g, ans.patient),
+        "computed": [{"name": d.name, "value": format_value(v), "unit": d.unit or None, "formula": d.cond.text}
+                     for d, v in ans.computed()],
         "pathway": [r.id for r in ans.pathway()],
         "recommendations": [rec_json(g, a) for a in ans.do()],
         "avoid": [rec_json(g, a) for a in ans.avoid()],
@@ -113,6 +115,10 @@ def query_text(ans: Answer) -> str:
     if ans.trace.problems:
         out.append("GUIDELINE PROBLEM: this guideline does not handle this patient soundly (run 'guideproof verify')")
         out.extend(_wrap(f"! {problem_text(g, x)}", "  ") for x in ans.trace.problems)
+        out.append("")
+    computed = ans.computed()
+    if computed:
+        out.extend(f"{d.name} = {format_value(v)}{' ' + d.unit if d.unit else ''}   ({d.cond.text})" for d, v in computed)
         out.append("")
     path = ans.pathway()
     if path:

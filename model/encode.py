@@ -2,10 +2,10 @@
 
 Encoding choices (each keeps witnesses easy to read back):
 
-* bool -> ``Bool``; int -> ``Int`` bounded by the declared min/max;
-* enum -> ``Int`` holding the value's index in the declared list (bounded), which keeps
-  every enum in linear integer arithmetic alongside the ints;
-* set -> one ``Bool`` per possible member, named ``var.member``.
+* each variable as its kind's adapter declares it (``kinds.py``): bool -> ``Bool``; int ->
+  ``Int`` and decimal -> ``Real``, bounded by the declared min/max; enum -> ``Int`` holding
+  the value's index (bounded), which keeps enums in linear arithmetic; set -> one ``Bool``
+  per possible member, named ``var.member``.
 
 Bounds and the author's domain constraints are returned separately (:attr:`domain`) so a
 check can track each one for unsat cores.
@@ -23,6 +23,7 @@ import z3
 
 from . import expr as X
 from .guideline import Guideline
+from .kinds import kind_of
 from .graph import edges_of
 
 
@@ -43,21 +44,14 @@ class Encoding:
         #: (name, term) for every bound and domain constraint, in declaration order
         self.domain: list[tuple[str, z3.BoolRef]] = []
         for v in g.variables.values():
-            k = v.type.kind
-            if k == "bool":
-                self.vars[v.name] = z3.Bool(v.name)
-            elif k == "int":
-                x = self.vars[v.name] = z3.Int(v.name)
-                self.domain.append((f"bounds of {v.name}", z3.And(x >= v.min, x <= v.max)))
-            elif k == "enum":
-                x = self.vars[v.name] = z3.Int(v.name)
-                self.domain.append((f"values of {v.name}", z3.And(x >= 0, x < len(v.type.values))))
-            elif k == "set":
-                self.members[v.name] = {el: z3.Bool(f"{v.name}.{el}") for el in v.type.values}
+            term, bounds = kind_of(v.type).declare(v)
+            if isinstance(term, dict):  # a set: one Bool per member
+                self.members[v.name] = term
             else:
-                raise AssertionError(k)
+                self.vars[v.name] = term
+            self.domain.extend(bounds)
             own = frozenset((v.name,))
-            for t in [self.vars[v.name]] if k != "set" else self.members[v.name].values():
+            for t in term.values() if isinstance(term, dict) else [term]:
                 self._register(t, own)
         self._position = {name: i for i, name in enumerate(g.variables)}
         self._defs: dict[str, z3.BoolRef] = {}
@@ -122,13 +116,6 @@ class Encoding:
         match e:
             case X.Var(name=n) | X.Member(var=X.Var(name=n)):
                 return frozenset((n,))
-            case X.Not(arg=a):
-                return self.expr_support(a)
-            case X.And(args=xs) | X.Or(args=xs):
-                return _union(self.expr_support(a) for a in xs)
-            case X.Eq(left=l, right=r) | X.Lt(left=l, right=r) | X.Le(left=l, right=r) | \
-                    X.Add(left=l, right=r) | X.Sub(left=l, right=r):
-                return self.expr_support(l) | self.expr_support(r)
             case X.DefRef(name=n):
                 if n not in self._def_support:
                     for d in self.g.expansion_order(n):  # bottom-up: a long chain never recurses deeply
@@ -137,10 +124,8 @@ class Encoding:
                 return self._def_support[n]
             case X.Recommends(rec=r):
                 return self._applies_support[r]
-            case X.BoolLit() | X.IntLit() | X.EnumLit():
-                return frozenset()
             case _:
-                assert_never(e)
+                return _union(self.expr_support(a) for a in X.children(e))
 
     def _term(self, e: X.Expr) -> Any:
         match e:
@@ -148,6 +133,8 @@ class Encoding:
                 return z3.BoolVal(v)
             case X.IntLit(value=v):
                 return z3.IntVal(v)
+            case X.DecLit(value=v):
+                return z3.RealVal(f"{v.numerator}/{v.denominator}")
             case X.EnumLit(value=v, type=t):
                 return z3.IntVal(t.values.index(v))
             case X.Var(name=n):
@@ -168,6 +155,23 @@ class Encoding:
                 return self._term(l) + self._term(r)
             case X.Sub(left=l, right=r):
                 return self._term(l) - self._term(r)
+            case X.Mul(left=l, right=r):
+                return self._term(l) * self._term(r)
+            case X.Div(left=l, right=r):
+                return _real(self._term(l)) / _real(self._term(r))
+            case X.Min(args=xs):
+                return _fold([self._term(a) for a in xs], lambda a, b: z3.If(a <= b, a, b))
+            case X.Max(args=xs):
+                return _fold([self._term(a) for a in xs], lambda a, b: z3.If(a >= b, a, b))
+            case X.Abs(arg=a):
+                t = self._term(a)
+                return z3.If(t >= 0, t, -t)
+            case X.Ite(cond=c, then=t, other=o):
+                return z3.If(self._term(c), self._term(t), self._term(o))
+            case X.Count(args=xs):
+                return z3.Sum([z3.If(self._term(a), 1, 0) for a in xs])
+            case X.AtLeast(k=k, args=xs):
+                return z3.Sum([z3.If(self._term(a), 1, 0) for a in xs]) >= k
             case X.Member(element=el, var=v):
                 return self.members[v.name][el]
             case X.DefRef(name=n):
@@ -209,37 +213,21 @@ class Encoding:
                 into[e.target].append(self._register(self.fired[e.key], here_support | guards_support))
                 incoming[e.target].append(self.fired[e.key])
 
+    def term_of(self, name: str) -> Any:
+        """The Z3 term of a variable (a member map for a set)."""
+        return self.members[name] if name in self.members else self.vars[name]
+
     def patient(self, model: z3.ModelRef, names: Iterable[str] | None = None) -> dict[str, Any]:
         """Read a patient record (the evaluator's and the patient file's format) off a model;
         with ``names``, only those variables (in declaration order)."""
-        out: dict[str, Any] = {}
         wanted = self.g.variables.values() if names is None else \
             [self.g.variables[n] for n in sorted(names, key=self._position.__getitem__)]
-        for v in wanted:
-            k = v.type.kind
-            if k == "bool":
-                out[v.name] = z3.is_true(model.eval(self.vars[v.name], model_completion=True))
-            elif k == "int":
-                out[v.name] = model.eval(self.vars[v.name], model_completion=True).as_long()
-            elif k == "enum":
-                i = model.eval(self.vars[v.name], model_completion=True).as_long()
-                out[v.name] = v.type.values[i]
-            else:
-                out[v.name] = frozenset(el for el, b in self.members[v.name].items()
-                                        if z3.is_true(model.eval(b, model_completion=True)))
-        return out
+        return {v.name: kind_of(v.type).read(v, self.term_of(v.name), model) for v in wanted}
 
     def fix(self, name: str, value: Any) -> z3.BoolRef:
         """The constraint ``variable == value`` for a known fact."""
         v = self.g.variables[name]
-        k = v.type.kind
-        if k == "set":
-            return z3.And([b if el in value else z3.Not(b) for el, b in self.members[name].items()])
-        if k == "enum":
-            return self.vars[name] == v.type.values.index(value)
-        if k == "bool":
-            return self.vars[name] == z3.BoolVal(bool(value))
-        return self.vars[name] == value
+        return kind_of(v.type).fix(v, self.term_of(name), value)
 
 
 def _union(sets: Iterable[frozenset[str]]) -> frozenset[str]:
@@ -252,3 +240,15 @@ def _union(sets: Iterable[frozenset[str]]) -> frozenset[str]:
     if all(x is big or x <= big for x in items):
         return big
     return frozenset().union(*items)
+
+
+def _real(t: Any) -> Any:
+    """An arithmetic term as a real (division is exact, never integer division)."""
+    return z3.ToReal(t) if z3.is_int(t) else t
+
+
+def _fold(terms: list[Any], pick: Any) -> Any:
+    out = terms[0]
+    for t in terms[1:]:
+        out = pick(out, t)
+    return out

@@ -5,6 +5,7 @@ A patient is a mapping from variable names to values: ``bool``, ``int``, an enum
 """
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import AbstractSet, Any, Literal, Mapping, assert_never
 
 
@@ -24,8 +25,11 @@ def eval_expr(e: X.Expr, p: Patient, g: Guideline, applies: set[str] | None = No
     their values), so neither a long chain of definitions nor one used many times over costs
     more than evaluating each definition once.
     """
+    def ev(x: X.Expr) -> Any:
+        return eval_expr(x, p, g, applies, _defs)
+
     match e:
-        case X.BoolLit(value=v) | X.IntLit(value=v):
+        case X.BoolLit(value=v) | X.IntLit(value=v) | X.DecLit(value=v):
             return v
         case X.EnumLit(value=v):
             return v
@@ -47,6 +51,22 @@ def eval_expr(e: X.Expr, p: Patient, g: Guideline, applies: set[str] | None = No
             return eval_expr(l, p, g, applies, _defs) + eval_expr(r, p, g, applies, _defs)
         case X.Sub(left=l, right=r):
             return eval_expr(l, p, g, applies, _defs) - eval_expr(r, p, g, applies, _defs)
+        case X.Mul(left=l, right=r):
+            return ev(l) * ev(r)
+        case X.Div(left=l, right=r):
+            return Fraction(ev(l)) / Fraction(ev(r))  # exact; divisors are proved non-zero
+        case X.Min(args=xs):
+            return min(ev(a) for a in xs)
+        case X.Max(args=xs):
+            return max(ev(a) for a in xs)
+        case X.Abs(arg=a):
+            return abs(ev(a))
+        case X.Ite(cond=c, then=t, other=o):
+            return ev(t) if ev(c) else ev(o)
+        case X.Count(args=xs):
+            return sum(1 for a in xs if ev(a))
+        case X.AtLeast(k=k, args=xs):
+            return sum(1 for a in xs if ev(a)) >= k
         case X.Member(element=el, var=v):
             return el in p[v.name]
         case X.DefRef(name=n):

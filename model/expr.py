@@ -30,7 +30,9 @@ numbers have at most :data:`MAX_INT_DIGITS` digits; digits and names are ASCII. 
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Mapping, Union
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any, Callable, Mapping, Union, assert_never
 
 from .errors import Span, did_you_mean
 from .record import Record
@@ -60,6 +62,13 @@ class Type(Record):
 
 BOOL = Type("bool")
 INT = Type("int")
+DEC = Type("decimal")
+NUMERIC = (INT, DEC)
+
+
+def join(a: Type, b: Type) -> Type:
+    """The type of arithmetic on two numbers: decimal when either is."""
+    return DEC if DEC in (a, b) else INT
 
 # --------------------------------------------------------------------------- core nodes
 
@@ -77,6 +86,13 @@ class BoolLit(_Node):
 
 class IntLit(_Node):
     value: int
+    span: Span | None = None
+
+
+class DecLit(_Node):
+    """An exact decimal literal (``1.2``), held as a fraction: no binary floating point."""
+
+    value: Fraction
     span: Span | None = None
 
 
@@ -141,6 +157,59 @@ class Sub(_Node):
     span: Span | None = None
 
 
+class Mul(_Node):
+    left: "Expr"
+    right: "Expr"
+    span: Span | None = None
+
+
+class Div(_Node):
+    """Exact division; its type is decimal. The divisor is proved non-zero when loaded."""
+
+    left: "Expr"
+    right: "Expr"
+    span: Span | None = None
+
+
+class Min(_Node):
+    args: tuple["Expr", ...]
+    span: Span | None = None
+
+
+class Max(_Node):
+    args: tuple["Expr", ...]
+    span: Span | None = None
+
+
+class Abs(_Node):
+    arg: "Expr"
+    span: Span | None = None
+
+
+class Ite(_Node):
+    """``if cond then then else other`` over numbers or conditions."""
+
+    cond: "Expr"
+    then: "Expr"
+    other: "Expr"
+    span: Span | None = None
+
+
+class Count(_Node):
+    """How many of the conditions hold (an int)."""
+
+    args: tuple["Expr", ...]
+    span: Span | None = None
+
+
+class AtLeast(_Node):
+    """``at least k of [c1, ...]``."""
+
+    k: int
+    args: tuple["Expr", ...]
+    span: Span | None = None
+
+
 class Member(_Node):
     """``element in var`` where ``var`` is a set variable."""
 
@@ -150,10 +219,12 @@ class Member(_Node):
 
 
 class DefRef(_Node):
-    """A named definition (a reusable condition), expanded by the back ends."""
+    """A named definition: a reusable condition, or a computed value when its ``type`` is a
+    number. The back ends expand it."""
 
     name: str
     span: Span | None = None
+    type: Type = BOOL
 
 
 class Recommends(_Node):
@@ -163,7 +234,28 @@ class Recommends(_Node):
     span: Span | None = None
 
 
-Expr = Union[BoolLit, IntLit, Var, EnumLit, Not, And, Or, Eq, Lt, Le, Add, Sub, Member, DefRef, Recommends]
+Expr = Union[BoolLit, IntLit, DecLit, Var, EnumLit, Not, And, Or, Eq, Lt, Le, Add, Sub, Mul, Div, Min, Max, Abs,
+             Ite, Count, AtLeast, Member, DefRef, Recommends]
+
+
+def children(e: Expr) -> tuple[Expr, ...]:
+    """The sub-expressions of a node, in order: the one place that knows every node's shape,
+    so generic walks cannot miss a node kind (``assert_never`` makes a new kind a type error
+    until it is listed here)."""
+    match e:
+        case BoolLit() | IntLit() | DecLit() | Var() | EnumLit() | Member() | DefRef() | Recommends():
+            return ()
+        case Not(arg=a) | Abs(arg=a):
+            return (a,)
+        case And(args=xs) | Or(args=xs) | Min(args=xs) | Max(args=xs) | Count(args=xs) | AtLeast(args=xs):
+            return xs
+        case Eq(left=l, right=r) | Lt(left=l, right=r) | Le(left=l, right=r) | Add(left=l, right=r) \
+                | Sub(left=l, right=r) | Mul(left=l, right=r) | Div(left=l, right=r):
+            return (l, r)
+        case Ite(cond=c, then=t, other=o):
+            return (c, t, o)
+        case _:
+            assert_never(e)
 
 
 def variables_of(e: Expr, definitions: Mapping[str, Expr] | None = None) -> set[str]:
@@ -175,23 +267,19 @@ def variables_of(e: Expr, definitions: Mapping[str, Expr] | None = None) -> set[
     pending: list[str] = []
 
     def walk(x: Expr) -> None:
-        match x:
-            case Var(name=n):
-                out.add(n)
-            case Member(var=v):
-                out.add(v.name)
-            case Not(arg=a):
-                walk(a)
-            case And(args=xs) | Or(args=xs):
-                for a in xs:
-                    walk(a)
-            case Eq(left=l, right=r) | Lt(left=l, right=r) | Le(left=l, right=r) | Add(left=l, right=r) | Sub(left=l, right=r):
-                walk(l)
-                walk(r)
-            case DefRef(name=n):
-                pending.append(n)
-            case BoolLit() | IntLit() | EnumLit() | Recommends():
-                pass
+        todo = [x]
+        while todo:
+            y = todo.pop()
+            match y:
+                case Var(name=n):
+                    out.add(n)
+                case Member(var=v):
+                    out.add(v.name)
+                case DefRef(name=n):
+                    pending.append(n)
+                case _:
+                    todo.extend(children(y))
+
     walk(e)
     done: set[str] = set()
     while pending and definitions is not None:
@@ -232,22 +320,12 @@ def expansion_order(name: str, definitions: Mapping[str, Expr]) -> list[str]:
 def definitions_of(e: Expr) -> set[str]:
     """Names of the definitions ``e`` refers to directly."""
     out: set[str] = set()
-
-    def walk(x: Expr) -> None:
-        match x:
-            case DefRef(name=n):
-                out.add(n)
-            case Not(arg=a):
-                walk(a)
-            case And(args=xs) | Or(args=xs):
-                for a in xs:
-                    walk(a)
-            case Eq(left=l, right=r) | Lt(left=l, right=r) | Le(left=l, right=r) | Add(left=l, right=r) | Sub(left=l, right=r):
-                walk(l)
-                walk(r)
-            case _:
-                pass
-    walk(e)
+    todo = [e]
+    while todo:
+        x = todo.pop()
+        if isinstance(x, DefRef):
+            out.add(x.name)
+        todo.extend(children(x))
     return out
 
 
@@ -255,13 +333,15 @@ def definitions_of(e: Expr) -> set[str]:
 
 _TOKEN = re.compile(
     r"""(?P<ws>\s+)
-      |(?P<int>[0-9]+)
+      |(?P<int>[0-9]+(?:\.[0-9]+)?)
       |(?P<name>[A-Za-z_][A-Za-z0-9_]*)
-      |(?P<op><=|>=|==|!=|<|>|\+|-|\(|\)|\[|\]|,)
+      |(?P<op><=|>=|==|!=|<|>|\+|-|\*|/|\(|\)|\[|\]|,)
     """,
     re.VERBOSE,
 )
-KEYWORDS = {"and", "or", "not", "implies", "in", "true", "false"}
+KEYWORDS = {"and", "or", "not", "implies", "in", "true", "false", "if", "then", "else"}
+#: functions of numbers and conditions: name -> (least, most) number of arguments
+FUNCTIONS: dict[str, tuple[int, int | None]] = {"min": (2, None), "max": (2, None), "abs": (1, 1), "count": (1, None)}
 
 
 class Token(Record):
@@ -418,19 +498,68 @@ class _Parser:
         return (t.text, t.offset)
 
     def sum(self) -> S:
-        left = self.atom()
+        left = self.product()
         while self.peek("+", "-"):
+            t = self.take()
+            left = S(t.text, (left, self.product()), t.offset)
+        return left
+
+    def product(self) -> S:
+        left = self.atom()
+        while self.peek("*", "/"):
             t = self.take()
             left = S(t.text, (left, self.atom()), t.offset)
         return left
+
+    def arguments(self) -> list[S]:
+        """``( e, e, ... )`` after a function name."""
+        self.expect("(")
+        args = [self.implies()]
+        while self.peek(","):
+            self.take()
+            args.append(self.implies())
+        self.expect(")")
+        return args
 
     def atom(self) -> S:
         t = self.toks[self.i]
         if t.kind == "int":
             self.take()
-            if len(t.text) > MAX_INT_DIGITS:
-                raise ExprError("number-too-large", f"number too large: {len(t.text):,} digits (at most {MAX_INT_DIGITS})", t.offset)
+            digits = len(t.text) - ("." in t.text)
+            if digits > MAX_INT_DIGITS:
+                raise ExprError("number-too-large", f"number too large: {digits:,} digits (at most {MAX_INT_DIGITS})", t.offset)
+            if "." in t.text:
+                return S("dec", (Fraction(Decimal(t.text)),), t.offset)
             return S("int", (int(t.text),), t.offset)
+        if t.kind == "kw" and t.text == "if":
+            self.take()
+            self.enter(t)
+            cond = self.implies()
+            self.expect("then")
+            then = self.implies()
+            self.expect("else")
+            other = self.implies()
+            self.nesting -= 1
+            return S("if", (cond, then, other), t.offset)
+        if t.kind == "name" and t.text == "at" and self.toks[self.i + 1].text == "least":
+            self.i += 2
+            k = self.toks[self.i]
+            if k.kind != "int" or "." in k.text:
+                raise ExprError("expr-syntax", f"expected a whole number after 'at least', found {_describe(k)}", k.offset)
+            self.take()
+            of = self.toks[self.i]
+            if of.text != "of":
+                raise ExprError("expr-syntax", f"expected 'of' after 'at least {k.text}', found {_describe(of)}", of.offset)
+            self.take()
+            self.expect("[")
+            self.enter(t)
+            conds = [self.implies()]
+            while self.peek(","):
+                self.take()
+                conds.append(self.implies())
+            self.expect("]")
+            self.nesting -= 1
+            return S("atleast", (int(k.text), *conds), t.offset)
         if t.kind == "kw" and t.text in ("true", "false"):
             self.take()
             return S("bool", (t.text == "true",), t.offset)
@@ -439,11 +568,16 @@ class _Parser:
             self.enter(t)
             inner = self.atom()
             self.nesting -= 1
-            if inner.op == "int":
-                return S("int", (-inner.args[0],), t.offset)
+            if inner.op in ("int", "dec"):
+                return S(inner.op, (-inner.args[0],), t.offset)
             return S("-", (S("int", (0,), t.offset), inner), t.offset)
         if t.kind == "name":
             self.take()
+            if self.peek("(") and t.text in FUNCTIONS:
+                self.enter(t)
+                args = self.arguments()
+                self.nesting -= 1
+                return S(t.text, tuple(args), t.offset)
             if self.peek("("):
                 self.take()
                 arg = self.name_token("a name")
@@ -497,12 +631,14 @@ class Scope:
     ``bounds`` maps int variables to (min, max), to catch comparisons outside the domain.
     """
 
-    def __init__(self, variables: dict[str, Type], bounds: dict[str, tuple[int, int]],
-                 definitions: set[str], recommendations: set[str] | None = None,
+    def __init__(self, variables: Mapping[str, Type], bounds: Mapping[str, tuple[Any, Any]],
+                 definitions: Mapping[str, Type] | set[str], recommendations: set[str] | None = None,
                  allow_recommends: bool = False):
         self.variables = variables
         self.bounds = bounds
-        self.definitions = definitions
+        #: definition name -> its type (bool for a condition, a number for a computed value)
+        self.definitions: Mapping[str, Type] = (
+            {n: BOOL for n in definitions} if isinstance(definitions, (set, frozenset)) else definitions)
         self.recommendations = recommendations or set()
         self.allow_recommends = allow_recommends
 
@@ -513,20 +649,53 @@ def check(tree: S, scope: Scope, span_at: Callable[[int], Span | None]) -> Expr:
     Raises :class:`ExprError` for the first problem (its offset locates it in the text).
     The result's type is bool (a condition); anything else is a type error.
     """
-    expr, typ = _Checker(scope, span_at).expr(tree, None)
-    if typ != BOOL:
-        raise ExprError("type-error", f"a condition must be true or false, but this is {_a(typ)}", tree.offset)
-    return expr
+    checked = check_typed(tree, scope, span_at)
+    if checked.type != BOOL:
+        raise ExprError("type-error", f"a condition must be true or false, but this is {_a(checked.type)}", tree.offset)
+    return checked.expr
+
+
+class Checked(Record):
+    """A checked expression, its type, and every divisor in it with its offset (the loader
+    proves each non-zero)."""
+
+    expr: Expr
+    type: Type
+    divisors: tuple[tuple[Expr, int], ...] = ()
+
+
+def check_typed(tree: S, scope: Scope, span_at: Callable[[int], Span | None]) -> Checked:
+    """Like :func:`check`, for an expression of any type (a computed value's formula)."""
+    c = _Checker(scope, span_at)
+    expr, typ = c.expr(tree, None)
+    if typ.kind == "set":
+        raise ExprError("type-error", "a set is not a value of its own; test membership with 'in'", tree.offset)
+    return Checked(expr, typ, tuple(c.divisors))
+
+
+def describe_type(t: Type) -> str:
+    """``a bool``, ``an int``, ``a decimal``, ``a value of stage (enum of {...})``."""
+    return _a(t)
 
 
 def _a(t: Type) -> str:
-    return {"bool": "a bool", "int": "an int"}.get(t.kind, f"a value of {t.name} ({t})")
+    return {"bool": "a bool", "int": "an int", "decimal": "a decimal"}.get(t.kind, f"a value of {t.name} ({t})")
+
+
+def _num(x: Any) -> str:
+    """A number in a message: ``3``, ``1.25``, or a fraction with no finite decimal form."""
+    f = Fraction(x)
+    if f.denominator == 1:
+        return str(f.numerator)
+    text = str(Decimal(f.numerator) / Decimal(f.denominator))
+    return text if Fraction(Decimal(text)) == f else f"{f.numerator}/{f.denominator}"
 
 
 class _Checker:
     def __init__(self, scope: Scope, span_at: Callable[[int], Span | None]):
         self.scope = scope
         self.span_at = span_at
+        self.divisors: list[tuple[Expr, int]] = []
 
     def expr(self, s: S, expected: Type | None) -> tuple[Expr, Type]:
         sp = self.span_at(s.offset)
@@ -535,6 +704,8 @@ class _Checker:
             return BoolLit(s.args[0], sp), BOOL
         if op == "int":
             return IntLit(s.args[0], sp), INT
+        if op == "dec":
+            return DecLit(s.args[0], sp), DEC
         if op == "name":
             return self.name(s.args[0], s.offset, expected)
         if op == "call":
@@ -554,10 +725,48 @@ class _Checker:
         if op == "implies":
             a, b = (self.cond(x) for x in s.args)
             return Or((Not(a, sp), b), sp), BOOL
-        if op in ("+", "-"):
-            l = self.int_(s.args[0])
-            r = self.int_(s.args[1])
-            return (Add(l, r, sp) if op == "+" else Sub(l, r, sp)), INT
+        if op in ("+", "-", "*"):
+            (l, lt), (r, rt) = self.num(s.args[0]), self.num(s.args[1])
+            node = Add(l, r, sp) if op == "+" else Sub(l, r, sp) if op == "-" else Mul(l, r, sp)
+            return node, join(lt, rt)
+        if op == "/":
+            (l, _), (r, _) = self.num(s.args[0]), self.num(s.args[1])
+            if isinstance(r, (IntLit, DecLit)) and r.value == 0:
+                raise ExprError("zero-divisor", "division by zero", s.args[1].offset)
+            self.divisors.append((r, s.args[1].offset))
+            return Div(l, r, sp), DEC
+        if op in FUNCTIONS:
+            least, most = FUNCTIONS[op]
+            if len(s.args) < least or (most is not None and len(s.args) > most):
+                want = f"{least}" if least == most else f"at least {least}"
+                raise ExprError("type-error", f"{op}(...) takes {want} argument{'s' if least != 1 else ''}, found {len(s.args)}", s.offset)
+        if op in ("min", "max"):
+            parts = [self.num(a) for a in s.args]
+            t = DEC if any(pt == DEC for _, pt in parts) else INT
+            args = tuple(e for e, _ in parts)
+            return (Min(args, sp) if op == "min" else Max(args, sp)), t
+        if op == "abs":
+            (a, t), = (self.num(x) for x in s.args)
+            return Abs(a, sp), t
+        if op == "count":
+            return Count(tuple(self.cond(a) for a in s.args), sp), INT
+        if op == "atleast":
+            k, *conds = s.args
+            args = tuple(self.cond(a) for a in conds)
+            if k > len(args):
+                raise ExprError("type-error", f"'at least {k} of' lists only {len(args)} condition{'s' if len(args) != 1 else ''}", s.offset)
+            return AtLeast(k, args, sp), BOOL
+        if op == "if":
+            c = self.cond(s.args[0])
+            a, at = self.expr(s.args[1], expected)
+            b, bt = self.expr(s.args[2], at)
+            if at in NUMERIC and bt in NUMERIC:
+                return Ite(c, a, b, sp), join(at, bt)
+            if at != bt:
+                raise ExprError("type-error", f"'then' gives {_a(at)} but 'else' gives {_a(bt)}", s.args[2].offset)
+            if at.kind == "set":
+                raise ExprError("type-error", "'if' cannot choose between sets", s.args[1].offset)
+            return Ite(c, a, b, sp), at
         if op in ("==", "!="):
             l, r = self.pair(s.args[0], s.args[1], s.offset, ordered=False)
             e = Eq(l, r, sp)
@@ -599,11 +808,11 @@ class _Checker:
             raise ExprError("type-error", f"expected a condition (true or false), found {_a(t)}", s.offset)
         return e
 
-    def int_(self, s: S) -> Expr:
+    def num(self, s: S) -> tuple[Expr, Type]:
         e, t = self.expr(s, INT)
-        if t != INT:
-            raise ExprError("type-error", f"arithmetic needs ints, found {_a(t)}", s.offset)
-        return e
+        if t not in NUMERIC:
+            raise ExprError("type-error", f"arithmetic needs numbers, found {_a(t)}", s.offset)
+        return e, t
 
     def pair(self, ls: S, rs: S, offset: int, ordered: bool) -> tuple[Expr, Expr]:
         # Check the side that is not a bare name first so an enum literal can take its type.
@@ -613,10 +822,10 @@ class _Checker:
         else:
             l, lt = self.expr(ls, None)
             r, rt = self.expr(rs, lt)
-        if lt != rt:
+        if lt != rt and not (lt in NUMERIC and rt in NUMERIC):
             raise ExprError("type-error", f"cannot compare {_a(lt)} with {_a(rt)}", offset)
-        if ordered and lt != INT:
-            raise ExprError("type-error", f"'<', '<=', '>' and '>=' compare ints, not {lt.kind}s", offset)
+        if ordered and lt not in NUMERIC:
+            raise ExprError("type-error", f"'<', '<=', '>' and '>=' compare numbers, not {lt.kind}s", offset)
         if lt.kind == "set":
             raise ExprError("type-error", "sets cannot be compared; test membership with 'in'", offset)
         self.domain_check(l, r, rs.offset)
@@ -625,19 +834,21 @@ class _Checker:
 
     def domain_check(self, a: Expr, b: Expr, offset: int) -> None:
         """A variable compared with a literal outside its bounds is always a mistake."""
-        if isinstance(a, Var) and isinstance(b, IntLit) and a.name in self.scope.bounds:
+        if isinstance(a, Var) and isinstance(b, (IntLit, DecLit)) and a.name in self.scope.bounds:
             lo, hi = self.scope.bounds[a.name]
-            if not lo - 1 <= b.value <= hi + 1:
+            step = 1 if a.type == INT else 0
+            if not lo - step <= b.value <= hi + step:
                 raise ExprError("value-out-of-domain",
-                                f"{b.value} is outside the range of {a.name} ({lo}..{hi})", offset)
+                                f"{_num(b.value)} is outside the range of {a.name} ({_num(lo)}..{_num(hi)})", offset)
 
     def name(self, name: str, offset: int, expected: Type | None) -> tuple[Expr, Type]:
         sp = self.span_at(offset)
         t = self.scope.variables.get(name)
         if t is not None:
             return Var(name, t, sp), t
-        if name in self.scope.definitions:
-            return DefRef(name, sp), BOOL
+        dt = self.scope.definitions.get(name)
+        if dt is not None:
+            return DefRef(name, sp, dt), dt
         if expected is not None and expected.kind == "enum":
             return self.enum_value(name, offset, expected), expected
         raise ExprError("unknown-name", self.unknown(name), offset)
@@ -654,7 +865,7 @@ class _Checker:
 
 # --------------------------------------------------------------------------- printing
 
-_PREC = {"or": 1, "and": 2, "not": 3, "cmp": 4, "sum": 5, "atom": 6}
+_PREC = {"if": 0, "or": 1, "and": 2, "not": 3, "cmp": 4, "sum": 5, "product": 6, "atom": 7}
 
 
 def show(e: Expr) -> str:
@@ -672,6 +883,8 @@ def _show(e: Expr) -> tuple[str, int]:
             return ("true" if v else "false"), _PREC["atom"]
         case IntLit(value=v):
             return str(v), _PREC["atom"]
+        case DecLit(value=v):
+            return _num(v), _PREC["atom"]
         case Var(name=n) | DefRef(name=n):
             return n, _PREC["atom"]
         case EnumLit(value=v):
@@ -700,7 +913,22 @@ def _show(e: Expr) -> tuple[str, int]:
             return f"{wrap(l, 5)} + {wrap(r, 6)}", _PREC["sum"]
         case Sub(left=l, right=r):
             return f"{wrap(l, 5)} - {wrap(r, 6)}", _PREC["sum"]
-    raise AssertionError(f"unhandled node {e!r}")
+        case Mul(left=l, right=r):
+            return f"{wrap(l, 6)} * {wrap(r, 7)}", _PREC["product"]
+        case Div(left=l, right=r):
+            return f"{wrap(l, 6)} / {wrap(r, 7)}", _PREC["product"]
+        case Min(args=xs) | Max(args=xs):
+            return f"{'min' if isinstance(e, Min) else 'max'}({', '.join(show(a) for a in xs)})", _PREC["atom"]
+        case Abs(arg=a):
+            return f"abs({show(a)})", _PREC["atom"]
+        case Count(args=xs):
+            return f"count({', '.join(show(a) for a in xs)})", _PREC["atom"]
+        case AtLeast(k=k, args=xs):
+            return f"at least {k} of [{', '.join(show(a) for a in xs)}]", _PREC["atom"]
+        case Ite(cond=c, then=t, other=o):
+            return f"if {show(c)} then {show(t)} else {show(o)}", _PREC["if"]
+        case _:
+            assert_never(e)
 
 
 def conjuncts(e: Expr) -> list[Expr]:

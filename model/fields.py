@@ -11,6 +11,7 @@ references, the graph) is checked by ``wellformed.py`` on the built records.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Any, Callable, Collection, Sequence
 
 from .errors import Collector, Span, did_you_mean
@@ -73,7 +74,7 @@ def describe(node: YNode | None) -> str:
         return "an empty value"
     if isinstance(v, bool):
         return f"the boolean {str(v).lower()}"
-    if isinstance(v, (int, float)):
+    if isinstance(v, (int, Decimal)):
         return f"the number {v}"
     return f"the text {v!r}" if len(v) < 40 else "a text"
 
@@ -158,7 +159,7 @@ class NodeReader:
     def text(self, node: YNode, where: str) -> Any:
         if isinstance(node, YScalar) and isinstance(node.value, str) and node.value.strip():
             return node.value.strip()
-        if isinstance(node, YScalar) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+        if isinstance(node, YScalar) and isinstance(node.value, (int, Decimal)) and not isinstance(node.value, bool):
             return str(node.value)
         self.err("wrong-type", f"{where}: expected text, found {describe(node)}", self.span_of(node))
         return INVALID

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Any
 
 from .errors import Span
-from .expr import Expr, Type, expansion_order
+from .expr import BOOL, Expr, Type, expansion_order
 from .record import Record
 
 
@@ -15,18 +16,20 @@ class Variable(Record):
     span: Span
     unit: str = ""
     #: inclusive bounds for int variables; None otherwise
-    min: int | None = None
-    max: int | None = None
+    min: Any = None  # int, or a Fraction for a decimal variable
+    max: Any = None
     #: the value of a typical patient; witnesses deviate from it as little as they can
     typical: object = None
 
 
 class Condition(Record):
-    """A checked condition with the text the author wrote (kept for explanations/charts)."""
+    """A checked expression with the text the author wrote (kept for explanations/charts):
+    a condition, or the formula of a computed value (``type`` a number)."""
 
     text: str
     expr: Expr
     span: Span
+    type: Type = BOOL
 
 
 class Constraint(Record):
@@ -37,10 +40,17 @@ class Constraint(Record):
 
 
 class Definition(Record):
+    """A named condition, or a computed value when ``cond.type`` is a number."""
+
     name: str
     cond: Condition
     why: str
     span: Span
+    unit: str = ""
+
+    @property
+    def computed(self) -> bool:
+        return self.cond.type != BOOL
 
 
 class Timing(Record):

@@ -10,15 +10,19 @@ serve any other input format that builds the same records.
 from __future__ import annotations
 
 import os
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any, Callable
 
 from . import expr as X
 from . import wellformed
+from .divisors import divisor_problem
 from .errors import Span
 from .fields import (IDENT, INVALID, VALUE, Field, NodeReader, Values, boolean, describe, integer,
                      one_of, text)
 from .guideline import (Branch, Condition, Conflict, Constraint, Definition, Guideline, Invariant,
                         Named, Recommendation, Source, Step, Timing, Variable)
+from .kinds import format_number
 from .patient import coerce
 from .source import SourceText, YMap, YNode, YScalar, YSeq, parse_yaml, plain, read_text
 from .wellformed import Decl, Ref, RefKind
@@ -57,7 +61,7 @@ TOP_FIELDS = tuple(Field(name, _any, required) for name, required in (
     ("strengths", True), ("phases", False), ("variables", True), ("constraints", False),
     ("definitions", False), ("recommendations", True), ("dispositions", False), ("start", True),
     ("steps", True), ("conflicts", False), ("invariants", False)))
-VARIABLE_TYPES = ("bool", "int", "enum", "set")
+VARIABLE_TYPES = ("bool", "int", "decimal", "enum", "set")
 STEP_KINDS = ("decision", "action", "fork", "end")
 
 
@@ -68,6 +72,10 @@ class _Loader(NodeReader):
         self.refs: list[Ref] = []
         self.decls: list[Decl] = []
         self.scope = X.Scope({}, {}, set())
+        #: definition name -> type, filled as definitions are checked (bool until then)
+        self.def_types: dict[str, X.Type] = {}
+        #: (divisor, position, where) of every division, proved non-zero after loading
+        self.divisors: list[tuple[X.Expr, Span, str]] = []
 
     # -- readers that need the document ---------------------------------------------------
 
@@ -112,8 +120,15 @@ class _Loader(NodeReader):
         return read
 
     def read_condition(self, node: YNode | None, where: str, allow_recommends: bool = False) -> Condition | None:
-        if not isinstance(node, YScalar) or isinstance(node.value, float) or node.value is None:
-            self.err("wrong-type", f"{where}: expected a condition, found {describe(node)}", self.span_of(node))
+        return self.read_expr(node, where, "condition", allow_recommends)
+
+    def read_expr(self, node: YNode | None, where: str, want: str, allow_recommends: bool = False,
+                  tree: X.S | None = None) -> Condition | None:
+        """A condition (``want`` "condition"), a number ("number") or either ("value"),
+        checked against the scope; every divisor in it is remembered to be proved non-zero."""
+        if not isinstance(node, YScalar) or isinstance(node.value, Decimal) or node.value is None:
+            self.err("wrong-type", f"{where}: expected {'a condition' if want == 'condition' else 'a formula'}, found {describe(node)}",
+                     self.span_of(node))
             return None
         cnode = node
         value = cnode.value
@@ -122,11 +137,16 @@ class _Loader(NodeReader):
         scope = X.Scope(self.scope.variables, self.scope.bounds, self.scope.definitions,
                         self.scope.recommendations, allow_recommends)
         try:
-            e = X.check(X.parse(ctext), scope, span_at)
+            checked = X.check_typed(tree if tree is not None else X.parse(ctext), scope, span_at)
+            if want == "condition" and checked.type != X.BOOL:
+                raise X.ExprError("type-error", f"a condition must be true or false, but this is {X.describe_type(checked.type)}", 0)
+            if want == "number" and checked.type not in X.NUMERIC:
+                raise X.ExprError("type-error", f"a computed value must be a number, but this is {X.describe_type(checked.type)}", 0)
         except X.ExprError as err:
             self.err(err.code, f"{where}: {err.message}", span_at(err.offset))
             return None
-        return Condition(" ".join(ctext.split()), e, cnode.span)
+        self.divisors.extend((d, span_at(off), where) for d, off in checked.divisors)
+        return Condition(" ".join(ctext.split()), checked.expr, cnode.span, checked.type)
 
     # -- the document ---------------------------------------------------------------------
 
@@ -153,12 +173,13 @@ class _Loader(NodeReader):
         variables = self.read_variables(f.get("variables"))
         def_names = _keys(f.get("definitions"))
         rec_nodes = self.keyed(f.get("recommendations"), "recommendations")
+        self.def_types = {n: X.BOOL for n in sorted(def_names)}
         self.scope = X.Scope({n: v.type for n, v in variables.items()},
                              {n: (v.min, v.max) for n, v in variables.items() if v.min is not None and v.max is not None},
-                             def_names, {n for n, _, _ in rec_nodes})
+                             self.def_types, {n for n, _, _ in rec_nodes})
 
-        constraints = self.read_constraints(f.get("constraints"))
         definitions = self.read_definitions(f.get("definitions"))
+        constraints = self.read_constraints(f.get("constraints"))
         recs = self.read_recommendations(rec_nodes)
         steps = self.read_steps(f.get("steps"))
         start = self.ref("step")(self, f["start"], "start") if "start" in f else INVALID
@@ -184,7 +205,13 @@ class _Loader(NodeReader):
             ("category", "categories"), ("strength", "strengths"), ("phase", "phases"))}
         order = wellformed.check(g, self.refs, self.decls, self.c, declared)
         self.c.raise_if_any()
-        return g.replace(order=order)
+        g = g.replace(order=order)
+        for divisor, span, where in self.divisors:
+            problem = divisor_problem(g, divisor)
+            if problem:
+                self.err("zero-divisor", f"{where}: {problem}", span)
+        self.c.raise_if_any()
+        return g
 
     def read_sources(self, node: YNode | None) -> dict[str, Source]:
         out: dict[str, Source] = {}
@@ -219,8 +246,9 @@ class _Loader(NodeReader):
             tname = tnode.value if isinstance(tnode, YScalar) else None
             fields = [Field("type", one_of(*VARIABLE_TYPES), True), Field("question", text, True),
                       Field("typical", _any)]
-            if tname == "int":
-                fields += [Field("min", integer, True), Field("max", integer, True), Field("unit", text, True)]
+            if tname in ("int", "decimal"):
+                bound = integer if tname == "int" else number
+                fields += [Field("min", bound, True), Field("max", bound, True), Field("unit", text, True)]
             elif tname in ("enum", "set"):
                 fields += [Field("values", lambda r, n, w: r.names(n, w, VALUE), True)]
             vals = self.record(body, where, fields)
@@ -235,12 +263,12 @@ class _Loader(NodeReader):
         tname, question = vals["type"], vals["question"]
         if tname == "bool":
             return Variable(name, X.BOOL, question, span)
-        if tname == "int":
+        if tname in ("int", "decimal"):
             lo, hi = vals["min"], vals["max"]
             if lo > hi:
-                self.err("bad-domain", f"{where}: min {lo} is greater than max {hi}", vals.span("min"))
+                self.err("bad-domain", f"{where}: min {format_number(lo)} is greater than max {format_number(hi)}", vals.span("min"))
                 return None
-            return Variable(name, X.INT, question, span, vals["unit"], lo, hi)
+            return Variable(name, X.INT if tname == "int" else X.DEC, question, span, vals["unit"], lo, hi)
         values: list[tuple[str, Span]] = vals["values"]
         seen: set[str] = set()
         for v, sp in values:
@@ -281,19 +309,38 @@ class _Loader(NodeReader):
         return [Constraint(v["id"], v["holds"], v["why"], sp) for v, sp in self.listed(node, "constraints", "constraint", fields)]
 
     def read_definitions(self, node: YNode | None) -> dict[str, Definition]:
-        fields = (Field("when", self.condition(), True), Field("why", text, default=""))
-        out: dict[str, Definition] = {}
+        """Definitions are conditions (``when``, or the short form ``name: condition``) or
+        computed values (``value``, with an optional ``unit``). They are checked in the order
+        of their use, so a definition's type is known wherever it is used."""
+        fields = (Field("when", _any), Field("value", _any), Field("unit", text, default=""),
+                  Field("why", text, default=""))
+        found: list[tuple[str, YScalar, YNode, str, Values | None]] = []
         for name, key, body in self.keyed(node, "definitions") if node is not None else ():
             where = f"definitions.{name}"
-            if isinstance(body, YScalar):  # the short form: name: condition
-                cond = self.read_condition(body, where)
-                if cond is not None:
-                    out[name] = Definition(name, cond, "", key.span)
+            if isinstance(body, YScalar):  # the short form: name: condition or formula
+                found.append((name, key, body, "value", None))
                 continue
             v = self.record(body, where, fields)
-            if v is not None and v.complete:
-                out[name] = Definition(name, v["when"], v["why"], key.span)
-        return out
+            if v is None or not v.complete:
+                continue
+            if (v["when"] is None) == (v["value"] is None):
+                self.err("missing-key" if v["when"] is None else "wrong-type",
+                         f"{where}: give either 'when' (a condition) or 'value' (a computed number)", body.span)
+                continue
+            found.append((name, key, v["when"] or v["value"], "condition" if v["when"] is not None else "number", v))
+        trees: dict[str, X.S | None] = {}
+        for name, _key, body, _want, _v in found:
+            trees[name] = _surface(body)
+        out: dict[str, Definition] = {}
+        for name in _use_order([n for n, *_ in found], trees, set(self.scope.definitions)):
+            _n, key, body, want, v = next(x for x in found if x[0] == name)
+            cond = self.read_expr(body, f"definitions.{name}" + (f".{'when' if want == 'condition' else 'value'}" if v else ""),
+                                  want, tree=trees[name])
+            if cond is None:
+                continue
+            self.def_types[name] = cond.type
+            out[name] = Definition(name, cond, v["why"] if v else "", key.span, v["unit"] if v else "")
+        return {n: out[n] for n, *_ in found if n in out}
 
     def read_conflicts(self, node: YNode | None) -> list[Conflict]:
         fields = (Field("between", self.ref_list("recommendation", "a conflict names at least two recommendations", 2), True),
@@ -391,6 +438,14 @@ class _Loader(NodeReader):
         return read
 
 
+def number(r: NodeReader, node: YNode, where: str) -> Any:
+    """A bound of a decimal variable: a whole or decimal number, kept exact."""
+    if isinstance(node, YScalar) and isinstance(node.value, (int, Decimal)) and not isinstance(node.value, bool):
+        return Fraction(node.value)
+    r.err("wrong-type", f"{where}: expected a number, found {describe(node)}", r.span_of(node))
+    return INVALID
+
+
 def _ident(r: NodeReader, node: YNode, where: str) -> Any:
     name = r.ident(node, where)
     return INVALID if name is None else name
@@ -404,3 +459,42 @@ def _key_span(node: YNode | None, name: str) -> Span | None:
     """The span of a key itself (``Values`` keeps the value nodes only)."""
     key = node.key(name) if isinstance(node, YMap) else None
     return key.span if key is not None else None
+
+
+def _surface(node: YNode) -> X.S | None:
+    """The surface tree of a scalar's text, or None when it does not parse (the checker
+    reports the error when the definition is read)."""
+    if not isinstance(node, YScalar) or not isinstance(node.value, str):
+        return None
+    try:
+        return X.parse(node.value)
+    except X.ExprError:
+        return None
+
+
+def _use_order(names: list[str], trees: dict[str, X.S | None], known: set[str]) -> list[str]:
+    """``names`` ordered so each comes after the definitions its text uses (declaration order
+    otherwise; the members of a circle, which ``wellformed`` reports, come last)."""
+    uses: dict[str, set[str]] = {}
+    for n in names:
+        found: set[str] = set()
+        todo = [trees[n]] if trees[n] is not None else []
+        while todo:
+            t = todo.pop()
+            if t is None:
+                continue
+            if t.op == "name" and t.args[0] in known and t.args[0] != n:
+                found.add(t.args[0])
+            todo.extend(a for a in t.args if isinstance(a, X.S))
+        uses[n] = found & set(names)
+    out: list[str] = []
+    placed: set[str] = set()
+    progress = True
+    while progress:
+        progress = False
+        for n in names:
+            if n not in placed and uses[n] <= placed:
+                placed.add(n)
+                out.append(n)
+                progress = True
+    return out + [n for n in names if n not in placed]

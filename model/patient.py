@@ -14,18 +14,15 @@ defaulted: the caller decides whether that is an error (complete query) or unkno
 from __future__ import annotations
 
 import os
-import re
+from fractions import Fraction
 from typing import Any
 
 from .errors import Diagnostic, InputError, did_you_mean
-from .expr import MAX_INT_DIGITS
 from .fields import describe
 from .guideline import Guideline, Variable
+from .kinds import describe_value, format_number, kind_of
 from .source import YMap, YScalar, YSeq, parse_yaml, plain, read_text
 
-_DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]*)")
-TRUE_WORDS = {"true", "yes", "y", "1"}
-FALSE_WORDS = {"false", "no", "n", "0"}
 
 
 class PatientInput:
@@ -44,65 +41,10 @@ def coerce(var: Variable, raw: Any) -> tuple[Any, tuple[str, str] | None]:
 
     Text is accepted for every type (``"72"``, ``"yes"``) because ``--set`` values are text.
     """
-    t = var.type
-    if t.kind == "bool":
-        if isinstance(raw, bool):
-            return raw, None
-        if isinstance(raw, str) and raw.strip().lower() in TRUE_WORDS | FALSE_WORDS:
-            return raw.strip().lower() in TRUE_WORDS, None
-        return None, ("wrong-type", f"{var.name} is true or false, found {_describe(raw)}")
-    if t.kind == "int":
-        # Plain decimal digits only: no '010' (octal in YAML 1.1), '1_000', '+5', '0x1A',
-        # fractions or non-ASCII digits, each of which Python's int() or YAML 1.1 would
-        # silently turn into some number.
-        value = raw
-        wrong = ("wrong-type", f"{var.name} is a whole number of {var.unit or 'units'} written with the "
-                               f"digits 0-9, found {_describe(raw)}")
-        if isinstance(raw, str):
-            text = raw.strip()
-            if not _DECIMAL.fullmatch(text):
-                return None, wrong
-            if len(text.lstrip("-")) > MAX_INT_DIGITS:
-                return None, ("number-too-large", f"{var.name}: number too large "
-                                                  f"({len(text.lstrip('-')):,} digits, at most {MAX_INT_DIGITS})")
-            value = int(text)
-        if isinstance(value, bool) or not isinstance(value, int):
-            return None, wrong
-        assert var.min is not None and var.max is not None
-        if not var.min <= value <= var.max:
-            unit = f" {var.unit}" if var.unit else ""
-            return None, ("out-of-range", f"{var.name} must be between {var.min} and {var.max}{unit}, found {value}")
-        return value, None
-    if t.kind == "enum":
-        if isinstance(raw, str) and raw.strip() in t.values:
-            return raw.strip(), None
-        code = "unknown-value" if isinstance(raw, str) else "wrong-type"
-        return None, (code, f"{var.name} is one of {', '.join(t.values)}, found {_describe(raw)}")
-    if t.kind == "set":
-        items = raw
-        if isinstance(raw, str):
-            items = [x.strip() for x in raw.split(",") if x.strip()]
-        if not isinstance(items, (list, tuple, set, frozenset)):
-            return None, ("wrong-type", f"{var.name} is a list of members from {', '.join(t.values)}, found {_describe(raw)}")
-        bad = [x for x in items if not isinstance(x, str) or x not in t.values]
-        if bad:
-            return None, ("unknown-value", f"{var.name} members are from {', '.join(t.values)}, found {', '.join(map(_describe, bad))}")
-        return frozenset(items), None
-    raise AssertionError(t.kind)
+    return kind_of(var.type).coerce(var, raw)
 
 
-def _describe(raw: Any) -> str:
-    if isinstance(raw, bool):
-        return str(raw).lower()
-    if raw is None:
-        return "an empty value"
-    if isinstance(raw, str):
-        return repr(raw) if len(raw) <= 40 else repr(raw[:40]) + f" (and {len(raw) - 40:,} more characters)"
-    if isinstance(raw, (list, tuple)):
-        return "a list"
-    if isinstance(raw, dict):
-        return "a mapping"
-    return str(raw)
+_describe = describe_value
 
 
 def load_patient_file(g: Guideline, path: str | os.PathLike[str], into: PatientInput | None = None) -> PatientInput:
@@ -169,14 +111,7 @@ def require_complete(g: Guideline, p: PatientInput) -> None:
 
 
 def type_words(v: Variable) -> str:
-    t = v.type
-    if t.kind == "int":
-        return f"{v.min}..{v.max} {v.unit}".strip()
-    if t.kind == "enum":
-        return "one of " + ", ".join(t.values)
-    if t.kind == "set":
-        return "any of " + ", ".join(t.values)
-    return "true/false"
+    return kind_of(v.type).words(v)
 
 
 def check_constraints(g: Guideline, p: PatientInput) -> None:
@@ -199,25 +134,23 @@ def check_constraints(g: Guideline, p: PatientInput) -> None:
 
 
 def format_value(v: Any) -> str:
+    """A patient value for people: ``true``, ``72``, ``1.25``, ``[L1, L2]``."""
     if isinstance(v, bool):
         return str(v).lower()
-    if isinstance(v, (frozenset, set, list, tuple)):
-        return "[" + ", ".join(sorted(v) if isinstance(v, (frozenset, set)) else v) + "]"
+    if isinstance(v, (frozenset, set)):
+        return "[" + ", ".join(sorted(v)) + "]"
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(map(str, v)) + "]"
+    if isinstance(v, (int, Fraction)):
+        return format_number(v)
     return str(v)
 
 
 def typical_value(var: Variable) -> Any:
-    """The declared typical value, else false / the first enum value / no members / the minimum."""
-    if var.typical is not None:
-        return var.typical
-    return {"bool": False, "int": var.min, "set": frozenset()}.get(var.type.kind, var.type.values[0] if var.type.values else None)
+    """The declared typical value, else the kind's (false, the minimum, the first value, none)."""
+    return var.typical if var.typical is not None else kind_of(var.type).typical(var)
 
 
 def to_plain(g: Guideline, values: dict[str, Any]) -> dict[str, Any]:
     """A patient as JSON/YAML-ready values, in the guideline's variable order."""
-    out = {}
-    for n, v in g.variables.items():
-        if n in values:
-            x = values[n]
-            out[n] = sorted(x, key=v.type.values.index) if isinstance(x, frozenset) else x
-    return out
+    return {n: kind_of(v.type).plain(v, values[n]) for n, v in g.variables.items() if n in values}

@@ -10,7 +10,7 @@ from typing import Any
 from . import expr as X
 from .evaluate import Trace, eval_expr, run
 from .expr import variables_of
-from .guideline import Guideline, Recommendation
+from .guideline import Definition, Guideline, Recommendation
 from .record import Record
 from .graph import Edge, reachable
 
@@ -48,6 +48,11 @@ class Answer:
             if items:
                 out.append((cid, items))
         return out
+
+    def computed(self) -> list[tuple[Definition, Any]]:
+        """Every computed value (a numeric definition) with its value for this patient."""
+        return [(d, eval_expr(d.cond.expr, self.patient, self.guideline))
+                for d in self.guideline.definitions.values() if d.computed]
 
     def pathway(self) -> list[Recommendation]:
         return [self.guideline.recommendations[r] for r in self.guideline.dispositions if r in self.trace.applies]
@@ -126,4 +131,4 @@ def support(g: Guideline, e: X.Expr, p: dict[str, Any], value: bool,
                         memo[d] = support(g, g.definitions[d].cond.expr, p, truth, memo)
             return memo[n]
         case _:
-            return frozenset(variables_of(e))
+            return frozenset(variables_of(e, g.definition_exprs()))

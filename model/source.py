@@ -15,6 +15,7 @@ Integers longer than :data:`MAX_INT_DIGITS` digits are refused where they are wr
 from __future__ import annotations
 
 import bisect
+from decimal import Decimal
 import math
 import os
 import re
@@ -52,8 +53,9 @@ MAX_DEPTH = 64
 
 #: YAML 1.2 core schema integers, restricted to plain decimal: no sign '+', no leading zeros.
 _DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]*)")
-#: Plain decimal fractions (``2.5``, ``-0.5e3``) are the only floats kept as numbers.
-_FLOAT = re.compile(r"-?[0-9]+\.[0-9]+(?:[eE][-+]?[0-9]+)?")
+#: Plain decimal fractions (``2.5``, ``-0.5``) are the only non-integers kept as numbers, and
+#: they are kept exactly, as :class:`~decimal.Decimal` (never a binary float).
+_FLOAT = re.compile(r"-?[0-9]+\.[0-9]+")
 #: Line breaks as YAML (and libyaml's marks) count them.
 _BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 #: Characters YAML does not allow in a document (its printable set, complemented).
@@ -97,7 +99,7 @@ def _size_words(n: int) -> str:
 
 
 class YScalar(Record):
-    value: Any  # str | int | float | bool | None (numbers as described in the module doc)
+    value: Any  # str | int | Decimal | bool | None (numbers as described in the module doc)
     span: Span
     text: "SourceText"
     start: int  # character index of the node in the document
@@ -376,9 +378,7 @@ def _scalar_value(node: yaml.ScalarNode, span: Span, col: Collector, loader: _Co
     if node.tag == _FLOAT_TAG:
         text = str(node.value)
         if _FLOAT.fullmatch(text) and len(text) <= MAX_INT_DIGITS:
-            value = float(text)
-            if math.isfinite(value):
-                return value
+            return Decimal(text)
         return text  # .inf, .nan, 1_000.5, 1:30.5, 1.0e+400: kept as written
     try:
         value = loader.construct_object(node, deep=True)
@@ -388,8 +388,8 @@ def _scalar_value(node: yaml.ScalarNode, span: Span, col: Collector, loader: _Co
     except ValueError as e:  # e.g. a malformed explicitly tagged value
         col.error("yaml-syntax", f"cannot read scalar: {e}", span)
         return node.value
-    if not isinstance(value, (str, int, float, bool, type(None))):
-        return node.value  # timestamps, binary: keep the text; the schema reports the type
+    if not isinstance(value, (str, int, bool, type(None))):
+        return node.value  # floats by tag, timestamps, binary: keep the text; the schema reports the type
     return value
 
 
@@ -411,7 +411,7 @@ def _convert(node: yaml.Node, src: SourceText, col: Collector, loader: _Counting
     for knode, vnode in node.value:
         key = _convert(knode, src, col, loader, path)
         value = _convert(vnode, src, col, loader, path)
-        if not isinstance(key, YScalar) or isinstance(key.value, (float,)) or key.value is None:
+        if not isinstance(key, YScalar) or isinstance(key.value, Decimal) or key.value is None:
             col.error("bad-key", "mapping keys must be names or numbers", key.span)
             continue
         if knode.tag == "tag:yaml.org,2002:merge":

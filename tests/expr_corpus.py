@@ -49,6 +49,20 @@ VALID = [
     ("(age >= 65) == (stage == late)", {"young_well": True, "old_sick": True, "boundary": False}),
     ("sick and not old or L3 in levels", {"young_well": False, "old_sick": True, "boundary": True}),
     ("age >= 18", {"young_well": True, "old_sick": True, "boundary": True}),
+    # arithmetic, decimals and counting (language 2)
+    ("age / 2 > 32.5", {"young_well": False, "old_sick": True, "boundary": False}),
+    ("age * 2 - 1 >= 129", {"young_well": False, "old_sick": True, "boundary": True}),
+    ("min(age, 70) == 70", {"young_well": False, "old_sick": True, "boundary": False}),
+    ("max(age, 70, 75) > 75", {"young_well": False, "old_sick": True, "boundary": False}),
+    ("abs(age - 65) <= 1", {"young_well": False, "old_sick": False, "boundary": True}),
+    ("(if sick then age else 0) > 64", {"young_well": False, "old_sick": True, "boundary": True}),
+    ("count(sick, old, stage == late) >= 2", {"young_well": False, "old_sick": True, "boundary": True}),
+    ("at least 3 of [sick, old, stage == late]", {"young_well": False, "old_sick": True, "boundary": False}),
+    ("age * 0.5 >= 32.5", {"young_well": False, "old_sick": True, "boundary": True}),
+    ("-age + 0.25 < -64", {"young_well": False, "old_sick": True, "boundary": True}),
+    ("(if stage == late then 1.5 else 2) * age > 100", {"young_well": False, "old_sick": True, "boundary": True}),
+    ("age / 3 == 65 / 3", {"young_well": False, "old_sick": False, "boundary": True}),
+    ("if sick then old else stage == early", {"young_well": True, "old_sick": True, "boundary": True}),
 ]
 
 INVALID = [
@@ -75,4 +89,15 @@ INVALID = [
     ("frobnicate(sick)", "unknown-name", 0),
     ("levels == levels", "type-error", 7),
     ("sick $ old", "expr-syntax", 5),
+    ("sick * 2 > 0", "type-error", 0),
+    ("age / 0 > 1", "zero-divisor", 6),
+    ("min(age) > 1", "type-error", 0),
+    ("abs(age, 1) > 1", "type-error", 0),
+    ("count(age) > 1", "type-error", 6),
+    ("at least 4 of [sick, old] ", "type-error", 0),
+    ("at least x of [sick]", "expr-syntax", 9),
+    ("if sick then 1 else stage == late", "type-error", 26),
+    ("if sick then age", "expr-syntax", 16),
+    ("age > 300.5", "value-out-of-domain", 6),
+    ("age + 1", "type-error", 4),
 ]

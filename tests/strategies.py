@@ -7,6 +7,8 @@ Integers are biased towards the guideline's thresholds (4, 6, 8, 13 weeks; 65 ye
 """
 from __future__ import annotations
 
+from fractions import Fraction
+
 from hypothesis import strategies as st
 
 WEEK_POINTS = [0, 1, 3, 4, 5, 6, 7, 8, 9, 12, 13, 14, 26, 52, 260]
@@ -57,6 +59,10 @@ def any_patient_of(g):
             fields[v.name] = st.booleans()
         elif k == "int":
             fields[v.name] = st.integers(v.min, v.max)
+        elif k == "decimal":  # hundredths, as measured values are written, and any fraction
+            fields[v.name] = st.one_of(
+                st.integers(int(v.min * 100), int(v.max * 100)).map(lambda n: Fraction(n, 100)),
+                st.fractions(v.min, v.max, max_denominator=1000))
         elif k == "enum":
             fields[v.name] = st.sampled_from(v.type.values)
         else:

@@ -71,6 +71,30 @@ CASES = [
     ("reassessment-not-boolean", "categories: {care: Care}", "categories: {care: {title: Care, reassessment: »often}}", "wrong-type"),
     ("unknown-step-kind", "  do_rest: {kind: action,", "  do_rest: {kind: »act,", "wrong-type"),
     ("goto-names-a-recommendation", "goto: do_treat}", "goto: »treat}", "unknown-reference"),
+    # language 2: numbers, arithmetic, computed values
+    ("zero-divisor", "old: age >= 65", "old: age / (age »- 65) > 1", "zero-divisor"),
+    ("literal-zero-divisor", "old: age >= 65", "old: age / »0 > 1", "zero-divisor"),
+    ("decimal-int-bound", "min: 18,", "min: »18.5,", "wrong-type"),
+    ("decimal-min-above-max", "  sick: {type: bool, question: 'Sick?'}",
+     "  sick: {type: bool, question: 'Sick?'}\n  crea: {type: decimal, min: »2.5, max: 1.5, unit: mg/dL, question: 'Creatinine?'}",
+     "bad-domain"),
+    ("decimal-bound-not-number", "  sick: {type: bool, question: 'Sick?'}",
+     "  sick: {type: bool, question: 'Sick?'}\n  crea: {type: decimal, min: »low, max: 1.5, unit: mg/dL, question: 'Creatinine?'}",
+     "wrong-type"),
+    ("decimal-typical-out-of-range", "  sick: {type: bool, question: 'Sick?'}",
+     "  sick: {type: bool, question: 'Sick?'}\n  crea: {type: decimal, min: 0.3, max: 15, unit: mg/dL, question: 'Creatinine?', typical: »0.1}",
+     "out-of-range"),
+    ("decimal-literal-out-of-domain", "old: age >= 65", "old: age >= »300.5", "value-out-of-domain"),
+    ("function-arity", "old: age >= 65", "old: »min(age) >= 65", "type-error"),
+    ("arithmetic-on-bool", "old: age >= 65", "old: »sick * 2 > 0", "type-error"),
+    ("count-of-number", "old: age >= 65", "old: count(»age) > 0", "type-error"),
+    ("at-least-too-many", "old: age >= 65", "old: »at least 3 of [sick, age > 65]", "type-error"),
+    ("if-branches-differ", "old: age >= 65", "old: if sick then 1 else age »> 30", "type-error"),
+    ("definition-when-and-value", "  old: age >= 65", "  old: »{when: age >= 65, value: age}", "wrong-type"),
+    ("computed-value-as-condition", "  old: age >= 65\n", "  old: {value: age + 1, unit: years}\n",
+     "type-error", ("{when: sick and old, goto", "{when: sick and »old, goto")),
+    ("condition-as-computed-value", "  old: age >= 65", "  old: {value: »sick and age > 30}", "type-error"),
+    ("number-too-long", "old: age >= 65", "old: age >= »1." + "0" * 100, "number-too-large"),
 ]
 
 
@@ -82,10 +106,15 @@ def _position(text: str) -> tuple[str, int, int]:
     return text.replace(M, "", 1), line, col
 
 
-@pytest.mark.parametrize("case,old,new,code", CASES, ids=[c[0] for c in CASES])
-def test_loader_error_position(case, old, new, code):
+@pytest.mark.parametrize("case,old,new,code,more", [c if len(c) == 5 else (*c, None) for c in CASES],
+                         ids=[c[0] for c in CASES])
+def test_loader_error_position(case, old, new, code, more):
     assert BASE.count(old) == 1, f"{case}: the edit must match exactly once"
     edited = BASE.replace(old, new)
+    if more is not None:  # a second edit elsewhere in the file, which holds the marker
+        assert edited.count(more[0]) == 1
+        edited = edited.replace(more[0], more[1])
+        new = more[1]
     if M in new:
         text, line, col = _position(edited)
     else:

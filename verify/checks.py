@@ -23,6 +23,7 @@ from ..model.encode import Encoding
 from ..model.errors import Span
 from ..model.evaluate import Trace, eval_expr, fired_edges, run, violated_constraints
 from ..model.guideline import Guideline, Step
+from ..model.kinds import kind_of
 from ..model.patient import typical_value
 from ..model.report import answer
 from ..model.graph import Edge, edges_of
@@ -161,16 +162,10 @@ def preferences(g: Guideline, enc: Encoding):
     total distance of the ints from their typical values."""
     prefer, dist = [], []
     for v in g.variables.values():
-        typ = typical_value(v)
-        if v.type.kind == "set":
-            prefer.extend(b if el in typ else z3.Not(b) for el, b in enc.members[v.name].items())
-        elif v.type.kind != "int":
-            prefer.append(enc.fix(v.name, typ))
-        else:
-            target = typ
-            x = enc.vars[v.name]
-            prefer.append(x == target)
-            dist.append(z3.If(x >= target, x - target, target - x))
+        goals, distance = kind_of(v.type).prefer(v, enc.term_of(v.name), typical_value(v))
+        prefer.extend(goals)
+        if distance is not None:
+            dist.append(distance)
     return prefer, (z3.Sum(dist) if dist else None)
 
 
@@ -294,6 +289,8 @@ class Vacuity(Check):
                                    f"constraint {c.id!r} ({c.cond.text}) excludes no patient: the bounds and other constraints already imply it",
                                    c.span, r, rules=(c.id,), core=r.core)
         for name, d in g.definitions.items():
+            if d.computed:  # a computed value is a number, not a condition
+                continue
             t = enc.term(d.cond.expr)
             for want in (True, False):
                 parts = [(f"definition {name} is {str(want).lower()}", t if want else z3.Not(t))]
@@ -631,15 +628,10 @@ class Invariants(Check):
 
 
 def _recs_in(e: X.Expr) -> set[str]:
-    match e:
-        case X.Recommends(rec=r):
-            return {r}
-        case X.Not(arg=a):
-            return _recs_in(a)
-        case X.And(args=xs) | X.Or(args=xs):
-            return set().union(*(_recs_in(a) for a in xs))
-        case _:
-            return set()
+    """The recommendations an invariant mentions, wherever they stand in it."""
+    if isinstance(e, X.Recommends):
+        return {e.rec}
+    return set().union(*(_recs_in(a) for a in X.children(e)))
 
 
 #: Every check, in the order obligations are run and reported.
