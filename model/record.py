@@ -36,6 +36,8 @@ class Record:
         cls._defaults = defaults
         cls._compared = tuple(f for f in fields if f not in cls._nocompare)
         cls.__match_args__ = cls._fields  # type: ignore[attr-defined,misc]
+        if "__init__" not in cls.__dict__:
+            cls.__init__ = _compile_on_first_use  # type: ignore[method-assign]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         fields = self._fields
@@ -75,3 +77,39 @@ class Record:
         values = {f: getattr(self, f) for f in self._fields}
         values.update(changes)
         return type(self)(**values)
+
+
+def _compile_on_first_use(self: Record, *args: Any, **kwargs: Any) -> None:
+    """The first construction of a record class compiles its own ``__init__`` (direct
+    assignments, Python's own argument handling) and installs it, so only the classes a run
+    uses pay the one ``exec``: loading a large guideline builds hundreds of thousands of
+    records, a query a few hundred."""
+    cls = type(self)
+    init = _compiled_init(cls)
+    if init is not None:
+        cls.__init__ = init  # type: ignore[method-assign]
+    else:  # a required field after a defaulted one: keep the generic constructor
+        cls.__init__ = Record.__init__  # type: ignore[method-assign]
+    cls.__init__(self, *args, **kwargs)
+
+
+def _compiled_init(cls: type[Record]) -> Any:
+    fields, defaults = cls._fields, cls._defaults
+    seen_default = False
+    params = []
+    for i, f in enumerate(fields):
+        if f in defaults:
+            seen_default = True
+            params.append(f"{f}=_d{i}")
+        elif seen_default or not f.isidentifier():
+            return None
+        else:
+            params.append(f)
+    body = "".join(f"    d[{f!r}] = {f}\n" for f in fields) or "    pass\n"
+    src = f"def __init__(self, {', '.join(params)}):\n    d = self.__dict__\n{body}" if params else \
+        "def __init__(self):\n    pass\n"
+    env = {f"_d{i}": defaults[f] for i, f in enumerate(fields) if f in defaults}
+    exec(src, env)  # noqa: S102 - generated from the class's own field names, checked above
+    init = env["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    return init
