@@ -4,8 +4,11 @@ Goal: a complete query costs at most 2x the z3 import floor. Usage: python bench
 """
 from __future__ import annotations
 
+import os
 import statistics
 import sys
+import tempfile
+from pathlib import Path
 
 from common import BIN, row, wall
 
@@ -21,10 +24,6 @@ ratio = statistics.median(query) / statistics.median(floor)
 print(f"ratio query / floor: {ratio:.2f} (goal <= 2.00)")
 
 # Bad input must fail fast (goal: each under 2 s) with exit 2.
-import os
-import tempfile
-from pathlib import Path
-
 base = (Path(__file__).resolve().parent.parent / "guideline/examples/uncomplicated_acute.yaml").read_text()
 with tempfile.TemporaryDirectory() as d:
     cases = {

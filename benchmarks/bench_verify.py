@@ -22,8 +22,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from common import BIN, ROOT, row, wall
 from realistic import realistic_yaml
@@ -74,7 +74,7 @@ def slope(points: list[tuple[int, float]]) -> float:
     xs = [math.log(n) for n, _ in points]
     ys = [math.log(t) for _, t in points]
     mx, my = statistics.fmean(xs), statistics.fmean(ys)
-    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum((x - mx) ** 2 for x in xs)
 
 
 def process_table() -> None:
@@ -100,7 +100,7 @@ def process_table() -> None:
                 print(f"{name:<10} {n:>8} {path.stat().st_size / 1e6:>8.2f} {total:>7} {t:>8.2f} {t / floor:>8.1f} "
                       f"{peak:>9.0f} {code:>4}{mark}")
             if len(points) >= 2:
-                steps = ", ".join(f"{a[0]}->{b[0]}: {slope([a, b]):.2f}" for a, b in zip(points, points[1:]))
+                steps = ", ".join(f"{a[0]}->{b[0]}: {slope([a, b]):.2f}" for a, b in itertools.pairwise(points))
                 print(f"{name:<10} log-log slope {slope(points):.2f} ({steps})")
     print("(* over the loader's 2 MiB input cap: run through the same entry point with the cap raised)\n")
 
@@ -167,7 +167,7 @@ combos = [[rng.choice(a) for a in axes] for _ in range(sample)]
 t = time.perf_counter()
 valid = 0
 for combo in combos:  # a uniform sample of the space: brute force does this for every point
-    p = dict(zip(names_v, combo))
+    p = dict(zip(names_v, combo, strict=True))
     if not violated_constraints(g, p):
         run(g, p)
         valid += 1

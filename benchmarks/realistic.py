@@ -99,7 +99,7 @@ def realistic_yaml(branches: int) -> str:
             for i in range(_actions(level)):
                 out.append(f"  r{c}_{level}_{i}: {{short: R{c}.{level}.{i}, text: Do {c}.{level}.{i}., "
                            f"category: {category}, strength: strong, sources: [1], section: S{level}}}")
-    out.append(f"dispositions: [r0_0_0, r0_0_1, r0_0_2]")
+    out.append("dispositions: [r0_0_0, r0_0_1, r0_0_2]")
     out.append("start: root" if chains > 1 else "start: d0_0")
     out.append("steps:")
     if chains > 1:  # a fork needs two tracks
@@ -107,7 +107,7 @@ def realistic_yaml(branches: int) -> str:
     for c in range(chains):
         out.append(f"  e{c}: {{kind: end, title: End {c}}}")
         for level, (choice, guards, otherwise) in enumerate(LEVELS):
-            def target(t: int, level: int = level) -> str:
+            def target(t: int, level: int = level, c: int = c) -> str:
                 return f"d{c}_{level + 1}" if t == NEXT else f"a{c}_{level}_{t}"
             out += [f"  d{c}_{level}:", "    kind: decision", f"    title: Decision {c}.{level}",
                     f"    choice: {choice}", "    branches:"]

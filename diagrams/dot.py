@@ -17,7 +17,7 @@ decided* (the solver gave up on it: drawn grey and dotted, never as possible).
 from __future__ import annotations
 
 import textwrap
-from typing import Iterable
+from collections.abc import Iterable
 
 from ..model.guideline import Guideline, Recommendation, Step
 from ..model.graph import Edge, edges_of
@@ -99,7 +99,7 @@ def to_dot(g: Guideline, highlight: Highlight | None = None) -> str:
     by_phase: dict[str, list[str]] = {}
     for sid in order:
         by_phase.setdefault(g.steps[sid].phase, []).append(sid)
-    for i, (phase, sids) in enumerate(by_phase.items()):
+    for phase, sids in by_phase.items():
         indent = "  "
         if phase:
             title = g.phases[phase].title
@@ -162,7 +162,7 @@ def _node(g: Guideline, step: Step, colors: dict[str, str], h: Highlight | None)
             f'penwidth={width}, label=<{label}>, tooltip={tip}];')
 
 
-def _rec_row(g: Guideline, r: Recommendation, colors, h: Highlight | None, faded: bool) -> str:
+def _rec_row(g: Guideline, r: Recommendation, colors: dict[str, str], h: Highlight | None, faded: bool) -> str:
     state = h.state(r.id) if h else "certain"
     dim = faded or state == "excluded"
     avoid = r.kind == "avoid"
@@ -207,7 +207,7 @@ def _edge(g: Guideline, e: Edge, h: Highlight | None) -> str:
 
 
 def _legend(g: Guideline, colors: dict[str, str], h: Highlight | None) -> Iterable[str]:
-    cells = [f'<TR><TD COLSPAN="2" ALIGN="LEFT"><B>Legend</B></TD></TR>']
+    cells = ['<TR><TD COLSPAN="2" ALIGN="LEFT"><B>Legend</B></TD></TR>']
     for cid, cat in g.categories.items():
         cells.append(f'<TR><TD BGCOLOR="{colors[cid]}" WIDTH="18"> </TD><TD ALIGN="LEFT">{html(cat.title)}</TD></TR>')
     cells.append(f'<TR><TD BGCOLOR="{AVOID_FILL}" BORDER="1" COLOR="{AVOID_INK}" STYLE="dashed"> </TD>'

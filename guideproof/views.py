@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import json
 import textwrap
-from typing import TYPE_CHECKING, Any, Iterable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from .model.evaluate import GapOrOverlap
 from .model.guideline import Guideline, Recommendation

@@ -12,13 +12,13 @@ rule is simple to state and to check, and a formula never divides by zero anywhe
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Any, Optional
+from typing import Any
 
 from . import expr as X
 from .guideline import Guideline
 from .kinds import format_number
 
-Bound = Optional[Fraction]  # None: unbounded on that side
+Bound = Fraction | None  # None: unbounded on that side
 Interval = tuple[Bound, Bound]
 _ANY: Interval = (None, None)
 

@@ -17,7 +17,8 @@ to leave domain constraints on unrelated variables out of a query (see ``verify/
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, assert_never
+from collections.abc import Iterable
+from typing import Any, assert_never
 
 import z3
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from .record import Record
 
@@ -14,7 +14,7 @@ class Span(Record):
     line: int
     column: int
 
-    def __lt__(self, other: "Span") -> bool:
+    def __lt__(self, other: Span) -> bool:
         return (self.file, self.line, self.column) < (other.file, other.line, other.column)
 
 

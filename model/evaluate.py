@@ -5,8 +5,9 @@ A patient is a mapping from variable names to values: ``bool``, ``int``, an enum
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Set
 from fractions import Fraction
-from typing import AbstractSet, Any, Literal, Mapping, assert_never
+from typing import Any, Literal, assert_never
 
 
 from . import expr as X
@@ -110,7 +111,7 @@ class Trace:
         return self._keys
 
 
-def run(g: Guideline, p: Patient, within: AbstractSet[str] | None = None) -> Trace:
+def run(g: Guideline, p: Patient, within: Set[str] | None = None) -> Trace:
     """Walk the decision graph from the start step for patient ``p``.
 
     With ``within`` (a set of step ids closed under predecessors, such as the steps on the

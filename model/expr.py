@@ -30,9 +30,10 @@ numbers have at most :data:`MAX_INT_DIGITS` digits; digits and names are ASCII. 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Callable, Mapping, Union, assert_never
+from typing import Any, assert_never
 
 from .errors import Span, did_you_mean
 from .record import Record
@@ -111,94 +112,94 @@ class EnumLit(_Node):
 
 
 class Not(_Node):
-    arg: "Expr"
+    arg: Expr
     span: Span | None = None
 
 
 class And(_Node):
-    args: tuple["Expr", ...]
+    args: tuple[Expr, ...]
     span: Span | None = None
 
 
 class Or(_Node):
-    args: tuple["Expr", ...]
+    args: tuple[Expr, ...]
     span: Span | None = None
 
 
 class Eq(_Node):
     """Equality of two bools, two ints or two values of one enum."""
 
-    left: "Expr"
-    right: "Expr"
+    left: Expr
+    right: Expr
     span: Span | None = None
 
 
 class Lt(_Node):
-    left: "Expr"
-    right: "Expr"
+    left: Expr
+    right: Expr
     span: Span | None = None
 
 
 class Le(_Node):
-    left: "Expr"
-    right: "Expr"
+    left: Expr
+    right: Expr
     span: Span | None = None
 
 
 class Add(_Node):
-    left: "Expr"
-    right: "Expr"
+    left: Expr
+    right: Expr
     span: Span | None = None
 
 
 class Sub(_Node):
-    left: "Expr"
-    right: "Expr"
+    left: Expr
+    right: Expr
     span: Span | None = None
 
 
 class Mul(_Node):
-    left: "Expr"
-    right: "Expr"
+    left: Expr
+    right: Expr
     span: Span | None = None
 
 
 class Div(_Node):
     """Exact division; its type is decimal. The divisor is proved non-zero when loaded."""
 
-    left: "Expr"
-    right: "Expr"
+    left: Expr
+    right: Expr
     span: Span | None = None
 
 
 class Min(_Node):
-    args: tuple["Expr", ...]
+    args: tuple[Expr, ...]
     span: Span | None = None
 
 
 class Max(_Node):
-    args: tuple["Expr", ...]
+    args: tuple[Expr, ...]
     span: Span | None = None
 
 
 class Abs(_Node):
-    arg: "Expr"
+    arg: Expr
     span: Span | None = None
 
 
 class Ite(_Node):
     """``if cond then then else other`` over numbers or conditions."""
 
-    cond: "Expr"
-    then: "Expr"
-    other: "Expr"
+    cond: Expr
+    then: Expr
+    other: Expr
     span: Span | None = None
 
 
 class Count(_Node):
     """How many of the conditions hold (an int)."""
 
-    args: tuple["Expr", ...]
+    args: tuple[Expr, ...]
     span: Span | None = None
 
 
@@ -206,7 +207,7 @@ class AtLeast(_Node):
     """``at least k of [c1, ...]``."""
 
     k: int
-    args: tuple["Expr", ...]
+    args: tuple[Expr, ...]
     span: Span | None = None
 
 
@@ -234,8 +235,8 @@ class Recommends(_Node):
     span: Span | None = None
 
 
-Expr = Union[BoolLit, IntLit, DecLit, Var, EnumLit, Not, And, Or, Eq, Lt, Le, Add, Sub, Mul, Div, Min, Max, Abs,
-             Ite, Count, AtLeast, Member, DefRef, Recommends]
+Expr = (BoolLit | IntLit | DecLit | Var | EnumLit | Not | And | Or | Eq | Lt | Le | Add | Sub | Mul | Div | Min | Max | Abs
+        | Ite | Count | AtLeast | Member | DefRef | Recommends)
 
 
 def children(e: Expr) -> tuple[Expr, ...]:

@@ -11,8 +11,9 @@ references, the graph) is checked by ``wellformed.py`` on the built records.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Collection, Sequence
 from decimal import Decimal
-from typing import Any, Callable, Collection, Sequence
+from typing import Any
 
 from .errors import Collector, Span, did_you_mean
 from .record import Record
@@ -174,7 +175,8 @@ class NodeReader:
         if isinstance(node, YScalar) and isinstance(node.value, str) and pattern.match(node.value):
             return node.value
         if isinstance(node, YScalar) and isinstance(node.value, str):
-            self.err("bad-name", f"{where}: {node.value!r} is not a valid name (lower-case letters, digits and '_', starting with a letter)", node.span)
+            self.err("bad-name", f"{where}: {node.value!r} is not a valid name (lower-case letters, digits and '_', starting with a letter)",
+                     node.span)
             return None
         self.err("wrong-type", f"{where}: expected a name, found {describe(node)}", self.span_of(node))
         return None

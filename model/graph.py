@@ -17,7 +17,8 @@ are written independently and kept in agreement by a property-based test.
 from __future__ import annotations
 
 import heapq
-from typing import Literal, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Literal
 
 from .guideline import Branch, Guideline, Step
 from .record import Record

@@ -10,9 +10,10 @@ complete-query path never does.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from decimal import Decimal
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 from .expr import MAX_INT_DIGITS, Type
 

@@ -10,21 +10,22 @@ serve any other input format that builds the same records.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Callable
+from typing import Any
 
 from . import expr as X
 from . import wellformed
 from .divisors import divisor_problem
 from .errors import Span
-from .fields import (IDENT, INVALID, VALUE, Field, NodeReader, Values, boolean, describe, integer,
+from .fields import (INVALID, VALUE, Field, NodeReader, Values, boolean, describe, integer,
                      one_of, text)
 from .guideline import (Branch, Condition, Conflict, Constraint, Definition, Guideline, Invariant,
                         Named, Recommendation, Source, Step, Timing, Variable)
 from .kinds import format_number
 from .patient import coerce
-from .source import SourceText, YMap, YNode, YScalar, YSeq, parse_yaml, plain, read_text
+from .source import SourceText, YMap, YNode, YScalar, parse_yaml, plain, read_text
 from .wellformed import Decl, Ref, RefKind
 
 LANGUAGE_VERSION = 1
@@ -82,10 +83,8 @@ class _Loader(NodeReader):
     def ref(self, kind: RefKind, owner: str = "") -> Callable[[NodeReader, YNode, str], Any]:
         """A reader of one name that refers to a ``kind`` declared elsewhere."""
         def read(r: NodeReader, node: YNode, where: str) -> Any:
-            if kind == "source":  # source ids are the reference numbers of the source text
-                name = self.source_id(node, where)
-            else:
-                name = self.ident(node, where)
+            # source ids are the reference numbers of the source text
+            name = self.source_id(node, where) if kind == "source" else self.ident(node, where)
             if name is None:
                 return INVALID
             self.refs.append(Ref(kind, name, node.span, where, owner))

@@ -21,7 +21,7 @@ from .errors import Diagnostic, InputError, did_you_mean
 from .fields import describe
 from .guideline import Guideline, Variable
 from .kinds import describe_value, format_number, kind_of
-from .source import YMap, YScalar, YSeq, parse_yaml, plain, read_text
+from .source import YMap, YSeq, parse_yaml, plain, read_text
 
 
 

@@ -25,7 +25,7 @@ class Record:
         super().__init_subclass__(**kw)
         fields: list[str] = list(cls._fields)
         defaults = dict(cls._defaults)
-        for name, ann in cls.__dict__.get("__annotations__", {}).items():
+        for name, ann in cls.__annotations__.items():  # a class's own annotations (Python >= 3.10)
             if "ClassVar" in str(ann) or name.startswith("_"):
                 continue
             if name not in fields:
@@ -45,7 +45,7 @@ class Record:
         if n > len(fields):
             raise TypeError(f"{type(self).__name__} takes at most {len(fields)} arguments")
         d = self.__dict__  # writing the instance dict directly skips the frozen __setattr__
-        d.update(zip(fields, args))
+        d.update(zip(fields, args, strict=False))  # args fill the first fields
         for f in fields[n:]:
             if f in kwargs:
                 d[f] = kwargs.pop(f)

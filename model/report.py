@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import expr as X
-from .evaluate import Trace, eval_expr, run
+from .evaluate import Patient, Trace, eval_expr, run
 from .expr import variables_of
 from .guideline import Definition, Guideline, Recommendation
 from .record import Record
@@ -65,7 +65,7 @@ class Answer:
         return sorted(items, key=lambda r: (r.timing.start_week or 0) if r.timing else 0)
 
 
-def answer(g: Guideline, patient: dict[str, Any]) -> Answer:
+def answer(g: Guideline, patient: Patient) -> Answer:
     trace = run(g, patient)
     ans = Answer(g, dict(patient), trace)
     order = {r: i for i, r in enumerate(g.recommendations)}
@@ -78,7 +78,7 @@ def answer(g: Guideline, patient: dict[str, Any]) -> Answer:
     return ans
 
 
-def _reasons(g: Guideline, patient: dict[str, Any], trace: Trace, into: dict[str, list[Edge]],
+def _reasons(g: Guideline, patient: Patient, trace: Trace, into: dict[str, list[Edge]],
              rid: str) -> list[Reason]:
     """The decision branches on fired paths from the start to the steps recommending ``rid``."""
     targets = [s.id for s in g.steps_recommending(rid) if s.id in trace.reached]
@@ -93,7 +93,7 @@ def _reasons(g: Guideline, patient: dict[str, Any], trace: Trace, into: dict[str
             names = support(g, cond.expr, patient, True)
             text, label = cond.text, e.branch.label
         else:
-            names = set().union(*(support(g, b.cond.expr, patient, False) for b in step.branches))
+            names = frozenset[str]().union(*(support(g, b.cond.expr, patient, False) for b in step.branches))
             text = "none of: " + "; ".join(b.label for b in step.branches)
             label = step.otherwise_label
         facts = tuple((n, patient[n]) for n in g.variables if n in names)
@@ -103,7 +103,7 @@ def _reasons(g: Guideline, patient: dict[str, Any], trace: Trace, into: dict[str
 
 
 
-def support(g: Guideline, e: X.Expr, p: dict[str, Any], value: bool,
+def support(g: Guideline, e: X.Expr, p: Patient, value: bool,
             _defs: dict[str, frozenset[str]] | None = None) -> frozenset[str]:
     """The variables that make ``e`` evaluate to ``value`` for ``p``: for a true ``or`` only
     its true alternatives, for a false ``and`` only its false parts, and so on, so an

@@ -10,7 +10,8 @@ order. Every problem goes to the collector, so one pass reports them all.
 """
 from __future__ import annotations
 
-from typing import Collection, Literal, Mapping
+from collections.abc import Collection, Mapping
+from typing import Literal
 
 from . import expr as X
 from .errors import Collector, Span, did_you_mean

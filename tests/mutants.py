@@ -17,8 +17,8 @@ from __future__ import annotations
 import os
 import sys
 from collections import Counter
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 from guideproof.model import expr as X
 from guideproof.model.guideline import Condition, Conflict, Constraint, Guideline
@@ -325,7 +325,7 @@ def _graph_edits(g: Guideline) -> Iterator[tuple[str, str, Guideline]]:
 
 def _retarget(g: Guideline, sid: str, ends: list[str]) -> Guideline:
     step = g.steps[sid]
-    bs = tuple(b.replace(target=t) for b, t in zip(step.branches, ends))
+    bs = tuple(b.replace(target=t) for b, t in zip(step.branches, ends, strict=False))  # ends may carry one more: the otherwise target
     return _with_step(g, sid, branches=bs, otherwise=ends[len(bs)] if step.otherwise else None)
 
 

@@ -11,8 +11,8 @@ from guideproof.verify.findings import Verdict
 from conftest import TESTS, load_text
 
 sys.path.insert(0, str(TESTS.parent / "benchmarks"))
-from realistic import realistic_yaml  # noqa: E402
-from synthetic import synthetic_yaml  # noqa: E402
+from realistic import realistic_yaml
+from synthetic import synthetic_yaml
 
 
 ALL = {"GP001", "GP002", "GP003", "GP004", "GP005", "GP006", "GP007"}

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -56,7 +55,7 @@ def test_every_step_edge_and_recommendation_is_drawn(shipped):
         assert re.search(rf"^\s*{node_id(sid)} \[", dot, re.M), sid
     for e in all_edges(shipped):
         assert f"{node_id(e.source)} -> {node_id(e.target)} [" in dot and f'tooltip="{e.key}"' in dot, e.key
-    for rid, rec in shipped.recommendations.items():
+    for rid in shipped.recommendations:
         assert f'HREF="#{rid}"' in dot and rid in dot, rid
     for cat in shipped.categories.values():
         assert cat.title in dot  # the legend names every category
@@ -75,7 +74,8 @@ def _hostile_guideline():
     text = text.replace("text: Treat it.", "text: " + _yaml_str(HOSTILE + "\nline two"))
     text = text.replace("{short: Rest,", "{short: " + _yaml_str("Rest <i>&</i> \"x\"") + ",")
     text = text.replace("title: Check", "title: " + _yaml_str("Check \\ </TD> ]]> -->"))
-    text = text.replace("{when: sick and old, goto: do_treat}", "{when: sick and old, label: " + _yaml_str("sick & \"old\" > 65 <script>") + ", goto: do_treat}")
+    text = text.replace("{when: sick and old, goto: do_treat}",
+                        "{when: sick and old, label: " + _yaml_str("sick & \"old\" > 65 <script>") + ", goto: do_treat}")
     return load_text(text)
 
 

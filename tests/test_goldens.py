@@ -24,7 +24,7 @@ def test_missing_golden_fails_and_is_not_created(tmp_path, no_regenerate):
 def test_differing_golden_fails_and_is_kept(tmp_path, no_regenerate):
     path = tmp_path / "old.txt"
     path.write_text("old")
-    with pytest.raises(AssertionError, match="old.txt differs"):
+    with pytest.raises(AssertionError, match=r"old\.txt differs"):
         check_golden(path, "new")
     assert path.read_text() == "old"
 
@@ -54,7 +54,7 @@ def test_regenerate_writes_missing_and_differing_files(tmp_path, monkeypatch):
 def test_a_real_golden_test_fails_when_its_file_is_deleted(mini, tmp_path, monkeypatch, no_regenerate):
     """The flowchart golden test, pointed at a golden folder without its file."""
     monkeypatch.setattr(test_diagrams, "GOLDEN", tmp_path)
-    with pytest.raises(pytest.fail.Exception, match="mini.dot is missing"):
+    with pytest.raises(pytest.fail.Exception, match=r"mini\.dot is missing"):
         test_diagrams.test_mini_dot_golden(mini)
     assert list(tmp_path.iterdir()) == []
 

@@ -42,8 +42,10 @@ CASES = [
     ("bad-choice", "choice: single", "choice: »several", "wrong-type"),
     ("cycle", "  do_rest: {kind: action, title: Rest, recommend: [rest]}",
      "  do_rest: {kind: action, title: Rest, recommend: [rest], next: »check}", "cycle"),
-    ("cycle-between-steps", "  do_treat: {kind: action, title: Treat, recommend: [treat]}\n  do_rest: {kind: action, title: Rest, recommend: [rest]}",
-     "  »do_treat: {kind: action, title: Treat, recommend: [treat], next: do_rest}\n  do_rest: {kind: action, title: Rest, recommend: [rest], next: do_treat}", "cycle"),
+    ("cycle-between-steps",
+     "  do_treat: {kind: action, title: Treat, recommend: [treat]}\n  do_rest: {kind: action, title: Rest, recommend: [rest]}",
+     "  »do_treat: {kind: action, title: Treat, recommend: [treat], next: do_rest}\n"
+     "  do_rest: {kind: action, title: Rest, recommend: [rest], next: do_treat}", "cycle"),
     ("unreferenced-step", "conflicts:\n", "  »orphan: {kind: end, title: Orphan}\nconflicts:\n", "unreferenced-step"),
     ("unreferenced-recommendation", "start: check\n",
      "  »unused: {short: U, text: U., category: care, strength: strong, sources: [1], section: S}\nstart: check\n", "unreferenced-recommendation"),
@@ -57,7 +59,8 @@ CASES = [
     ("recursive-alias", "sources:\n", "extra: »&x [*x]\nsources:\n", "recursive-alias"),
     ("merge-key", "  sick: {type: bool, question: 'Sick?'}", "  sick: {»<<: {type: bool}, question: 'Sick?'}", "merge-key"),
     ("fork-with-one-track", "  do_rest: {kind: action, title: Rest, recommend: [rest]}",
-     "  do_rest: {kind: action, title: Rest, recommend: [rest], next: f}\n  f: {kind: fork, title: F, tracks: »[g]}\n  g: {kind: end, title: G}", "wrong-type"),
+     "  do_rest: {kind: action, title: Rest, recommend: [rest], next: f}\n  f: {kind: fork, title: F, tracks: »[g]}\n"
+     "  g: {kind: end, title: G}", "wrong-type"),
     ("empty-recommendation-sources", "sources: [1], section: S}\n  rest", "sources: »[], section: S}\n  rest", "missing-citation"),
     ("duplicate-enum-value", "values: [early, late]", "values: [early, »early]", "duplicate-value"),
     ("conflict-unknown-rec", "between: [treat, rest]", "between: [treat, »resting]", "unknown-reference"),

@@ -177,7 +177,8 @@ def test_masked_branch_names_the_earlier_branches():
 
 
 def test_contradictory_constraints_explained():
-    text = MINI_TEXT.replace("constraints:\n", "constraints:\n  - {id: young, holds: age < 18 + 1, why: W.}\n  - {id: bad, holds: age > 20, why: W.}\n")
+    text = MINI_TEXT.replace("constraints:\n",
+                             "constraints:\n  - {id: young, holds: age < 18 + 1, why: W.}\n  - {id: bad, holds: age > 20, why: W.}\n")
     findings = verify(load_text(text))
     assert len(findings) == 1 and findings[0].verdict == Verdict.REFUTED and findings[0].code == "GP007"
     assert set(findings[0].core) == {"constraint young", "constraint bad"}
@@ -251,7 +252,8 @@ def _mutant_table(g):
         ("delete imaging track", M.delete_track(g, "parallel_tracks", 0), "GP004"),
         ("conflict between calcium and drug therapy", M.add_conflict(g, "calcium_vitamin_d", "osteoporosis_pharmacotherapy"), "GP001"),
         ("conflict between MRI and reassessment", M.add_conflict(g, "mri_without_contrast", "reassess_4_6_weeks"), "GP001"),
-        ("conflict between bed rest and mobilisation items", M.add_conflict(g, "avoid_prolonged_bed_rest", "early_mobilisation_physiotherapy"), "GP001"),
+        ("conflict between bed rest and mobilisation items",
+         M.add_conflict(g, "avoid_prolonged_bed_rest", "early_mobilisation_physiotherapy"), "GP001"),
         ("contradictory scope constraint", M.contradict_constraint(g, "lumbar_scope"), "GP007"),
         ("constraint implied by the bounds", M.add_constraint(g, "adult", X.Le(I(18), X.Var("age", g.variables["age"].type))), "GP007"),
         ("red-flag definition never true", M.set_definition(g, "surgical_red_flag", X.BoolLit(False)), "GP007"),

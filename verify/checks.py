@@ -14,15 +14,16 @@ from __future__ import annotations
 import gc
 import time
 from collections import ChainMap
-from typing import Any, Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import z3
 
 from ..model import expr as X
 from ..model.encode import Encoding
 from ..model.errors import Span
-from ..model.evaluate import Trace, eval_expr, fired_edges, run, violated_constraints
-from ..model.guideline import Guideline, Step
+from ..model.evaluate import Patient, Trace, eval_expr, fired_edges, run, violated_constraints
+from ..model.guideline import Branch, Conflict, Constraint, Definition, Guideline, Invariant, Step
 from ..model.kinds import kind_of
 from ..model.patient import typical_value
 from ..model.report import answer
@@ -35,6 +36,12 @@ from .solver import Prover, Result, SliceModel, SlicedProver
 COVER_ROUNDS = 8
 COVER_RETRIES = 3
 
+#: The tracked parts of a query: (name, as in cores and messages; Z3 condition).
+Parts = Sequence[tuple[str, z3.BoolRef]]
+#: An evaluator re-check of a universal property's witness: (agrees, message, detail lines).
+Recheck = tuple[bool, str, tuple[str, ...]]
+Refuted = Callable[[Patient], Recheck]
+
 
 class Context:
     """What every check needs: the guideline, its encoding and the prover."""
@@ -45,15 +52,15 @@ class Context:
         self.prover = prover
         #: valid patients already confirmed by the evaluator; an existential obligation that
         #: one of them already satisfies is proved by it without another solver call
-        self.witnesses: list[dict[str, Any]] = []
-        self._traces: dict[int, tuple[dict[str, Any], Trace]] = {}
+        self.witnesses: list[Patient] = []
+        self._traces: dict[int, tuple[Patient, Trace]] = {}
         #: "step:ID", "edge:KEY" and "rec:ID" reached by some confirmed witness
         self.covered: set[str] = set()
         #: set when whether any valid patient exists is not settled (Z3's reason)
         self.domain_unsettled = ""
         self._base: dict[str, Any] | None = None
         defs = g.definition_exprs()
-        self._constraints_reading: dict[str, list[Any]] = {}
+        self._constraints_reading: dict[str, list[Constraint]] = {}
         for c in g.constraints:
             for v in X.variables_of(c.cond.expr, defs):
                 self._constraints_reading.setdefault(v, []).append(c)
@@ -61,7 +68,7 @@ class Context:
 
     # -- witnesses -------------------------------------------------------------------------
 
-    def witness(self, result: Result, parts, plausible: bool) -> Mapping[str, Any]:
+    def witness(self, result: Result, parts: Parts, plausible: bool) -> Patient:
         if plausible:
             prefer, distance = preferences(self.g, self.enc)
             model = self.prover.plausible(parts, prefer, distance, result.model)
@@ -70,7 +77,7 @@ class Context:
             return p if isinstance(p, dict) else {n: p[n] for n in self.g.variables}
         return self.patient(result)
 
-    def patient(self, result: Result) -> Mapping[str, Any]:
+    def patient(self, result: Result) -> Patient:
         """The patient of a satisfiable result: read off the model, or, for a model of a slice
         of the domain, the slice's variables over the base patient (the first whole-domain
         witness, already confirmed by the evaluator)."""
@@ -87,7 +94,7 @@ class Context:
             raise InternalError("a slice model without a base model")
         return base
 
-    def confirm(self, ok: bool, what: str, patient: Mapping[str, Any]) -> None:
+    def confirm(self, ok: bool, what: str, patient: Patient) -> None:
         """The evaluator must agree with the solver about a witness."""
         broken = self.violated(patient)
         if broken:
@@ -95,7 +102,7 @@ class Context:
         if not ok:
             raise InternalError(f"{what}: the plain evaluator disagrees with the solver's witness {dict(patient)}")
 
-    def violated(self, patient: Mapping[str, Any]) -> list[str]:
+    def violated(self, patient: Patient) -> list[str]:
         """The constraints ``patient`` breaks. A slice witness differs from the base patient
         (which satisfies every constraint) only in its own variables, so only the
         constraints reading one of those (by the guideline's own expressions) are evaluated."""
@@ -104,7 +111,7 @@ class Context:
         touched = {id(c): c for v in patient.maps[0] for c in self._constraints_reading.get(v, ())}
         return [c.id for c in self.g.constraints if id(c) in touched and not eval_expr(c.cond.expr, patient, self.g)]
 
-    def add_witness(self, patient: Mapping[str, Any], within: str | None = None) -> None:
+    def add_witness(self, patient: Patient, within: str | None = None) -> None:
         """Record what ``patient`` reaches; with ``within`` (a step id), only on the paths to
         that step (a local walk, for slice witnesses). Whole patients are also kept to settle
         later existential obligations without the solver."""
@@ -133,7 +140,7 @@ class Context:
                     todo.append(p)
         return seen
 
-    def run(self, patient: dict[str, Any]) -> Trace:
+    def run(self, patient: Patient) -> Trace:
         """The evaluator's trace for ``patient``, computed once per patient object."""
         hit = self._traces.get(id(patient))
         if hit is not None and hit[0] is patient:
@@ -156,11 +163,12 @@ class Context:
         return parts
 
 
-def preferences(g: Guideline, enc: Encoding):
+def preferences(g: Guideline, enc: Encoding) -> tuple[list[z3.BoolRef], z3.ArithRef | None]:
     """Soft goals toward a typical patient: declared ``typical`` values, else false for
     bools, the first value of enums, no set members and the minimum of ints; plus the
     total distance of the ints from their typical values."""
-    prefer, dist = [], []
+    prefer: list[z3.BoolRef] = []
+    dist: list[z3.ArithRef] = []
     for v in g.variables.values():
         goals, distance = kind_of(v.type).prefer(v, enc.term_of(v.name), typical_value(v))
         prefer.extend(goals)
@@ -177,13 +185,12 @@ class Check:
         raise NotImplementedError
 
     def finding(self, subject: str, verdict: Verdict, message: str, span: Span | None, result: Result,
-                **kw) -> Finding:
+                **kw: Any) -> Finding:
         return Finding(self.code, self.name, subject, verdict, message, span,
                        reason=result.reason, seconds=result.seconds, **kw)
 
-    def universal(self, ctx: Context, subject: str, span: Span | None, negation, proved_msg: str,
-                  refuted: Callable[[dict[str, Any]], tuple[bool, str, tuple[str, ...]]],
-                  rules: tuple[str, ...] = ()) -> Finding:
+    def universal(self, ctx: Context, subject: str, span: Span | None, negation: Parts, proved_msg: str,
+                  refuted: Refuted, rules: tuple[str, ...] = ()) -> Finding:
         """Prove a property by showing its ``negation`` (tracked parts) unsatisfiable.
 
         ``refuted(patient)`` re-checks a witness with the evaluator and returns
@@ -203,8 +210,8 @@ class Check:
         ctx.confirm(ok, f"{self.code} {subject}", patient)
         return self.finding(subject, Verdict.REFUTED, msg, span, r, witness=patient, rules=rules, details=details)
 
-    def existential(self, ctx: Context, subject: str, span: Span | None, parts, proved_msg: str,
-                    refuted_msg: str, holds: Callable[[dict[str, Any]], bool],
+    def existential(self, ctx: Context, subject: str, span: Span | None, parts: Parts | Callable[[], Parts],
+                    proved_msg: str, refuted_msg: str, holds: Callable[[Patient], bool],
                     rules: tuple[str, ...] = (), cover: str | None = None) -> Finding:
         """Prove that some valid patient satisfies ``parts`` (a witness re-checked by
         ``holds``); refute with the unsat core when none does. ``cover`` names the
@@ -231,7 +238,7 @@ class Check:
         return self.finding(subject, Verdict.REFUTED, refuted_msg, span, r, rules=rules, core=r.core)
 
 
-def _paths(ctx: Context, patient: dict[str, Any], recs: list[str]) -> tuple[str, ...]:
+def _paths(ctx: Context, patient: Patient, recs: list[str]) -> tuple[str, ...]:
     """One line per recommendation: the branches that led to it, in the author's words."""
     ans = answer(ctx.g, patient)
     lines = []
@@ -293,6 +300,8 @@ class Vacuity(Check):
                 continue
             t = enc.term(d.cond.expr)
             for want in (True, False):
+                def holds(p: Patient, d: Definition = d, want: bool = want) -> bool:
+                    return eval_expr(d.cond.expr, p, g) is want
                 parts = [(f"definition {name} is {str(want).lower()}", t if want else z3.Not(t))]
                 parts += [(f"{name} part: {X.show(x)}", enc.term(x)) for x in X.conjuncts(d.cond.expr)] if want else []
                 yield self.existential(
@@ -300,10 +309,10 @@ class Vacuity(Check):
                     f"definition {name!r} is {str(want).lower()} for some valid patient",
                     f"definition {name!r} ({d.cond.text}) is never {str(want).lower()} for a valid patient"
                     + (" (it is always false)" if want else " (it is always true)"),
-                    lambda p, d=d, want=want: eval_expr(d.cond.expr, p, g) is want, rules=(name,))
+                    holds, rules=(name,))
 
 
-def _check_without(ctx: Context, name: str, parts) -> Result:
+def _check_without(ctx: Context, name: str, parts: Parts) -> Result:
     """The domain without its entry ``name``, and ``parts``."""
     if isinstance(ctx.prover, SlicedProver):
         return ctx.prover.check_without(name, parts)
@@ -410,30 +419,38 @@ class Reachability(Check):
         self.cover(ctx)
         for sid, step in g.steps.items():
             reached = enc.reached.get(sid, z3.BoolVal(False))
+
+            def reaches(p: Patient, sid: str = sid) -> bool:
+                return sid in ctx.run(p).reached
             yield self.existential(
                 ctx, f"step {sid}", step.span, [(f"step {sid} is reached", reached)],
                 f"step {sid!r} is reached by some valid patient",
                 f"step {sid!r} is never reached by a valid patient (no branch into it can be taken)",
-                lambda p, sid=sid: sid in ctx.run(p).reached, rules=(sid,), cover=f"step:{sid}")
+                reaches, rules=(sid,), cover=f"step:{sid}")
             for e in edges_of(step):
                 if e.kind == "branch":
                     yield self.branch(ctx, step, e)
                 elif e.kind == "otherwise":
-                    def parts(sid=sid, step=step, reached=reached):
+                    def parts(sid: str = sid, step: Step = step, reached: z3.BoolRef = reached) -> Parts:
                         return [(f"step {sid} is reached", reached)] + [
                             (f"{sid} branch {i + 1} not taken: not ({X.show(b.cond.expr)})", z3.Not(enc.term(b.cond.expr)))
                             for i, b in enumerate(step.branches)]
+
+                    def takes(p: Patient, e: Edge = e) -> bool:
+                        return e.key in ctx.run(p).fired_keys()
                     yield self.existential(
                         ctx, f"branch {e.key}", step.span, parts,
                         f"the 'otherwise' branch of {sid!r} is taken by some valid patient",
                         f"the 'otherwise' branch of {sid!r} is never taken: its branches together cover every patient reaching it",
-                        lambda p, e=e: e.key in ctx.run(p).fired_keys(), rules=(sid,), cover=f"edge:{e.key}")
+                        takes, rules=(sid,), cover=f"edge:{e.key}")
         for rid, rec in g.recommendations.items():
+            def applies(p: Patient, rid: str = rid) -> bool:
+                return rid in ctx.run(p).applies
             yield self.existential(
                 ctx, f"recommendation {rid}", rec.span, [(f"{rid} applies", enc.applies[rid])],
                 f"recommendation {rid!r} applies to some valid patient",
                 f"recommendation {rid!r} applies to no valid patient",
-                lambda p, rid=rid: rid in ctx.run(p).applies, rules=(rid,), cover=f"rec:{rid}")
+                applies, rules=(rid,), cover=f"rec:{rid}")
 
     def branch(self, ctx: Context, step: Step, e: Edge) -> Finding:
         b = step.branches[e.index]
@@ -477,7 +494,7 @@ class Coverage(Check):
             out = [enc.fired[e.key] for e in edges_of(step)]
             negation = [(f"step {sid} is reached", enc.reached[sid]), ("no branch is taken", z3.Not(z3.Or(out)))]
 
-            def refuted(p, step=step):
+            def refuted(p: Patient, step: Step = step) -> Recheck:
                 trace = ctx.run(p)
                 ok = step.id in trace.reached and not fired_edges(g, step, p)
                 return ok, f"a valid patient reaches {step.id!r} ({step.title}) and no branch applies", ()
@@ -486,7 +503,7 @@ class Coverage(Check):
         if g.dispositions:
             negation = [("no disposition applies", z3.Not(z3.Or([enc.applies[r] for r in g.dispositions])))]
 
-            def refuted_d(p):
+            def refuted_d(p: Patient) -> Recheck:
                 got = set(g.dispositions) & ctx.run(p).applies
                 return not got, "a valid patient gets none of the dispositions: " + ", ".join(g.dispositions), ()
             yield self.universal(ctx, "dispositions", g.dispositions_span, negation,
@@ -521,7 +538,7 @@ class Exclusivity(Check):
             negation = [(f"step {sid} is reached", enc.reached.get(sid, z3.BoolVal(False))),
                         ("two branches apply", z3.AtLeast(*guards, 2))]
 
-            def refuted(p, step=step):
+            def refuted(p: Patient, step: Step = step) -> Recheck:
                 both = [i for i, b in enumerate(step.branches) if eval_expr(b.cond.expr, p, g)]
                 ok = step.id in ctx.run(p).reached and len(both) >= 2
                 labels = " and ".join(f"branch {i + 1} ({step.branches[i].label})" for i in both[:2])
@@ -552,7 +569,7 @@ class Consistency(Check):
         for c in g.conflicts:
             negation = [("two conflicting recommendations apply", z3.AtLeast(*[enc.applies[r] for r in c.recs], 2))]
 
-            def refuted(p, c=c):
+            def refuted(p: Patient, c: Conflict = c) -> Recheck:
                 both = [r for r in c.recs if r in ctx.run(p).applies]
                 msg = f"conflict {c.id!r}: a valid patient gets both {both[0]!r} and {both[1]!r}" if len(both) >= 2 else ""
                 return len(both) >= 2, msg, _paths(ctx, p, both)
@@ -588,12 +605,15 @@ class Redundancy(Check):
                     parts = [(f"step {sid} is reached", enc.reached.get(sid, z3.BoolVal(False))),
                              (f"branch {i + 1}: {bi.cond.text}", enc.term(bi.cond.expr)),
                              (f"not branch {j + 1}: not ({bj.cond.text})", z3.Not(enc.term(bj.cond.expr)))]
+
+                    def admits(p: Patient, bi: Branch = bi, bj: Branch = bj) -> bool:
+                        return eval_expr(bi.cond.expr, p, g) and not eval_expr(bj.cond.expr, p, g)
                     yield self.existential(
                         ctx, f"branch {sid}#{i + 1} vs {sid}#{j + 1}", bi.span, parts,
                         f"branch {i + 1} of {sid!r} admits a patient that branch {j + 1} does not",
-                        f"branch {i + 1} of {sid!r} ({bi.label}) is subsumed by branch {j + 1} ({bj.label}), which leads to the same step {bi.target!r}",
-                        lambda p, bi=bi, bj=bj: eval_expr(bi.cond.expr, p, g) and not eval_expr(bj.cond.expr, p, g),
-                        rules=(sid,))
+                        f"branch {i + 1} of {sid!r} ({bi.label}) is subsumed by branch {j + 1} ({bj.label}), "
+                        f"which leads to the same step {bi.target!r}",
+                        admits, rules=(sid,))
 
 
 # ------------------------------------------------------------------------------------ GP006
@@ -618,7 +638,7 @@ class Invariants(Check):
         for inv in g.invariants:
             negation = [(f"invariant {inv.id} broken", z3.Not(enc.term(inv.cond.expr)))]
 
-            def refuted(p, inv=inv):
+            def refuted(p: Patient, inv: Invariant = inv) -> Recheck:
                 trace = ctx.run(p)
                 ok = not eval_expr(inv.cond.expr, p, g, trace.applies)
                 recs = sorted(_recs_in(inv.cond.expr))
@@ -657,7 +677,8 @@ def verify(g: Guideline, timeout: float | None = 10.0, rlimit: int | None = None
         gc.unfreeze()
 
 
-def _verify(g, enc, timeout, rlimit, only, timings, t0) -> list[Finding]:
+def _verify(g: Guideline, enc: Encoding, timeout: float | None, rlimit: int | None, only: set[str] | None,
+            timings: dict[str, float], t0: float) -> list[Finding]:
     prover = SlicedProver(enc.domain, enc.support, timeout=timeout, rlimit=rlimit)
     ctx = Context(g, enc, prover)
     timings["encode"] = time.perf_counter() - t0

@@ -1,14 +1,14 @@
 """Findings are values: checks return them, renderers print them."""
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from ..model.errors import Span
 from ..model.record import Record
 
 
-class Verdict(str, Enum):
+class Verdict(StrEnum):
     PROVED = "proved"  #: universal: the negation is unsat; existential: a witness exists and was re-checked
     REFUTED = "refuted"  #: a witness patient (or an unsat core, for existential properties) shows it fails
     UNKNOWN = "unknown"  #: the solver gave up (timeout, resource limit): never counted as proved

@@ -20,13 +20,14 @@ an unknown variable on which no undecided recommendation hinges is *not needed*.
 """
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, NoReturn
 
 import z3
 
 from ..model.encode import Encoding
 from ..model.errors import Diagnostic, InputError
-from ..model.evaluate import run
+from ..model.evaluate import Trace, run
 from ..model.expr import variables_of
 from ..model.guideline import Guideline
 from ..model.patient import format_value
@@ -42,19 +43,34 @@ class RecStatus(Record):
     status: str
     hinges: tuple[str, ...] = ()
     #: a valid completion in which it applies / does not apply (when it depends)
-    example: dict | None = None
-    counterexample: dict | None = None
+    example: dict[str, Any] | None = None
+    counterexample: dict[str, Any] | None = None
     reason: str = ""
 
 
 class PartialAnswer(Record):
     guideline: Guideline
-    known: dict
+    known: dict[str, Any]
     unknown: tuple[str, ...]
-    recs: dict  # rec id -> RecStatus
-    ask_next: tuple  # (variable, number of undecided recommendations hinging on it)
+    recs: dict[str, RecStatus]  # rec id -> RecStatus
+    ask_next: tuple[tuple[str, int], ...]  # (variable, number of undecided recommendations hinging on it)
     not_needed: tuple[str, ...]
     calls: int
+
+
+def _applies(rid: str) -> Callable[[Trace], bool]:
+    """Whether a trace applies recommendation ``rid``."""
+    return lambda t: rid in t.applies
+
+
+def _reached(sid: str) -> Callable[[Trace], bool]:
+    """Whether a trace reaches step ``sid``."""
+    return lambda t: sid in t.reached
+
+
+def _fired(key: str) -> Callable[[Trace], bool]:
+    """Whether a trace takes the edge ``key``."""
+    return lambda t: key in t.fired_keys()
 
 
 class _Classifier:
@@ -62,18 +78,18 @@ class _Classifier:
     reusing every completion it finds (confirmed by the evaluator) to settle other targets
     without asking the solver again."""
 
-    def __init__(self, g: Guideline, enc: Encoding, prover: Prover, known: dict[str, Any]):
+    def __init__(self, g: Guideline, enc: Encoding, prover: Prover, known: Mapping[str, Any]):
         self.g, self.enc, self.prover, self.known = g, enc, prover, known
-        self.can_true: dict[str, dict] = {}
-        self.can_false: dict[str, dict] = {}
-        self.truth: dict[str, Any] = {}  # key -> function(trace) -> bool
+        self.can_true: dict[str, dict[str, Any]] = {}
+        self.can_false: dict[str, dict[str, Any]] = {}
+        self.truth: dict[str, Callable[[Trace], bool]] = {}  # key -> function(trace) -> bool
         self.terms: dict[str, z3.BoolRef] = {}
 
-    def target(self, key: str, term: z3.BoolRef, truth) -> None:
+    def target(self, key: str, term: z3.BoolRef, truth: Callable[[Trace], bool]) -> None:
         self.terms[key] = term
         self.truth[key] = truth
 
-    def add(self, model: z3.ModelRef) -> dict:
+    def add(self, model: z3.ModelRef) -> dict[str, Any]:
         patient = self.enc.patient(model)
         if any(patient[n] != v for n, v in self.known.items()):
             raise InternalError(f"a completion contradicts the known facts: {patient}")
@@ -102,7 +118,8 @@ class _Classifier:
         return out
 
 
-def _setup(g: Guideline, known: dict[str, Any], timeout: float | None, rlimit: int | None = None):
+def _setup(g: Guideline, known: Mapping[str, Any], timeout: float | None,
+           rlimit: int | None = None) -> tuple[Encoding, Prover, z3.ModelRef | None]:
     """Encoding and prover with the known facts asserted; the model is None when the
     solver could not even tell whether the facts are consistent."""
     enc = Encoding(g)
@@ -114,7 +131,7 @@ def _setup(g: Guideline, known: dict[str, Any], timeout: float | None, rlimit: i
     return enc, prover, (r.model if r.status == "sat" else None)
 
 
-def _inconsistent(g, enc, prover, facts) -> None:
+def _inconsistent(g: Guideline, enc: Encoding, prover: Prover, facts: list[tuple[str, z3.BoolRef]]) -> NoReturn:
     """Known facts that no valid patient has: name the constraints and facts involved."""
     core_prover = Prover([(n, t) for n, t in enc.domain if n.startswith(("bounds", "values"))])
     r = core_prover.check([(n, t) for n, t in enc.domain if n.startswith("constraint")] + facts)
@@ -128,7 +145,7 @@ def _inconsistent(g, enc, prover, facts) -> None:
         + ", ".join(f[len("fact "):] for f in used))])
 
 
-def decide(g: Guideline, known: dict[str, Any], timeout: float | None = 10.0,
+def decide(g: Guideline, known: Mapping[str, Any], timeout: float | None = 10.0,
            rlimit: int | None = None) -> PartialAnswer:
     enc, prover, model = _setup(g, known, timeout, rlimit)
     unknown = tuple(n for n in g.variables if n not in known)
@@ -137,7 +154,7 @@ def decide(g: Guideline, known: dict[str, Any], timeout: float | None = 10.0,
         return PartialAnswer(g, dict(known), unknown, recs, (), (), prover.calls)
     cl = _Classifier(g, enc, prover, known)
     for rid in g.recommendations:
-        cl.target(rid, enc.applies[rid], lambda t, rid=rid: rid in t.applies)
+        cl.target(rid, enc.applies[rid], _applies(rid))
     cl.add(model)
     status = cl.classify()
     recs = {}
@@ -156,7 +173,8 @@ def decide(g: Guideline, known: dict[str, Any], timeout: float | None = 10.0,
     return PartialAnswer(g, dict(known), unknown, recs, ask, not_needed, prover.calls)
 
 
-def _plausible(g, enc, prover, parts, fallback_patient, known):
+def _plausible(g: Guideline, enc: Encoding, prover: Prover, parts: Sequence[tuple[str, z3.BoolRef]],
+               fallback_patient: dict[str, Any], known: Mapping[str, Any]) -> dict[str, Any]:
     """A completion close to a typical patient (the unknowns take typical values where they
     can), confirmed by the evaluator; else the completion already found."""
     from .checks import preferences
@@ -185,7 +203,7 @@ def _hinges(g: Guideline, enc: Encoding, prover: Prover, rid: str, unknown: tupl
     """The unknown variables (of ``cone``) whose value alone can change ``rid``; ``domain``
     is the conjunction of every bound and domain constraint."""
     term = enc.applies[rid]
-    kept = []
+    kept: list[str] = []
     for v in [u for u in unknown if u in cone]:
         pairs = _copy_of(enc, g, v)
         other = z3.substitute(term, *pairs)
@@ -222,7 +240,7 @@ def _cone(g: Guideline, rid: str, preds: dict[str, set[str]]) -> set[str]:
     return out
 
 
-def graph_states(g: Guideline, known: dict[str, Any], timeout: float | None = 10.0,
+def graph_states(g: Guideline, known: Mapping[str, Any], timeout: float | None = 10.0,
                  rlimit: int | None = None) -> tuple[set[str], set[str], set[str]]:
     """(certain, possible, undecided) step ids, edge keys and recommendation ids for the
     flowchart. *Possible* parts are reached in some valid completions of the known facts
@@ -235,14 +253,17 @@ def graph_states(g: Guideline, known: dict[str, Any], timeout: float | None = 10
         return set(), set(), everything
     cl = _Classifier(g, enc, prover, known)
     for sid in g.steps:
-        cl.target(f"step:{sid}", enc.reached[sid], lambda t, sid=sid: sid in t.reached)
+        cl.target(f"step:{sid}", enc.reached[sid], _reached(sid))
     for key, term in enc.fired.items():
-        cl.target(f"edge:{key}", term, lambda t, key=key: key in t.fired_keys())
+        cl.target(f"edge:{key}", term, _fired(key))
     for rid in g.recommendations:
-        cl.target(f"rec:{rid}", enc.applies[rid], lambda t, rid=rid: rid in t.applies)
+        cl.target(f"rec:{rid}", enc.applies[rid], _applies(rid))
     cl.add(model)
     status = cl.classify()
-    strip = lambda k: k.split(":", 1)[1]  # noqa: E731
+
+    def strip(k: str) -> str:
+        return k.split(":", 1)[1]
+
     certain = {strip(k) for k, s in status.items() if s == APPLIES}
     possible = {strip(k) for k, s in status.items() if s == DEPENDS}
     undecided = {strip(k) for k, s in status.items() if s == UNKNOWN}

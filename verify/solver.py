@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import z3
 
@@ -52,7 +53,7 @@ OPTIMIZE_RLIMIT = 50_000_000
 class Result(Record):
     status: str  # "sat", "unsat" or "unknown"
     model: Any = None  # z3.ModelRef (or a SliceModel) when sat
-    core: tuple = ()  # names of the tracked parts in an unsat core
+    core: tuple[str, ...] = ()  # names of the tracked parts in an unsat core
     reason: str = ""  # Z3's reason_unknown when unknown
     seconds: float = 0.0
 
@@ -134,18 +135,20 @@ class Prover:
         finally:
             self.solver.pop()
 
-    def _tracked(self, parts, domain, want_core: bool) -> Result:
+    def _tracked(self, parts: Sequence[tuple[str, z3.BoolRef]], domain: Sequence[tuple[str, z3.BoolRef]],
+                 want_core: bool) -> Result:
         """Solve in a fresh solver with every part behind an indicator literal, for a core."""
         s = self._new_solver()
         # Smaller cores make shorter explanations; the cost is paid only here.
         s.set("core.minimize", True)
         return self._assume(s, list(domain) + list(parts), want_core)
 
-    def _assume(self, s: z3.Solver, parts, want_core: bool, also: Sequence[z3.BoolRef] = ()) -> Result:
+    def _assume(self, s: z3.Solver, parts: Sequence[tuple[str, z3.BoolRef]], want_core: bool,
+                also: Sequence[z3.BoolRef] = ()) -> Result:
         """``parts`` behind fresh indicator literals (named by position, mapped back by AST
         id: never through Z3's printer), checked assuming them and ``also``."""
         names: dict[int, str] = {}
-        inds = []
+        inds: list[z3.BoolRef] = []
         for i, (name, term) in enumerate(parts):
             ind = z3.Bool(f"__part{i}")
             names[ind.get_id()] = name
@@ -159,7 +162,7 @@ class Prover:
             return Result("unsat", core=core, seconds=dt)
         return Result("unknown", reason=s.reason_unknown() or "unknown", seconds=dt)
 
-    def _run(self, s: z3.Solver, assumptions) -> tuple[object, float]:
+    def _run(self, s: z3.Solver, assumptions: Sequence[z3.BoolRef]) -> tuple[object, float]:
         t0 = time.perf_counter()
         try:
             status = s.check(*assumptions)
@@ -235,7 +238,7 @@ class SlicedProver(Prover):
         # components it reads. Names are positional and never printed.
         self._ind = [z3.Bool(f"__domain{i}") for i in range(len(self.domain))]
         self._index = {name: i for i, (name, _) in enumerate(self.domain)}
-        for ind, (_, term) in zip(self._ind, self.domain):
+        for ind, (_, term) in zip(self._ind, self.domain, strict=True):
             self.solver.add(z3.Implies(ind, term))
         # Components: entries linked by shared variables (union-find over variable names).
         parent: dict[str, str] = {}
