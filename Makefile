@@ -37,6 +37,7 @@ graphviz:
 	  else echo "Graphviz 'dot' is missing: install the Debian package 'graphviz' (as root)" >&2; exit 1; fi; }
 
 demo: install
+	mkdir -p out
 	$(GP) verify --brief $(GUIDELINE)
 	$(GP) query --patient $(EXAMPLE)
 	$(GP) flowchart --guideline $(GUIDELINE) -o out/flowchart.svg

@@ -1,15 +1,16 @@
 """Writing a chart: DOT text as is, other formats through Graphviz's ``dot`` program.
 
 The output format comes from the file's extension. The file is written atomically (a
-temporary file renamed into place), so a failed render never leaves a truncated chart.
+temporary file renamed into place, see ``model/files.py``), so a failed or interrupted
+render never leaves a truncated chart, and never onto an input file.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
+from typing import Iterable
 
 from ..model.errors import Diagnostic, InputError
+from ..model.files import write_atomic
 
 FORMATS = ("svg", "png", "pdf", "dot")
 
@@ -28,7 +29,9 @@ def render_bytes(dot_text: str, fmt: str) -> bytes:
     import graphviz
 
     try:
-        return graphviz.Source(dot_text).pipe(format=fmt)
+        # graphviz.pipe runs `dot` through subprocess.run, which kills it when we are
+        # interrupted; Source.pipe feeds it line by line and would leave it running.
+        return graphviz.pipe("dot", fmt, dot_text.encode("utf-8"))
     except graphviz.ExecutableNotFound:
         raise InputError([Diagnostic(
             "graphviz-missing",
@@ -38,17 +41,8 @@ def render_bytes(dot_text: str, fmt: str) -> bytes:
         raise RuntimeError(f"Graphviz failed: {(e.stderr or b'').decode(errors='replace')[:500]}") from e
 
 
-def write_chart(dot_text: str, out: Path) -> str:
+def write_chart(dot_text: str, out: Path, inputs: Iterable[Path] = ()) -> str:
     fmt = output_format(out)
     data = render_bytes(dot_text, fmt)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, out)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_atomic(out, data, inputs, "--output")
     return fmt

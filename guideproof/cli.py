@@ -4,6 +4,7 @@ an :class:`ExitCode`.
 """
 from __future__ import annotations
 
+import math
 import os
 import sys
 import traceback
@@ -21,13 +22,39 @@ class ExitCode(IntEnum):
     BAD_INPUT = 2  #: bad input or usage: the message names the file, line and field
     INCONCLUSIVE = 3  #: a solver answered unknown: verify with nothing refuted, or a partial query
     INTERNAL = 4  #: a bug in guideproof itself (please report it)
+    INTERRUPTED = 130  #: Ctrl-C (SIGINT): nothing half-written is left behind
 
 
 EPILOG = (
     "Exit codes: 0 success (verify: every obligation proved); 1 verify refuted something; "
     "2 bad input or usage; 3 inconclusive: the solver answered unknown (verify: with nothing refuted; "
-    "query: some recommendation undecided); 4 internal error."
+    "query: some recommendation undecided); 4 internal error; 130 interrupted (Ctrl-C)."
 )
+
+#: Z3 takes its timeout in milliseconds and its resource limit as unsigned 32-bit integers.
+MAX_TIMEOUT_S = 4_294_967
+MAX_RLIMIT = 4_294_967_295
+
+
+class _Seconds(click.ParamType):
+    """A finite number of seconds within what Z3 accepts (not inf, nan, 0 or negative)."""
+
+    name = "seconds"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        if isinstance(value, float) and math.isfinite(value) and 0.001 <= value <= MAX_TIMEOUT_S:
+            return value
+        try:
+            seconds = float(str(value))
+        except ValueError:
+            seconds = math.nan
+        if not (math.isfinite(seconds) and 0.001 <= seconds <= MAX_TIMEOUT_S):
+            self.fail(f"expected a number of seconds from 0.001 to {MAX_TIMEOUT_S:,}, found {str(value)!r}", param, ctx)
+        return seconds
+
+
+SECONDS = _Seconds()
+RLIMIT = click.IntRange(min=1, max=MAX_RLIMIT)
 
 GUIDELINE_OPTION = click.option(
     "--guideline", "-g", "guideline_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -63,6 +90,8 @@ class _Group(click.Group):
         except InputError as e:
             click.echo(str(e), err=True)
             ctx.exit(ExitCode.BAD_INPUT)
+        except KeyboardInterrupt:
+            _interrupted(ctx)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except BrokenPipeError:  # `guideproof ... | head`: the reader left; not an error
@@ -80,10 +109,35 @@ class _Group(click.Group):
         return rv
 
 
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: object) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)  # type: ignore[arg-type]
+        except KeyboardInterrupt:
+            _interrupted(None)
+            raise AssertionError("unreachable")
+
+
+def _interrupted(ctx: click.Context | None) -> None:
+    """Ctrl-C: say so and exit 130 (click would print 'Aborted!' and exit 1, verify's
+    'refuted')."""
+    from .interrupts import reap_children
+
+    click.echo("\nguideproof: interrupted", err=True)
+    reap_children()
+    raise click.exceptions.Exit(ExitCode.INTERRUPTED)
+
+
 @click.group(cls=_Group, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="guideproof")
-def cli() -> None:
+@click.option("--max-input-mb", type=float, default=None, metavar="MIB",
+              help="Largest guideline or patient file read, in MiB (default 64, or "
+                   "$GUIDEPROOF_MAX_INPUT_MB); larger files are refused before parsing.")
+def cli(max_input_mb: float | None) -> None:
     """guideproof: a clinical guideline as data, proved sound by Z3."""
+    from .model.source import set_input_limit
+
+    set_input_limit(max_input_mb)
 
 
 @cli.command(epilog=EPILOG)
@@ -96,9 +150,9 @@ def cli() -> None:
 @click.option("--interactive", "-i", is_flag=True,
               help="Ask the most useful unknown fact, one at a time (works with piped input).")
 @click.option("--require-complete", is_flag=True, help="Refuse a patient with unknown variables (exit 2).")
-@click.option("--timeout", type=click.FloatRange(min=0.001), default=10.0, show_default=True,
+@click.option("--timeout", type=SECONDS, default=10.0, show_default=True,
               help="Seconds the solver may spend on each question about a partial patient.")
-@click.option("--rlimit", type=click.IntRange(min=1), default=None,
+@click.option("--rlimit", type=RLIMIT, default=None,
               help="Z3 resource limit per question (deterministic, machine-independent).")
 def query(guideline_path, patient_path, sets, fmt, interactive, require_complete, timeout, rlimit) -> int:
     """The recommendations that apply to one patient, and why.
@@ -187,12 +241,14 @@ def _interactive(g, p, timeout: float, rlimit: int | None):
 @cli.command(epilog=EPILOG)
 @click.argument("guideline_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @FORMAT_OPTION
-@click.option("--timeout", type=click.FloatRange(min=0.001), default=10.0, show_default=True,
+@click.option("--timeout", type=SECONDS, default=10.0, show_default=True,
               help="Seconds the solver may spend on each obligation; beyond it the verdict is unknown.")
-@click.option("--rlimit", type=click.IntRange(min=1), default=None,
+@click.option("--rlimit", type=RLIMIT, default=None,
               help="Z3 resource limit per obligation (deterministic, machine-independent).")
 @click.option("--witness-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Write each witness patient as a file that 'query --patient' accepts.")
+              help="Write each witness patient as a file that 'query --patient' accepts (the folder "
+                   "is created if missing, its parent must exist; files guideproof did not write "
+                   "are never overwritten).")
 @click.option("--brief", is_flag=True, help="Text output: leave out the list of proved obligations.")
 def verify(guideline_file, fmt, timeout, rlimit, witness_dir, brief) -> int:
     """Prove the guideline sound: consistency, coverage, exclusivity, reachability,
@@ -200,8 +256,10 @@ def verify(guideline_file, fmt, timeout, rlimit, witness_dir, brief) -> int:
     from .verify import render
     from .verify.checks import verify as run_checks
     from .verify.findings import Verdict
-    from .verify.witness import write_witnesses
+    from .verify.witness import check_witness_dir, write_witnesses
 
+    if witness_dir is not None:
+        check_witness_dir(witness_dir)  # before the work, not after it
     g = _guideline(guideline_file)
     findings = run_checks(g, timeout=timeout, rlimit=rlimit)  # InternalError: exit 4 via the group
     if witness_dir is not None:
@@ -222,23 +280,27 @@ def verify(guideline_file, fmt, timeout, rlimit, witness_dir, brief) -> int:
               help="Highlight this patient's path and recommendations; fade the rest.")
 @click.option("--set", "-s", "sets", multiple=True, metavar="NAME=VALUE", help="Set one patient variable (repeatable).")
 @click.option("--output", "-o", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Output file; the format comes from the extension: .svg, .png, .pdf or .dot.")
-@click.option("--timeout", type=click.FloatRange(min=0.001), default=10.0, show_default=True,
+              help="Output file; the format comes from the extension: .svg, .png, .pdf or .dot. Its "
+                   "folder must exist; an input file is never overwritten.")
+@click.option("--timeout", type=SECONDS, default=10.0, show_default=True,
               help="Seconds the solver may spend on each question about a partial patient.")
-@click.option("--rlimit", type=click.IntRange(min=1), default=None,
+@click.option("--rlimit", type=RLIMIT, default=None,
               help="Z3 resource limit per question (deterministic, machine-independent).")
 def flowchart(guideline_path, patient_path, sets, out, timeout, rlimit) -> int:
     """Draw the decision flowchart (optionally with one patient's path highlighted).
     Exits 3 when the solver left parts of a partial patient's chart undecided."""
     from .diagrams.dot import to_dot
     from .diagrams.render import output_format, write_chart
+    from .model.files import check_output
 
-    output_format(out)  # refuse a bad extension before any work
+    output_format(out)  # refuse a bad extension or an unusable path before any work
     g = _guideline(guideline_path)
+    inputs = [Path(g.file)] + ([patient_path] if patient_path is not None else [])
+    check_output(out, inputs, "--output")
     highlight = None
     if patient_path is not None or sets:
         highlight = _highlight(g, patient_path, sets, timeout, rlimit)
-    fmt = write_chart(to_dot(g, highlight), out)
+    fmt = write_chart(to_dot(g, highlight), out, inputs)
     click.echo(f"wrote {fmt.upper()} flowchart to {out}", err=True)
     return ExitCode.INCONCLUSIVE if highlight is not None and highlight.undecided else ExitCode.OK
 
@@ -293,4 +355,7 @@ def variables(guideline_path, fmt) -> int:
 
 def main() -> None:
     """Entry point of the console script: click's standalone mode is the only place that exits."""
+    from .interrupts import install
+
+    install()
     cli(prog_name="guideproof")

@@ -254,3 +254,269 @@ def test_long_condition_loads_in_linear_time():
         load_text(BASE.replace("old: age >= 65", f"old: {cond} or agee == 1"))
     (d,) = info.value.diagnostics
     assert (d.span.line, d.span.column) == (15, 8 + len(cond) + 4)
+
+
+# -- command-line values -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", [["verify", str(MINI)], ["query", "-g", str(MINI)]])
+@pytest.mark.parametrize("option,value", [
+    ("--timeout", "inf"), ("--timeout", "nan"), ("--timeout", "1e400"), ("--timeout", "-1"),
+    ("--timeout", "0"), ("--timeout", "-inf"), ("--timeout", "5000000"), ("--timeout", "ten"),
+    ("--rlimit", "0"), ("--rlimit", "-5"), ("--rlimit", "4294967296"), ("--rlimit", "1e9"),
+    ("--rlimit", "99999999999999999999999"),
+])
+def test_bad_solver_limits_are_usage_errors(command, option, value):
+    code, out = invoke(*command, option, value)
+    assert code == 2, out
+    assert f"Invalid value for '{option}'" in out and "internal error" not in out
+
+
+def test_largest_solver_limits_are_accepted():
+    code, out = invoke("verify", "--brief", str(MINI), "--timeout", "4294967", "--rlimit", "4294967295")
+    assert code == 0, out
+
+
+# -- output files --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["under-a-file", "deeper-under-a-file", "proc", "missing-folder"])
+def test_unusable_output_paths(tmp_path, where):
+    (tmp_path / "file").write_text("x")
+    out = {"under-a-file": tmp_path / "file" / "c.dot", "deeper-under-a-file": tmp_path / "file" / "d" / "c.dot",
+           "proc": Path("/proc/c.dot"), "missing-folder": tmp_path / "missing" / "c.dot"}[where]
+    message = {"under-a-file": "file' is a file, not a folder", "deeper-under-a-file": "is not a folder (part of the path is a file)",
+               "proc": "cannot write '/proc/c.dot'", "missing-folder": "does not exist (create it first)"}[where]
+    code, text = invoke("flowchart", "-g", str(MINI), "-o", str(out))
+    assert_clean_refusal(code, text, "error[bad-output]: --output", message)
+    assert ".tmp" not in text  # never a temporary file's name
+    assert not (tmp_path / "missing").exists()
+
+
+LITERAL = Path(__file__).parent / "fixtures" / "literal_source.yaml"
+
+
+def test_output_that_is_a_folder_is_a_usage_error(tmp_path):
+    code, text = invoke("flowchart", "-g", str(MINI), "-o", str(tmp_path))
+    assert code == 2 and "is a directory" in text, text
+    (tmp_path / "file").write_text("x")
+    code, text = invoke("verify", str(MINI), "--witness-dir", str(tmp_path / "file"))
+    assert code == 2 and "is a file" in text, text
+
+
+@pytest.mark.parametrize("where", ["under-a-file", "missing-parent"])
+def test_unusable_witness_dirs_are_refused_before_verifying(tmp_path, where):
+    (tmp_path / "file").write_text("x")
+    d = {"under-a-file": tmp_path / "file" / "w", "missing-parent": tmp_path / "missing" / "w"}[where]
+    code, text = invoke("verify", str(LITERAL), "--witness-dir", str(d))
+    assert_clean_refusal(code, text, "error[bad-output]: --witness-dir")
+    assert "obligations" not in text  # refused before the work, not after it
+
+
+def test_witness_dir_in_proc(tmp_path):
+    code, text = invoke("verify", "--brief", str(LITERAL), "--witness-dir", "/proc/guideproof-witnesses")
+    assert_clean_refusal(code, text, "error[bad-output]: --witness-dir: cannot create the folder '/proc/guideproof-witnesses'")
+
+
+def test_witness_dir_itself_is_created(tmp_path):
+    code, text = invoke("verify", "--brief", str(LITERAL), "--witness-dir", str(tmp_path / "w"))
+    assert code == 1, text
+    assert len(list((tmp_path / "w").glob("GP*.yaml"))) >= 3
+
+
+@pytest.mark.parametrize("link", ["same-path", "symlink", "hard-link", "relative"])
+def test_flowchart_never_writes_onto_its_guideline(tmp_path, monkeypatch, link):
+    g = tmp_path / "g.dot"
+    g.write_text(BASE)
+    out = {"same-path": g, "symlink": tmp_path / "s.dot", "hard-link": tmp_path / "h.dot", "relative": Path("g.dot")}[link]
+    if link == "symlink":
+        out.symlink_to(g)
+    elif link == "hard-link":
+        out.hardlink_to(g)
+    monkeypatch.chdir(tmp_path)
+    code, text = invoke("flowchart", "-g", str(g), "-o", str(out))
+    assert_clean_refusal(code, text, "error[output-is-input]: --output", "refusing to overwrite it")
+    assert g.read_text() == BASE
+
+
+def test_flowchart_never_writes_onto_its_patient(tmp_path):
+    p = tmp_path / "p.svg"
+    p.write_text(PATIENT)
+    code, text = invoke("flowchart", "--patient", str(p), "-o", str(p))
+    assert_clean_refusal(code, text, "error[output-is-input]")
+    assert p.read_text() == PATIENT
+
+
+def test_outputs_get_the_umask_mode_and_keep_an_existing_mode(tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o027)
+    try:
+        out = tmp_path / "c.dot"
+        code, text = invoke("flowchart", "-g", str(MINI), "-o", str(out))
+        assert code == 0, text
+        assert stat.S_IMODE(out.stat().st_mode) == 0o640
+        out.chmod(0o604)
+        code, text = invoke("flowchart", "-g", str(MINI), "-o", str(out))
+        assert code == 0 and stat.S_IMODE(out.stat().st_mode) == 0o604
+    finally:
+        os.umask(old)
+    assert [f.name for f in tmp_path.iterdir()] == ["c.dot"]  # no temporary file left
+
+
+# -- input size ----------------------------------------------------------------------------
+
+
+def test_input_limit_is_configurable(tmp_path, monkeypatch):
+    f = write(tmp_path, "g.yaml", BASE + "# " + "x" * 300_000 + "\n")
+    code, text = invoke("--max-input-mb", "0.25", "variables", "-g", f)
+    assert_clean_refusal(code, text, "g.yaml:1:1: error[file-too-large]", "larger than the 262144 bytes input limit",
+                         "--max-input-mb")
+    assert invoke("--max-input-mb", "0.5", "variables", "-g", f)[0] == 0
+    monkeypatch.setenv("GUIDEPROOF_MAX_INPUT_MB", "0.25")
+    assert invoke("variables", "-g", f)[0] == 2
+    assert invoke("--max-input-mb", "1", "variables", "-g", f)[0] == 0  # the option wins
+    assert invoke("variables", "-g", f)[0] == 2  # and lasts one run only
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf", "lots", "1e9"])
+def test_bad_input_limits(tmp_path, monkeypatch, value):
+    code, text = invoke("--max-input-mb", value, "variables")
+    assert code == 2 and "internal error" not in text, text
+    monkeypatch.setenv("GUIDEPROOF_MAX_INPUT_MB", value)
+    code, text = invoke("variables")
+    assert_clean_refusal(code, text, "error[bad-option]: GUIDEPROOF_MAX_INPUT_MB")
+
+
+def test_default_limit_takes_a_20000_branch_guideline(tmp_path):
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from synthetic import synthetic_yaml
+
+    f = write(tmp_path, "big.yaml", synthetic_yaml(20_000))
+    code, text = invoke("variables", "-g", f)
+    assert code == 0, text[:2000]
+
+
+# -- real processes: Ctrl-C and concurrent runs --------------------------------------------
+
+
+def _script() -> str:
+    import shutil
+    import sys
+
+    exe = Path(sys.executable).parent / "guideproof"
+    return str(exe) if exe.exists() else str(shutil.which("guideproof"))
+
+
+def _synthetic(tmp_path: Path, branches: int) -> Path:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from synthetic import synthetic_yaml
+
+    f = tmp_path / f"synthetic{branches}.yaml"
+    f.write_text(synthetic_yaml(branches))
+    return f
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            out += [int(x) for x in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return out
+
+
+def _interrupt(args: list[str], when, stdin=None) -> tuple[int, str]:
+    """Start guideproof, wait until ``when(process)`` holds, send SIGINT, return (code, stderr)."""
+    import signal
+    import subprocess
+
+    p = subprocess.Popen([_script(), *args], stdin=stdin if stdin is not None else subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not when(p):
+            assert p.poll() is None, f"finished before it could be interrupted: {p.communicate()}"
+            assert time.monotonic() < deadline, "never reached the point to interrupt"
+            time.sleep(0.05)
+        p.send_signal(signal.SIGINT)
+        _, err = p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    return p.returncode, err
+
+
+def test_ctrl_c_during_verify_exits_130(tmp_path):
+    g = _synthetic(tmp_path, 5000)
+    t0 = time.monotonic()
+    # Interrupt well inside the solver's work (loading this file takes under a second).
+    code, err = _interrupt(["verify", "--brief", str(g), "--witness-dir", str(tmp_path / "w")],
+                           lambda p: time.monotonic() - t0 > 3)
+    assert code == 130, err
+    assert "guideproof: interrupted" in err
+    assert "Aborted!" not in err and "Traceback" not in err and "internal error" not in err
+    assert not (tmp_path / "w").exists()
+
+
+def test_ctrl_c_during_rendering_kills_dot_and_keeps_the_old_chart(tmp_path):
+    import os
+    import shutil
+
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz's dot is not installed")
+    g = _synthetic(tmp_path, 3000)
+    out = tmp_path / "chart.svg"
+    out.write_text("my own chart\n")
+    dots: list[int] = []
+
+    def rendering(p) -> bool:
+        dots[:] = _children(p.pid)
+        return bool(dots)
+
+    code, err = _interrupt(["flowchart", "-g", str(g), "-o", str(out)], rendering)
+    assert code == 130, err
+    assert "guideproof: interrupted" in err and "Traceback" not in err
+    assert out.read_text() == "my own chart\n"
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["chart.svg", g.name]
+    for pid in dots:  # the dot child is gone (killed and reaped), not left running
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+def test_ctrl_c_while_asking_exits_130():
+    import subprocess
+
+    code, err = _interrupt(["query", "--set", "age=72", "--interactive"],
+                           lambda p: time.sleep(3) or True, stdin=subprocess.PIPE)
+    assert code == 130, err
+    assert "guideproof: interrupted" in err and "Aborted!" not in err
+
+
+def test_concurrent_runs_share_a_witness_dir(tmp_path):
+    import subprocess
+
+    w = tmp_path / "w"
+    for _ in range(2):
+        runs = [subprocess.Popen([_script(), "verify", "--brief", str(LITERAL), "--witness-dir", str(w)],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+        results = [(p.wait(timeout=300), p.stderr.read()) for p in runs]
+        for p in runs:
+            p.stdout.close()
+            p.stderr.close()
+        assert [c for c, _ in results] == [1, 1, 1], results
+    files = sorted(w.iterdir())
+    assert len(files) >= 3 and all(f.name.startswith("GP") and f.suffix == ".yaml" for f in files)  # no temporary left
+    first = {f.name: f.read_text() for f in files}
+    assert all(text.startswith("# guideproof witness") and text.endswith("\n") for text in first.values())
+    mine = files[0]
+    mine.write_text("age: 50\n")  # a file guideproof did not write is still never replaced
+    code, err = invoke("verify", "--brief", str(LITERAL), "--witness-dir", str(w))
+    assert code == 2 and "not overwriting it" in err
+    assert mine.read_text() == "age: 50\n"

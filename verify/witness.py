@@ -4,8 +4,10 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Iterable
 
 from ..model.errors import Diagnostic, InputError
+from ..model.files import check_folder, same_file, write_unless_foreign
 from ..model.guideline import Guideline
 from ..model.patient import to_plain
 from .findings import Finding
@@ -17,28 +19,62 @@ def _filename(f: Finding) -> str:
     return f"{f.code}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', f.subject).strip('_')}.yaml"
 
 
-def write_witnesses(g: Guideline, findings: list[Finding], directory: Path) -> list[Path]:
+def is_witness(head: bytes) -> bool:
+    """Whether a file starting with ``head`` is a witness guideproof wrote."""
+    return head.startswith(HEADER.encode())
+
+
+def check_witness_dir(directory: Path) -> None:
+    """Refuse, before any work, a witness folder that cannot be used: it is created when
+    missing, but its parent must exist (a mistyped path is reported, not created)."""
+    if directory.exists() or directory.is_symlink():
+        check_folder(directory, "--witness-dir")
+    else:
+        check_folder(directory.parent, "--witness-dir")
+
+
+def write_witnesses(g: Guideline, findings: list[Finding], directory: Path,
+                    inputs: Iterable[Path] = ()) -> list[Path]:
     """Write one patient file per finding with a witness. A file that exists and was not
-    written by guideproof is never overwritten (the run stops with exit 2 instead)."""
+    written by guideproof is never overwritten (the run stops with exit 2 instead); files
+    are written atomically, so runs sharing the folder never see each other's half-written
+    files."""
     with_witness = [f for f in findings if f.witness is not None]
+    if not with_witness:
+        return []
+    check_witness_dir(directory)
     try:
-        directory.mkdir(parents=True, exist_ok=True)
+        directory.mkdir(exist_ok=True)
     except OSError as e:
-        raise InputError([Diagnostic("witness-dir", f"cannot create witness directory {str(directory)!r}: {e.strerror}")])
+        raise InputError([Diagnostic("bad-output", f"--witness-dir: cannot create the folder {str(directory)!r}: {e.strerror}")])
+    check_folder(directory, "--witness-dir")
     targets = [(f, directory / _filename(f)) for f in with_witness]
+    sources = list(inputs) + [Path(g.file)]
     for _, path in targets:
-        if path.exists():
-            try:
-                first = path.read_text(errors="replace").split("\n", 1)[0]
-            except OSError:
-                first = ""
-            if not first.startswith(HEADER):
-                raise InputError([Diagnostic("witness-dir", f"{str(path)!r} exists and was not written by guideproof; not overwriting it")])
+        for source in sources:
+            if same_file(path, source):
+                raise InputError([Diagnostic("output-is-input", f"--witness-dir: {str(path)!r} is the input file "
+                                                                f"{str(source)!r}; refusing to overwrite it")])
+    for _, path in targets:  # refuse before writing any file, not half-way through
+        if _foreign(path):
+            raise InputError([Diagnostic("bad-output", f"--witness-dir: {str(path)!r} exists and was not "
+                                                       "written by guideproof; not overwriting it")])
     written = []
     for f, path in targets:
         lines = [f"{HEADER}: {f.code} {f.check}: {f.subject}", f"# {f.message}", f"# guideline: {g.file}"]
         # JSON values are valid YAML flow values, and keep strings like "none" unambiguous.
         body = [f"{k}: {json.dumps(v)}" for k, v in to_plain(g, f.witness).items()]
-        path.write_text("\n".join(lines + body) + "\n")
+        write_unless_foreign(path, ("\n".join(lines + body) + "\n").encode(), is_witness, "--witness-dir")
         written.append(path)
     return written
+
+
+def _foreign(path: Path) -> bool:
+    """Whether ``path`` exists and is not a witness guideproof wrote."""
+    try:
+        with open(path, "rb") as f:
+            return not is_witness(f.read(len(HEADER)))
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
