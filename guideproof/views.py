@@ -5,12 +5,14 @@ JSON shapes are versioned (``version``); text is for people. Nothing here prints
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 import textwrap
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from .model.evaluate import GapOrOverlap
 from .model.guideline import Guideline, Recommendation
+from .model.kinds import exact_text
 from .model.patient import format_value, type_words, to_plain
 from .model.report import Answer, Applied
 
@@ -43,6 +45,21 @@ def _rec_fields(r: Recommendation) -> dict[str, Any]:
     }
 
 
+def _json(doc: dict[str, Any]) -> str:
+    """JSON text of an answer. Exact numbers stay exact: an integer is a JSON number, a
+    decimal is its exact text (``"1.25"``, or ``"1/3"`` when no decimal is exact: a JSON
+    number would go through binary floating point in most readers); sets are sorted lists."""
+    return json.dumps(doc, indent=2, ensure_ascii=False, default=_json_value)
+
+
+def _json_value(x: Any) -> Any:
+    if isinstance(x, Fraction):
+        return exact_text(x)
+    if isinstance(x, (set, frozenset)):
+        return sorted(x)
+    raise TypeError(f"{type(x).__name__} is not JSON serialisable")
+
+
 def rec_json(g: Guideline, a: Applied) -> dict[str, Any]:
     return {
         **_rec_fields(a.rec),
@@ -64,8 +81,8 @@ def query_json(ans: Answer) -> str:
         "version": QUERY_JSON_VERSION,
         "guideline": guideline_json(g),
         "patient": to_plain(g, ans.patient),
-        "computed": [{"name": d.name, "value": format_value(v), "unit": d.unit or None, "formula": d.cond.text}
-                     for d, v in ans.computed()],
+        "computed": [{"name": d.name, "value": v, "shown": format_value(v), "unit": d.unit or None,
+                      "formula": d.cond.text} for d, v in ans.computed()],
         "pathway": [r.id for r in ans.pathway()],
         "recommendations": [rec_json(g, a) for a in ans.do()],
         "avoid": [rec_json(g, a) for a in ans.avoid()],
@@ -73,7 +90,7 @@ def query_json(ans: Answer) -> str:
         "guideline_problems": [{"kind": x.kind, "step": x.step or None, "branches": list(x.branches),
                                 "message": problem_text(ans.guideline, x)} for x in ans.trace.problems],
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False)
+    return _json(doc)
 
 
 def problem_text(g: Guideline, x: GapOrOverlap) -> str:
@@ -175,7 +192,7 @@ def variables_json(g: Guideline) -> str:
         ],
         "constraints": [{"id": c.id, "holds": c.cond.text, "why": c.why} for c in g.constraints],
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False)
+    return _json(doc)
 
 
 # -- partial answers --------------------------------------------------------------------------
@@ -210,7 +227,7 @@ def partial_json(ans: PartialAnswer) -> str:
         "not_needed": list(ans.not_needed),
         "solver_calls": ans.calls,
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False)
+    return _json(doc)
 
 
 def partial_text(ans: PartialAnswer) -> str:

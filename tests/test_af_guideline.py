@@ -334,20 +334,24 @@ def test_query_shows_computed_values():
     assert "has_bled = 3 points" in r.output
 
 
-# -- product problems found while writing this guideline ------------------------------------
+# -- JSON with exact decimals ----------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="query --format json writes decimal facts of 'because' as Fraction "
-                   "objects, which json cannot serialise (guideproof/views.py rec_json)")
-def test_query_json_with_decimal_facts():
-    r = CliRunner().invoke(cli, ["query", "-g", str(AF), "-p", str(AF_EXAMPLES / "woman_score_2_consider.yaml"),
+def test_query_json_keeps_decimals_exact():
+    """Decimal facts, reasons and computed values are JSON text of the exact value."""
+    r = CliRunner().invoke(cli, ["query", "-g", str(AF), "-p", str(AF_EXAMPLES / "elderly_low_weight_reduced_dose.yaml"),
                                  "--format", "json"])
-    assert r.exit_code == 0
-    json.loads(r.output)
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    computed = {c["name"]: c for c in doc["computed"]}
+    assert computed["crcl"]["value"] == "6545/234" and computed["crcl"]["shown"] == "6545/234 (about 27.9701)"
+    assert computed["has_bled"]["value"] == 3
+    assert doc["patient"]["weight_kg"] == "55"
+    facts = [f for rec in doc["recommendations"] for reason in rec["because"] for f in reason["facts"].values()]
+    assert "1.3" in facts
 
 
-@pytest.mark.xfail(strict=True, reason="variables --format json writes decimal min/max as Fraction objects, "
-                   "which json cannot serialise (guideproof/views.py variables_json)")
 def test_variables_json_with_decimal_bounds():
     r = CliRunner().invoke(cli, ["variables", "-g", str(AF), "--format", "json"])
     assert r.exit_code == 0
-    json.loads(r.output)
+    weight = next(v for v in json.loads(r.stdout)["variables"] if v["name"] == "weight_kg")
+    assert weight["type"] == "decimal" and isinstance(weight["min"], str)
