@@ -7,7 +7,7 @@ render never leaves a truncated chart, and never onto an input file.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable
+from collections.abc import Iterable
 
 from ..model.errors import Diagnostic, InputError
 from ..model.files import write_atomic
@@ -31,12 +31,13 @@ def render_bytes(dot_text: str, fmt: str) -> bytes:
     try:
         # graphviz.pipe runs `dot` through subprocess.run, which kills it when we are
         # interrupted; Source.pipe feeds it line by line and would leave it running.
-        return graphviz.pipe("dot", fmt, dot_text.encode("utf-8"))
+        out: bytes = graphviz.pipe("dot", fmt, dot_text.encode("utf-8"))
+        return out
     except graphviz.ExecutableNotFound:
         raise InputError([Diagnostic(
             "graphviz-missing",
             f"rendering {fmt.upper()} needs Graphviz's 'dot' program, which is not on PATH: install the "
-            "Debian package 'graphviz' (apt-get install graphviz); '.dot' output works without it")])
+            "Debian package 'graphviz' (apt-get install graphviz); '.dot' output works without it")]) from None
     except graphviz.CalledProcessError as e:  # pragma: no cover - a bug in our DOT text
         raise RuntimeError(f"Graphviz failed: {(e.stderr or b'').decode(errors='replace')[:500]}") from e
 

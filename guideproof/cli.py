@@ -10,10 +10,17 @@ import sys
 import traceback
 from enum import IntEnum
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from .model.errors import InputError
+
+if TYPE_CHECKING:  # annotations only: the query path never imports the solver layer
+    from .diagrams.dot import Highlight
+    from .model.guideline import Guideline
+    from .model.patient import PatientInput
+    from .verify.partial import PartialAnswer
 
 
 class ExitCode(IntEnum):
@@ -26,7 +33,8 @@ class ExitCode(IntEnum):
 
 
 EPILOG = (
-    "Exit codes: 0 success (verify: every obligation proved); 1 verify refuted something; "
+    "Exit codes: 0 success (verify: every obligation proved); 1 verify refuted something, or query found "
+    "the guideline fails this patient; "
     "2 bad input or usage; 3 inconclusive: the solver answered unknown (verify: with nothing refuted; "
     "query: some recommendation undecided); 4 internal error; 130 interrupted (Ctrl-C)."
 )
@@ -36,7 +44,7 @@ MAX_TIMEOUT_S = 4_294_967
 MAX_RLIMIT = 4_294_967_295
 
 
-class _Seconds(click.ParamType):
+class _Seconds(click.ParamType):  # type: ignore[type-arg]  # ParamType is generic only in click's stubs
     """A finite number of seconds within what Z3 accepts (not inf, nan, 0 or negative)."""
 
     name = "seconds"
@@ -63,7 +71,7 @@ FORMAT_OPTION = click.option("--format", "fmt", type=click.Choice(["text", "json
                              show_default=True, help="Output format; JSON is versioned.")
 
 
-def _guideline(path: Path | None):
+def _guideline(path: Path | None) -> Guideline:
     from .guideline import SHIPPED
     from .model.loader import load_guideline
 
@@ -84,7 +92,7 @@ def _emit(text: str) -> None:
 class _Group(click.Group):
     """Turns the library's errors into exit codes for every subcommand, in one place."""
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             rv = super().invoke(ctx)
         except InputError as e:
@@ -95,7 +103,7 @@ class _Group(click.Group):
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except BrokenPipeError:  # `guideproof ... | head`: the reader left; not an error
-            sys.stdout = open(os.devnull, "w")
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - replaces stdout for the rest of the run
             ctx.exit(ExitCode.OK)
         except Exception as e:  # a bug in guideproof: say so plainly, without a traceback
             click.echo(f"guideproof: internal error: {type(e).__name__}: {e}", err=True)
@@ -112,10 +120,10 @@ class _Group(click.Group):
     def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
                      **extra: object) -> click.Context:
         try:
-            return super().make_context(info_name, args, parent, **extra)  # type: ignore[arg-type]
+            return super().make_context(info_name, args, parent, **extra)
         except KeyboardInterrupt:
             _interrupted(None)
-            raise AssertionError("unreachable")
+            raise AssertionError("unreachable") from None
 
 
 def _interrupted(ctx: click.Context | None) -> None:
@@ -154,7 +162,8 @@ def cli(max_input_mb: float | None) -> None:
               help="Seconds the solver may spend on each question about a partial patient.")
 @click.option("--rlimit", type=RLIMIT, default=None,
               help="Z3 resource limit per question (deterministic, machine-independent).")
-def query(guideline_path, patient_path, sets, fmt, interactive, require_complete, timeout, rlimit) -> int:
+def query(guideline_path: Path | None, patient_path: Path | None, sets: tuple[str, ...], fmt: str, interactive: bool,
+          require_complete: bool, timeout: float, rlimit: int | None) -> int:
     """The recommendations that apply to one patient, and why.
 
     Unset variables are unknown, never defaulted: each recommendation then applies, does not
@@ -175,7 +184,8 @@ def query(guideline_path, patient_path, sets, fmt, interactive, require_complete
     return code
 
 
-def _answer_text(g, p, fmt: str, timeout: float, rlimit: int | None = None, partial=None) -> tuple[str, int]:
+def _answer_text(g: Guideline, p: PatientInput, fmt: str, timeout: float, rlimit: int | None = None,
+                 partial: PartialAnswer | None = None) -> tuple[str, int]:
     """The complete answer when every variable is known, the partial one otherwise (``partial``
     when already computed for these facts); and the exit code: REFUTED when the guideline
     fails this patient (no branch of a decision applies, or several of a ``single`` one),
@@ -202,7 +212,7 @@ def _answer_text(g, p, fmt: str, timeout: float, rlimit: int | None = None, part
     return text, ExitCode.OK if settled else ExitCode.INCONCLUSIVE
 
 
-def _interactive(g, p, timeout: float, rlimit: int | None):
+def _interactive(g: Guideline, p: PatientInput, timeout: float, rlimit: int | None) -> PartialAnswer:
     """Ask the top-ranked unknown fact until nothing depends on the unknowns or input ends.
     Questions go to stderr, so stdout holds only the final answer. An answer is kept only
     if the facts stay consistent; the answer computed to check that is reused, and the one
@@ -250,7 +260,8 @@ def _interactive(g, p, timeout: float, rlimit: int | None):
                    "is created if missing, its parent must exist; files guideproof did not write "
                    "are never overwritten).")
 @click.option("--brief", is_flag=True, help="Text output: leave out the list of proved obligations.")
-def verify(guideline_file, fmt, timeout, rlimit, witness_dir, brief) -> int:
+def verify(guideline_file: Path | None, fmt: str, timeout: float, rlimit: int | None, witness_dir: Path | None,
+           brief: bool) -> int:
     """Prove the guideline sound: consistency, coverage, exclusivity, reachability,
     redundancy, invariants and vacuity, with a witness patient for every failure."""
     from .verify import render
@@ -286,7 +297,8 @@ def verify(guideline_file, fmt, timeout, rlimit, witness_dir, brief) -> int:
               help="Seconds the solver may spend on each question about a partial patient.")
 @click.option("--rlimit", type=RLIMIT, default=None,
               help="Z3 resource limit per question (deterministic, machine-independent).")
-def flowchart(guideline_path, patient_path, sets, out, timeout, rlimit) -> int:
+def flowchart(guideline_path: Path | None, patient_path: Path | None, sets: tuple[str, ...], out: Path,
+              timeout: float, rlimit: int | None) -> int:
     """Draw the decision flowchart (optionally with one patient's path highlighted).
     Exits 3 when the solver left parts of a partial patient's chart undecided."""
     from .diagrams.dot import to_dot
@@ -305,7 +317,8 @@ def flowchart(guideline_path, patient_path, sets, out, timeout, rlimit) -> int:
     return ExitCode.INCONCLUSIVE if highlight is not None and highlight.undecided else ExitCode.OK
 
 
-def _highlight(g, patient_path, sets, timeout: float = 10.0, rlimit: int | None = None):
+def _highlight(g: Guideline, patient_path: Path | None, sets: tuple[str, ...], timeout: float = 10.0,
+               rlimit: int | None = None) -> Highlight:
     """Certain / possible / excluded parts of the chart for a complete or partial patient."""
     from .diagrams.dot import Highlight
     from .model.evaluate import run
@@ -336,7 +349,7 @@ def checks() -> int:
 
     for c in CHECKS:
         doc = inspect.cleandoc(c.__doc__ or "")
-        head, _, body = doc.partition(": ")
+        _, _, body = doc.partition(": ")
         click.echo(f"{c.code} {c.name}\n" + "\n".join("    " + line for line in body.splitlines()) + "\n")
     return ExitCode.OK
 
@@ -344,7 +357,7 @@ def checks() -> int:
 @cli.command(epilog=EPILOG)
 @GUIDELINE_OPTION
 @FORMAT_OPTION
-def variables(guideline_path, fmt) -> int:
+def variables(guideline_path: Path | None, fmt: str) -> int:
     """The fields of a patient record: types, allowed values and questions."""
     from . import views
 

@@ -23,14 +23,14 @@ from typing import Any, assert_never
 import z3
 
 from . import expr as X
+from .graph import edges_of
+from .guideline import Guideline
+from .kinds import kind_of
 
 # Z3 would otherwise catch Ctrl-C during a check and answer "unknown", so an interrupted run
 # would carry on with an inconclusive verdict; the CLI interrupts checks itself
 # (guideproof/interrupts.py) and exits 130.
 z3.set_param("ctrl_c", False)
-from .guideline import Guideline
-from .kinds import kind_of
-from .graph import edges_of
 
 
 #: A definition using at most this many others (transitively) is encoded where it is first

@@ -109,7 +109,7 @@ def _compiled_init(cls: type[Record]) -> Any:
     src = f"def __init__(self, {', '.join(params)}):\n    d = self.__dict__\n{body}" if params else \
         "def __init__(self):\n    pass\n"
     env = {f"_d{i}": defaults[f] for i, f in enumerate(fields) if f in defaults}
-    exec(src, env)  # noqa: S102 - generated from the class's own field names, checked above
+    exec(src, env)
     init = env["__init__"]
     init.__qualname__ = f"{cls.__qualname__}.__init__"
     return init

@@ -20,7 +20,7 @@ import math
 import os
 import re
 from functools import cached_property
-from typing import Any, Union
+from typing import Any
 
 import yaml
 from yaml.composer import Composer
@@ -101,7 +101,7 @@ def _size_words(n: int) -> str:
 class YScalar(Record):
     value: Any  # str | int | Decimal | bool | None (numbers as described in the module doc)
     span: Span
-    text: "SourceText"
+    text: SourceText
     start: int  # character index of the node in the document
     end: int
 
@@ -152,10 +152,10 @@ class YScalar(Record):
 
 
 class YMap(Record):
-    items: tuple[tuple[YScalar, "YNode"], ...]
+    items: tuple[tuple[YScalar, YNode], ...]
     span: Span
 
-    def get(self, key: str) -> "YNode | None":
+    def get(self, key: str) -> YNode | None:
         for k, v in self.items:
             if k.value == key:
                 return v
@@ -169,11 +169,11 @@ class YMap(Record):
 
 
 class YSeq(Record):
-    items: tuple["YNode", ...]
+    items: tuple[YNode, ...]
     span: Span
 
 
-YNode = Union[YScalar, YMap, YSeq]
+YNode = YScalar | YMap | YSeq
 
 
 class SourceText:
@@ -189,7 +189,7 @@ class SourceText:
         breaks = list(_BREAK.finditer(text))
         self._starts = [0] + [m.end() for m in breaks]
         ends = [m.start() for m in breaks] + [len(text)]
-        self.lines = [text[a:b] for a, b in zip(self._starts, ends)]
+        self.lines = [text[a:b] for a, b in zip(self._starts, ends, strict=True)]
         if breaks and breaks[-1].end() == len(text):
             self.lines.pop()  # a final line break ends the last line; it does not start one
 
@@ -209,11 +209,11 @@ def read_text(path: str | os.PathLike[str], what: str = "file") -> SourceText:
         with open(path, "rb") as f:
             data = f.read(limit + 1)
     except FileNotFoundError:
-        raise InputError([Diagnostic("file-not-found", f"{what} {name!r} does not exist")])
+        raise InputError([Diagnostic("file-not-found", f"{what} {name!r} does not exist")]) from None
     except IsADirectoryError:
-        raise InputError([Diagnostic("file-unreadable", f"{what} {name!r} is a directory")])
+        raise InputError([Diagnostic("file-unreadable", f"{what} {name!r} is a directory")]) from None
     except OSError as e:
-        raise InputError([Diagnostic("file-unreadable", f"cannot read {what} {name!r}: {e.strerror}")])
+        raise InputError([Diagnostic("file-unreadable", f"cannot read {what} {name!r}: {e.strerror}")]) from None
     if len(data) > limit:
         raise InputError([Diagnostic(
             "file-too-large",
@@ -233,7 +233,7 @@ def decode(name: str, data: bytes) -> SourceText:
         span = st.span_of(len(good))
         raise InputError([Diagnostic(
             "not-text", f"expected UTF-8 text, found byte 0x{data[e.start]:02x} (is this a binary file?)",
-            span, st.lines[span.line - 1] if span.line <= len(st.lines) else None)])
+            span, st.lines[span.line - 1] if span.line <= len(st.lines) else None)]) from None
     if text.startswith("\ufeff"):
         text = text[1:]
     nul = text.find("\x00")
@@ -254,9 +254,11 @@ def decode(name: str, data: bytes) -> SourceText:
 try:  # libyaml's C parser produces the events ten times faster than the pure-Python one
     from yaml._yaml import CParser as _EventSource
 except ImportError:  # pragma: no cover - PyYAML built without libyaml
-    from yaml.loader import Reader, Scanner, Parser
+    from yaml.parser import Parser
+    from yaml.reader import Reader
+    from yaml.scanner import Scanner
 
-    class _EventSource(Reader, Scanner, Parser):  # type: ignore[no-redef]
+    class _EventSource(Reader, Scanner, Parser):  # type: ignore[no-redef]  # the same interface
         def __init__(self, stream: str):
             Reader.__init__(self, stream)
             Scanner.__init__(self)
@@ -283,8 +285,9 @@ class _CountingLoader(Composer, _EventSource, SafeConstructor, Resolver):
         #: anchor -> the expanded size of the node it names (unknown while it is composed)
         self.anchor_sizes: dict[str, int] = {}
 
-    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:  # type: ignore[override]
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         event = self.peek_event()
+        assert event is not None  # the composer asks for a node only where the parser has one
         if isinstance(event, AliasEvent):
             self.aliases += 1
             if self.aliases > MAX_ALIASES:
@@ -300,8 +303,7 @@ class _CountingLoader(Composer, _EventSource, SafeConstructor, Resolver):
                                f"YAML aliases expand to more than {MAX_ALIAS_EXPANSION:,} nodes; "
                                "refusing a document that grows when its aliases are expanded (write the values out)",
                                event.start_mark)
-            node: yaml.Node = super().compose_node(parent, index)
-            return node
+            return super().compose_node(parent, index)
         self.depth += 1
         try:
             if self.depth > MAX_DEPTH:
@@ -335,24 +337,24 @@ def parse_yaml(src: SourceText) -> YNode | None:
     except _Refused as r:
         col.error(r.code, r.message, src.span_of(r.mark.index))
         col.raise_if_any()
-        raise AssertionError("unreachable")
+        raise AssertionError("unreachable") from None
     except yaml.reader.ReaderError as e:  # a character YAML does not allow (decode() reports most)
         char = f"U+{e.character:04X}" if isinstance(e.character, int) else repr(e.character)
         span = src.span_of(e.position) if isinstance(e.position, int) and 0 <= e.position <= len(src.text) else None
         col.error("control-character", f"character {char} is not allowed in YAML text", span)
         col.raise_if_any()
-        raise AssertionError("unreachable")
+        raise AssertionError("unreachable") from None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         problem = (e.problem or str(e)).strip()
         ctx = f" ({e.context})" if e.context else ""
         col.error("yaml-syntax", f"{problem}{ctx}", src.span_of(mark.index) if mark else None)
         col.raise_if_any()
-        raise AssertionError("unreachable")
+        raise AssertionError("unreachable") from None
     except yaml.YAMLError as e:
         col.error("yaml-syntax", str(e).strip(), None)
         col.raise_if_any()
-        raise AssertionError("unreachable")
+        raise AssertionError("unreachable") from None
     if node is None:
         return None
     out = _convert(node, src, col, loader, set())

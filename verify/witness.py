@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Iterable
+from collections.abc import Iterable
 
 from ..model.errors import Diagnostic, InputError
 from ..model.files import check_folder, same_file, write_unless_foreign
@@ -46,7 +46,7 @@ def write_witnesses(g: Guideline, findings: list[Finding], directory: Path,
     try:
         directory.mkdir(exist_ok=True)
     except OSError as e:
-        raise InputError([Diagnostic("bad-output", f"--witness-dir: cannot create the folder {str(directory)!r}: {e.strerror}")])
+        raise InputError([Diagnostic("bad-output", f"--witness-dir: cannot create the folder {str(directory)!r}: {e.strerror}")]) from None
     check_folder(directory, "--witness-dir")
     targets = [(f, directory / _filename(f)) for f in with_witness]
     sources = list(inputs) + [Path(g.file)]
@@ -61,6 +61,7 @@ def write_witnesses(g: Guideline, findings: list[Finding], directory: Path,
                                                        "written by guideproof; not overwriting it")])
     written = []
     for f, path in targets:
+        assert f.witness is not None  # targets are the findings with a witness
         lines = [f"{HEADER}: {f.code} {f.check}: {f.subject}", f"# {f.message}", f"# guideline: {g.file}"]
         # JSON values are valid YAML flow values, and keep strings like "none" unambiguous.
         body = [f"{k}: {json.dumps(v)}" for k, v in to_plain(g, f.witness).items()]
