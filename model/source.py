@@ -61,6 +61,9 @@ _BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 #: Characters YAML does not allow in a document (its printable set, complemented).
 _NON_PRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
+#: Control characters a quoted scalar can still spell with escapes (tab and line breaks are text).
+_CONTROL_IN_VALUE = re.compile("[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x84\x86-\x9f]")
+
 _limit_override: int | None = None
 
 
@@ -392,6 +395,11 @@ def _scalar_value(node: yaml.ScalarNode, span: Span, col: Collector, loader: _Co
         return node.value
     if not isinstance(value, (str, int, bool, type(None))):
         return node.value  # floats by tag, timestamps, binary: keep the text; the schema reports the type
+    if isinstance(value, str):
+        bad = _CONTROL_IN_VALUE.search(value)
+        if bad is not None:  # written as an escape ("\x1b"): it would act on a terminal
+            col.error("control-character", f"the value contains control character U+{ord(bad.group()):04X} "
+                                           "(written as an escape); it is not allowed in text", span)
     return value
 
 

@@ -520,3 +520,60 @@ def test_concurrent_runs_share_a_witness_dir(tmp_path):
     code, err = invoke("verify", "--brief", str(LITERAL), "--witness-dir", str(w))
     assert code == 2 and "not overwriting it" in err
     assert mine.read_text() == "age: 50\n"
+
+
+@pytest.mark.parametrize("escape", ["\\x07", "\\e", "\\x1b[31m", "\\x9b", "\\0"])
+def test_escaped_control_characters_in_values(escape):
+    found = diagnostics(BASE.replace("title: Mini", f'title: "Mi{escape}ni"'))
+    assert found == [("control-character", 2, 30)]
+
+
+# -- a hostile sweep, kept: each case ends in the exit code and diagnostic shown ----------
+
+SWEEP = [
+    # (guideline edit old -> new, expected exit code, expected text)
+    ("guideproof: 1", "guideproof: 1.5", 2, "1:13: error[wrong-type]: guideproof (language version): expected a whole number"),
+    ("min: 18, max: 110", "min: -99999999999999999999, max: 99999999999999999999", 0, "PROVED"),
+    ("old: age >= 65", "old: age >= 65 and", 2, "15:20: error[expr-syntax]"),
+    ("old: age >= 65", "old: '   '", 2, "15:8: error[expr-syntax]: definitions.old: empty condition"),
+    ("old: age >= 65", 'old: "age\\t>=\\t65"', 0, "PROVED"),
+    ("old: age >= 65", "old: stage in []", 2, "15:18: error[expr-syntax]"),
+    ("old: age >= 65", "old: age\u00a0>=\u200b65", 2, "15:14: error[expr-syntax]: definitions.old: unexpected character '\\u200b'"),
+    ("min: 18,", "min: 1e400,", 2, "8:25: error[wrong-type]: variables.age.min: expected a whole number, found the text '1e400'"),
+    ("title: Mini", 'title: "\\ud800"', 2, "2:33: error[yaml-syntax]: found invalid Unicode character escape code"),
+    ("title: Mini", "title: !!python/object:os.system x", 2, "2:30: error[yaml-syntax]: cannot read scalar"),
+    ("start: check\n", "start: check\n? [a, b]\n: c\n", 2, "20:3: error[bad-key]"),
+]
+
+
+@pytest.mark.parametrize("old,new,code,expected", SWEEP, ids=[f"sweep{i}" for i in range(len(SWEEP))])
+def test_hostile_guideline_sweep(tmp_path, old, new, code, expected):
+    f = write(tmp_path, "g.yaml", BASE.replace(old, new))
+    got, out = invoke("verify", "--brief", f)
+    assert (got, "Traceback" in out, "internal error" in out) == (code, False, False), out
+    assert expected in out
+
+
+@pytest.mark.parametrize("text,expected", [
+    ('{"age": NaN}', "1:9: error[wrong-type]: age is a whole number of years written with the digits 0-9, found 'NaN'"),
+    ("age: 7.2e1\n", "1:6: error[wrong-type]"),
+    ("age: 2026-01-01\n", "found '2026-01-01'"),
+    ("age: !!binary NzI=\n", "found 'NzI='"),
+    ("age:\n", "found an empty value"),
+    ("hello\n", "a patient file is a mapping of variable names to values, found the text 'hello'"),
+])
+def test_hostile_patient_sweep(tmp_path, text, expected):
+    code, out = invoke("query", "-p", write(tmp_path, "p.yaml", text))
+    assert_clean_refusal(code, out, expected)
+
+
+@pytest.mark.parametrize("args,expected", [
+    (["query", "--set", "age="], "--set 'age=': age is a whole number"),
+    (["query", "--set", "=5"], "unknown variable ''"),
+    (["query", "--set", "age==5"], "found '=5'"),
+    (["query", "-p", "/dev/zero"], "error[file-too-large]: patient file '/dev/zero' is larger than the 64 MiB input limit"),
+    (["variables", "-g", "/dev/null"], "/dev/null:1:1: error[wrong-type]: the guideline file is empty"),
+])
+def test_hostile_command_line_sweep(args, expected):
+    code, out = invoke(*args)
+    assert_clean_refusal(code, out, expected)
