@@ -20,6 +20,7 @@ import textwrap
 from collections.abc import Iterable
 
 from ..model.guideline import Guideline, Recommendation, Step
+from ..model.evaluate import Trace
 from ..model.graph import Edge, edges_of
 
 # ColorBrewer Pastel1/Set3 tones: distinguishable, printable, readable under black text.
@@ -60,10 +61,17 @@ def node_id(step_id: str) -> str:
 class Highlight:
     """Which parts of the chart a patient reaches.
 
-    ``certain``/``possible``/``undecided`` hold step ids, edge keys and recommendation
-    ids; anything in none of them is excluded (faded). For a complete patient ``possible``
+    ``certain``/``possible``/``undecided`` hold namespaced keys (``step:ID``, ``edge:KEY``,
+    ``rec:ID``), so a step that shares its id with a recommendation is not confused with it;
+    anything in none of them is excluded (faded). For a complete patient ``possible``
     and ``undecided`` are empty.
     """
+
+    @classmethod
+    def of_trace(cls, trace: Trace, title: str = "") -> Highlight:
+        """The path of one complete patient."""
+        return cls({f"step:{s}" for s in trace.reached} | {f"edge:{k}" for k in trace.fired_keys()}
+                   | {f"rec:{r}" for r in trace.applies}, title=title)
 
     def __init__(self, certain: set[str], possible: set[str] | None = None, title: str = "",
                  undecided: set[str] | None = None):
@@ -127,7 +135,7 @@ def _title(g: Guideline, h: Highlight | None) -> str:
 
 
 def _node(g: Guideline, step: Step, colors: dict[str, str], h: Highlight | None) -> str:
-    state = h.state(step.id) if h else "certain"
+    state = h.state(f"step:{step.id}") if h else "certain"
     faded = state == "excluded"
     ink = FADED if faded else "#222222"
     border = PATH if (h and state == "certain") else UNDECIDED if state == "undecided" else ("#7a7a7a" if not faded else FADED)
@@ -163,7 +171,7 @@ def _node(g: Guideline, step: Step, colors: dict[str, str], h: Highlight | None)
 
 
 def _rec_row(g: Guideline, r: Recommendation, colors: dict[str, str], h: Highlight | None, faded: bool) -> str:
-    state = h.state(r.id) if h else "certain"
+    state = h.state(f"rec:{r.id}") if h else "certain"
     dim = faded or state == "excluded"
     avoid = r.kind == "avoid"
     ink = FADED if dim else (AVOID_INK if avoid else "#222222")
@@ -183,7 +191,7 @@ def _rec_row(g: Guideline, r: Recommendation, colors: dict[str, str], h: Highlig
 
 
 def _edge(g: Guideline, e: Edge, h: Highlight | None) -> str:
-    state = h.state(e.key) if h else "certain"
+    state = h.state(f"edge:{e.key}") if h else "certain"
     attrs = []
     if e.kind == "branch":
         number = f"{e.index + 1}. " if g.steps[e.source].choice == "first" else ""

@@ -337,7 +337,7 @@ def _highlight(g: Guideline, patient_path: Path | None, sets: tuple[str, ...], t
                          undecided=undecided)
     check_constraints(g, p)
     trace = run(g, p.values)
-    return Highlight(trace.reached | trace.fired_keys() | trace.applies, title=f"Path of {name}")
+    return Highlight.of_trace(trace, title=f"Path of {name}")
 
 
 @cli.command(epilog=EPILOG)

@@ -2,12 +2,18 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
+from typing import Any, Literal
 
 from .errors import Span
 from .expr import BOOL, Expr, Type, expansion_order
 from .record import Record
 
+
+
+RecKind = Literal["do", "avoid"]
+StepKind = Literal["decision", "action", "fork", "end"]
+#: how many branches of a decision may be taken ("" for steps that are not decisions)
+Choice = Literal["single", "first", "any", ""]
 
 class Variable(Record):
     name: str
@@ -68,7 +74,7 @@ class Recommendation(Record):
     category: str
     strength: str
     sources: tuple[str, ...]
-    kind: str  # "do" or "avoid"
+    kind: RecKind
     span: Span
     #: the heading of the source text the recommendation comes from
     section: str
@@ -95,11 +101,11 @@ class Step(Record):
     """
 
     id: str
-    kind: str
+    kind: StepKind
     title: str
     span: Span
     phase: str = ""
-    choice: str = ""
+    choice: Choice = ""
     branches: tuple[Branch, ...] = ()
     otherwise: str | None = None
     otherwise_label: str = "otherwise"

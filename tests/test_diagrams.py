@@ -16,7 +16,7 @@ from guideproof.guideline import EXAMPLES, SHIPPED
 from guideproof.model.evaluate import run
 from guideproof.model.patient import load_patient_file
 from guideproof.model.graph import all_edges
-from conftest import FIXTURES, GOLDEN, check_golden, load_text
+from conftest import FIXTURES, GOLDEN, MINI, check_golden, load_text
 
 COMMITTED_DOT = SHIPPED.parent.parent / "diagrams" / "l1_l2_compression_fracture.dot"
 
@@ -43,7 +43,7 @@ def test_deterministic_across_processes():
             "from guideproof.model.evaluate import run; "
             "from guideproof.diagrams.dot import Highlight, to_dot; "
             "g = load_guideline(SHIPPED); t = run(g, load_patient_file(g, EXAMPLES / 'neurological_deficit.yaml').values); "
-            "sys.stdout.write(to_dot(g) + to_dot(g, Highlight(t.reached | t.fired_keys() | t.applies, {'x'})))")
+            "sys.stdout.write(to_dot(g) + to_dot(g, Highlight.of_trace(t, 'x')))")
     outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                            env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2", "3")}
     assert len(outs) == 1
@@ -107,7 +107,7 @@ def test_hostile_labels_are_escaped():
 def _highlight(g, example):
     p = load_patient_file(g, EXAMPLES / example).values
     t = run(g, p)
-    return t, to_dot(g, Highlight(t.reached | t.fired_keys() | t.applies, title="x"))
+    return t, to_dot(g, Highlight.of_trace(t, title="x"))
 
 
 def _node_line(dot, sid):
@@ -175,3 +175,19 @@ def test_failed_render_leaves_existing_file_intact(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
     assert invoke("flowchart", "-o", str(out)).exit_code == 2
     assert out.read_text() == "previous chart"
+
+
+def test_highlight_keys_are_namespaced():
+    """A step that shares its id with a recommendation is highlighted by its own state:
+    the recommendation applying does not make the step look reached."""
+    text = MINI.read_text().replace("  do_treat: {kind: action, title: Treat, recommend: [treat]}",
+                                    "  treat: {kind: action, title: Treat, recommend: [treat]}") \
+        .replace("goto: do_treat}", "goto: treat}")
+    g = load_text(text)
+    patient = {"age": 70, "sick": True, "stage": "early", "levels": frozenset({"L1"})}
+    h = Highlight({"rec:treat"}, title="x")  # the recommendation applies; the step is not marked
+    dot = to_dot(g, h)
+    assert f'color="{FADED}"' in _node_line(dot, "treat")
+    assert h.state("step:treat") == "excluded" and h.state("rec:treat") == "certain"
+    full = Highlight.of_trace(run(g, patient), title="x")
+    assert {"step:treat", "rec:treat", "edge:check#1"} <= full.certain

@@ -162,9 +162,9 @@ def test_partial_flowchart_marks_certain_possible_excluded(shipped, tmp_path):
     known = {"neuro_deficit": True, "weeks_since_fracture": 2}
     certain, possible, undecided = graph_states(shipped, known)
     assert not undecided
-    assert "surgical_referral" in certain and "bone_health" in certain
-    assert "conservative_first" not in certain and "conservative_first" not in possible  # excluded
-    assert "calcitonin" in possible  # depends on pain
+    assert "step:surgical_referral" in certain and "step:bone_health" in certain
+    assert "step:conservative_first" not in certain and "step:conservative_first" not in possible  # excluded
+    assert "step:calcitonin" in possible  # depends on pain
     f = tmp_path / "p.yaml"
     f.write_text("neuro_deficit: true\nweeks_since_fracture: 2\n")
     out = tmp_path / "c.dot"
@@ -191,7 +191,7 @@ def test_flowchart_never_shows_undecided_as_possible(shipped, tmp_path):
     assert undecided, "this limit must leave some parts undecided"
     assert certain <= full_certain and possible <= full_possible  # what was decided agrees
     assert not undecided & (certain | possible)
-    assert all(graph_states(shipped, {"age": 70}, rlimit=1)[2] >= {s} for s in shipped.steps)
+    assert all(graph_states(shipped, {"age": 70}, rlimit=1)[2] >= {f"step:{s}"} for s in shipped.steps)
     out = tmp_path / "c.dot"
     r = invoke("flowchart", "--set", "age=70", "--rlimit", "1", "-o", str(out))
     assert r.exit_code == 3, r.output

@@ -21,7 +21,7 @@ an unknown variable on which no undecided recommendation hinges is *not needed*.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, NoReturn
+from typing import Any, Final, Literal, NoReturn
 
 import z3
 
@@ -35,12 +35,17 @@ from ..model.record import Record
 from .findings import InternalError
 from .solver import Prover
 
-APPLIES, DEPENDS, NEVER, UNKNOWN = "applies", "depends", "does_not_apply", "unknown"
+#: what a partial answer says of a recommendation (or a part of the chart)
+Status = Literal["applies", "depends", "does_not_apply", "unknown"]
+APPLIES: Final = "applies"
+DEPENDS: Final = "depends"
+NEVER: Final = "does_not_apply"
+UNKNOWN: Final = "unknown"
 
 
 class RecStatus(Record):
     id: str
-    status: str
+    status: Status
     hinges: tuple[str, ...] = ()
     #: a valid completion in which it applies / does not apply (when it depends)
     example: dict[str, Any] | None = None
@@ -98,8 +103,8 @@ class _Classifier:
             (self.can_true if truth(trace) else self.can_false).setdefault(key, patient)
         return patient
 
-    def classify(self) -> dict[str, str]:
-        out: dict[str, str] = {}
+    def classify(self) -> dict[str, Status]:
+        out: dict[str, Status] = {}
         for key, term in self.terms.items():
             for want, seen in ((True, self.can_true), (False, self.can_false)):
                 if key in seen:
@@ -242,14 +247,15 @@ def _cone(g: Guideline, rid: str, preds: dict[str, set[str]]) -> set[str]:
 
 def graph_states(g: Guideline, known: Mapping[str, Any], timeout: float | None = 10.0,
                  rlimit: int | None = None) -> tuple[set[str], set[str], set[str]]:
-    """(certain, possible, undecided) step ids, edge keys and recommendation ids for the
-    flowchart. *Possible* parts are reached in some valid completions of the known facts
-    and not in others (both confirmed by the evaluator); *undecided* ones are those the
-    solver gave up on (time or resource limit): never shown as possible. Anything in no set
-    is excluded."""
+    """(certain, possible, undecided) parts of the flowchart, as namespaced keys
+    (``step:ID``, ``edge:KEY``, ``rec:ID``: a step may share its id with a recommendation).
+    *Possible* parts are reached in some valid completions of the known facts and not in
+    others (both confirmed by the evaluator); *undecided* ones are those the solver gave up
+    on (time or resource limit): never shown as possible. Anything in no set is excluded."""
     enc, prover, model = _setup(g, known, timeout, rlimit)
     if model is None:  # the solver could not even tell whether the facts are consistent
-        everything = set(g.steps) | set(enc.fired) | set(g.recommendations)
+        everything = ({f"step:{s}" for s in g.steps} | {f"edge:{k}" for k in enc.fired}
+                      | {f"rec:{r}" for r in g.recommendations})
         return set(), set(), everything
     cl = _Classifier(g, enc, prover, known)
     for sid in g.steps:
@@ -261,10 +267,7 @@ def graph_states(g: Guideline, known: Mapping[str, Any], timeout: float | None =
     cl.add(model)
     status = cl.classify()
 
-    def strip(k: str) -> str:
-        return k.split(":", 1)[1]
-
-    certain = {strip(k) for k, s in status.items() if s == APPLIES}
-    possible = {strip(k) for k, s in status.items() if s == DEPENDS}
-    undecided = {strip(k) for k, s in status.items() if s == UNKNOWN}
+    certain = {k for k, s in status.items() if s == APPLIES}
+    possible = {k for k, s in status.items() if s == DEPENDS}
+    undecided = {k for k, s in status.items() if s == UNKNOWN}
     return certain, possible, undecided

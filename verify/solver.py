@@ -30,7 +30,7 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import z3
 
@@ -51,7 +51,7 @@ OPTIMIZE_RLIMIT = 50_000_000
 
 
 class Result(Record):
-    status: str  # "sat", "unsat" or "unknown"
+    status: Literal["sat", "unsat", "unknown"]
     model: Any = None  # z3.ModelRef (or a SliceModel) when sat
     core: tuple[str, ...] = ()  # names of the tracked parts in an unsat core
     reason: str = ""  # Z3's reason_unknown when unknown
