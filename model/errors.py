@@ -52,7 +52,10 @@ class Diagnostic(Record):
 #: Longest excerpt shown; a longer line is cut to a window around the column, marked '...'.
 EXCERPT_WIDTH = 120
 #: Anything but a tab and printable text (YAML's printable set without its line breaks).
-_CONTROL = re.compile("[^\t\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+#: Characters an excerpt does not print as they are: C0 and C1 controls except tab,
+#: surrogates and non-characters. Written as the set itself, not as the complement of the
+#: printable ranges: Python compiles that negated class in about 9 ms, on every run.
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 def _window(line: str, column: int) -> tuple[str, int]:
