@@ -16,11 +16,12 @@ from decimal import Decimal
 from typing import Any
 
 from .errors import Collector, Span, did_you_mean
+from .expr import KEYWORDS
 from .record import Record
 from .source import YMap, YNode, YScalar, YSeq
 
-IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
-VALUE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+IDENT = re.compile(r"[a-z][a-z0-9_]*")
+VALUE = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 
 class Invalid:
@@ -172,7 +173,11 @@ class NodeReader:
         return INVALID
 
     def ident(self, node: YNode | None, where: str, pattern: re.Pattern[str] = IDENT) -> str | None:
-        if isinstance(node, YScalar) and isinstance(node.value, str) and pattern.match(node.value):
+        if isinstance(node, YScalar) and isinstance(node.value, str) and pattern.fullmatch(node.value):
+            if node.value in KEYWORDS:
+                self.err("bad-name", f"{where}: {node.value!r} is a word of the condition language "
+                                     f"({', '.join(sorted(KEYWORDS))}) and cannot be a name", node.span)
+                return None
             return node.value
         if isinstance(node, YScalar) and isinstance(node.value, str):
             self.err("bad-name", f"{where}: {node.value!r} is not a valid name (lower-case letters, digits and '_', starting with a letter)",

@@ -97,6 +97,11 @@ CASES = [
     ("computed-value-as-condition", "  old: age >= 65\n", "  old: {value: age + 1, unit: years}\n",
      "type-error", ("{when: sick and old, goto", "{when: sick and »old, goto")),
     ("condition-as-computed-value", "  old: age >= 65", "  old: {value: »sick and age > 30}", "type-error"),
+    ("name-with-trailing-newline", "  sick: {type: bool, question: 'Sick?'}",
+     "  sick: {type: bool, question: 'Sick?'}\n  »\"ill\\n\": {type: bool, question: 'Ill?'}", "bad-name"),
+    ("keyword-as-variable", "  sick: {type: bool, question: 'Sick?'}",
+     "  sick: {type: bool, question: 'Sick?'}\n  »and: {type: bool, question: 'And?'}", "bad-name"),
+    ("keyword-as-enum-value", "values: [early, late]", "values: [early, »then]", "bad-name"),
     ("number-too-long", "old: age >= 65", "old: age >= »1." + "0" * 100, "number-too-large"),
 ]
 
