@@ -15,6 +15,7 @@ import gc
 import time
 from collections import ChainMap
 from collections.abc import Callable, Iterator, Sequence
+from fractions import Fraction
 from typing import Any
 
 import z3
@@ -24,7 +25,7 @@ from ..model.encode import Encoding
 from ..model.errors import Span
 from ..model.evaluate import Patient, Trace, eval_expr, fired_edges, run, violated_constraints
 from ..model.guideline import Branch, Conflict, Constraint, Definition, Guideline, Invariant, Step
-from ..model.kinds import kind_of
+from ..model.kinds import format_number, kind_of
 from ..model.patient import typical_value
 from ..model.report import answer
 from ..model.graph import Edge, edges_of
@@ -254,7 +255,8 @@ def _paths(ctx: Context, patient: Patient, recs: list[str]) -> tuple[str, ...]:
 
 class Vacuity(Check):
     """GP007 vacuity: the domain admits patients, each domain constraint excludes some
-    patient, and each definition is true for some valid patients and false for others.
+    patient, each definition is true for some valid patients and false for others, and
+    each computed value takes more than one value over the valid patients.
 
     Failing::
 
@@ -262,6 +264,7 @@ class Vacuity(Check):
           - {id: adult, holds: age >= 18, why: ...}    # age is declared min: 18 already
         definitions:
           impossible: age > 65 and age < 60            # never true
+          score: {value: 2 * count(age > 100 and age < 50)}   # always 0
 
     Passing: ``holds: weeks_conservative_care <= weeks_since_fracture`` (excludes patients
     whose care started before the fracture); ``elderly: age >= 65``.
@@ -296,7 +299,8 @@ class Vacuity(Check):
                                    f"constraint {c.id!r} ({c.cond.text}) excludes no patient: the bounds and other constraints already imply it",
                                    c.span, r, rules=(c.id,), core=r.core)
         for name, d in g.definitions.items():
-            if d.computed:  # a computed value is a number, not a condition
+            if d.computed:  # a number: it must not be the same for every valid patient
+                yield self.varies(ctx, name, d)
                 continue
             t = enc.term(d.cond.expr)
             for want in (True, False):
@@ -310,6 +314,30 @@ class Vacuity(Check):
                     f"definition {name!r} ({d.cond.text}) is never {str(want).lower()} for a valid patient"
                     + (" (it is always false)" if want else " (it is always true)"),
                     holds, rules=(name,))
+
+
+    def varies(self, ctx: Context, name: str, d: Definition) -> Finding:
+        """A computed value that is the same for every valid patient is a formula that
+        cannot inform a decision (a wrong operator, a condition that never holds)."""
+        g = ctx.g
+        base = next(iter(ctx.witnesses), None)
+        if base is None:  # no valid patient is known: the domain's own finding says why
+            return self.finding(f"computed value {name} varies", Verdict.UNKNOWN,
+                                f"not settled: no valid patient is known to compare {name!r} with",
+                                d.span, Result("unknown", reason="no valid patient known"), rules=(name,))
+        first = eval_expr(d.cond.expr, base, g)
+        shown = format_number(first)
+
+        def holds(p: Patient) -> bool:
+            return bool(eval_expr(d.cond.expr, p, g) != first)
+
+        other = z3.RealVal(f"{Fraction(first).numerator}/{Fraction(first).denominator}")
+        parts = [(f"computed value {name} is not {shown}", ctx.enc.term(d.cond.expr) != other)]
+        return self.existential(
+            ctx, f"computed value {name} varies", d.span, parts,
+            f"computed value {name!r} takes more than one value over the valid patients",
+            f"computed value {name!r} ({d.cond.text}) is {shown} for every valid patient",
+            holds, rules=(name,))
 
 
 def _check_without(ctx: Context, name: str, parts: Parts) -> Result:
