@@ -63,8 +63,10 @@ def write_witnesses(g: Guideline, findings: list[Finding], directory: Path,
     for f, path in targets:
         assert f.witness is not None  # targets are the findings with a witness
         lines = [f"{HEADER}: {f.code} {f.check}: {f.subject}", f"# {f.message}", f"# guideline: {g.file}"]
-        # JSON values are valid YAML flow values, and keep strings like "none" unambiguous.
-        body = [f"{k}: {json.dumps(v)}" for k, v in to_plain(g, f.witness).items()]
+        # JSON values are valid YAML flow values, and keep strings like "none" unambiguous;
+        # a decimal is written bare (``70``, ``1.25``, ``875/18``), as an author writes it.
+        body = [f"{k}: {v if g.variables[k].type.kind == 'decimal' else json.dumps(v)}"
+                for k, v in to_plain(g, f.witness).items()]
         write_unless_foreign(path, ("\n".join(lines + body) + "\n").encode(), is_witness, "--witness-dir")
         written.append(path)
     return written
