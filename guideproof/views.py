@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from .model.evaluate import GapOrOverlap
 from .model.guideline import Guideline, Recommendation
-from .model.kinds import exact_text
+from .model.numbers import exact_text
 from .model.patient import format_value, type_words, to_plain
 from .model.report import Answer, Applied
 

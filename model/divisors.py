@@ -12,11 +12,10 @@ rule is simple to state and to check, and a formula never divides by zero anywhe
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Any
 
 from . import expr as X
 from .guideline import Guideline
-from .kinds import format_number
+from .patient import format_value
 
 Bound = Fraction | None  # None: unbounded on that side
 Interval = tuple[Bound, Bound]
@@ -125,14 +124,7 @@ def _solve(g: Guideline, divisor: X.Expr, timeout_ms: int) -> str | None:
     if status == z3.sat:
         patient = enc.patient(s.model())
         names = sorted(X.variables_of(divisor, g.definition_exprs()))
-        facts = ", ".join(f"{n} = {_show(patient[n])}" for n in names) or "any valid patient"
+        facts = ", ".join(f"{n} = {format_value(patient[n])}" for n in names) or "any valid patient"
         return f"the divisor {text} is zero for a valid patient ({facts}); bound it away from zero or add a constraint"
     return f"could not prove the divisor {text} is never zero (the solver answered unknown: {s.reason_unknown()})"
 
-
-def _show(v: Any) -> str:
-    if isinstance(v, bool):
-        return str(v).lower()
-    if isinstance(v, (int, Fraction)):
-        return format_number(v)
-    return str(v)

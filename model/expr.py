@@ -36,6 +36,7 @@ from fractions import Fraction
 from typing import Any, assert_never
 
 from .errors import Span, did_you_mean
+from .numbers import exact_text
 from .record import Record
 
 #: Deepest nesting of a condition: every walker (checker, evaluator, encoder, printer)
@@ -683,15 +684,6 @@ def _a(t: Type) -> str:
     return {"bool": "a bool", "int": "an int", "decimal": "a decimal"}.get(t.kind, f"a value of {t.name} ({t})")
 
 
-def _num(x: Any) -> str:
-    """A number in a message: ``3``, ``1.25``, or a fraction with no finite decimal form."""
-    f = Fraction(x)
-    if f.denominator == 1:
-        return str(f.numerator)
-    text = str(Decimal(f.numerator) / Decimal(f.denominator))
-    return text if Fraction(Decimal(text)) == f else f"{f.numerator}/{f.denominator}"
-
-
 class _Checker:
     def __init__(self, scope: Scope, span_at: Callable[[int], Span | None]):
         self.scope = scope
@@ -840,7 +832,7 @@ class _Checker:
             step = 1 if a.type == INT else 0
             if not lo - step <= b.value <= hi + step:
                 raise ExprError("value-out-of-domain",
-                                f"{_num(b.value)} is outside the range of {a.name} ({_num(lo)}..{_num(hi)})", offset)
+                                f"{exact_text(b.value)} is outside the range of {a.name} ({exact_text(lo)}..{exact_text(hi)})", offset)
 
     def name(self, name: str, offset: int, expected: Type | None) -> tuple[Expr, Type]:
         sp = self.span_at(offset)
@@ -885,7 +877,7 @@ def _show(e: Expr) -> tuple[str, int]:
         case IntLit(value=v):
             return str(v), _PREC["atom"]
         case DecLit(value=v):
-            return _num(v), _PREC["atom"]
+            return exact_text(v), _PREC["atom"]
         case Var(name=n) | DefRef(name=n):
             return n, _PREC["atom"]
         case EnumLit(value=v):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Sequence
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from .errors import Collector, Span, did_you_mean
@@ -217,6 +218,20 @@ def text(r: NodeReader, node: YNode, where: str) -> Any:
 
 def integer(r: NodeReader, node: YNode, where: str) -> Any:
     return r.integer(node, where)
+
+
+def number(r: NodeReader, node: YNode, where: str) -> Any:
+    """A whole or decimal number, kept exact (a :class:`~fractions.Fraction`)."""
+    if isinstance(node, YScalar) and isinstance(node.value, (int, Decimal)) and not isinstance(node.value, bool):
+        return Fraction(node.value)
+    r.err("wrong-type", f"{where}: expected a number, found {describe(node)}", r.span_of(node))
+    return INVALID
+
+
+def identifier(r: NodeReader, node: YNode, where: str) -> Any:
+    """An id: lower-case letters, digits and '_', not a word of the condition language."""
+    found = r.ident(node, where)
+    return INVALID if found is None else found
 
 
 def boolean(r: NodeReader, node: YNode, where: str) -> Any:

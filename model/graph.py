@@ -17,14 +17,14 @@ are written independently and kept in agreement by a property-based test.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Literal
 
 from .guideline import Branch, Guideline, Step
 from .record import Record
 
 EdgeKind = Literal["branch", "otherwise", "next", "track"]
-Successors = Mapping[str, Sequence[str]]
+Successors = Mapping[str, Collection[str]]
 
 
 class Edge(Record):
@@ -65,6 +65,15 @@ def all_edges(g: Guideline) -> list[Edge]:
 def successors(steps: Mapping[str, Step]) -> dict[str, list[str]]:
     """Each step's successors that exist (dangling references are the loader's to report)."""
     return {n: [t for t in s.successors() if t in steps] for n, s in steps.items()}
+
+
+def predecessors(steps: Mapping[str, Step]) -> dict[str, set[str]]:
+    """Each step's predecessors (the reverse of :func:`successors`)."""
+    preds: dict[str, set[str]] = {}
+    for s in steps.values():
+        for t in s.successors():
+            preds.setdefault(t, set()).add(s.id)
+    return preds
 
 
 def reachable(starts: Sequence[str], succ: Successors) -> set[str]:
@@ -131,6 +140,30 @@ def topological(start: str, succ: Successors) -> list[str]:
             if indeg[t] == 0:
                 heapq.heappush(ready, (pos[t], t))
     return out
+
+
+def dependency_order(uses: Mapping[str, Collection[str]]) -> list[str]:
+    """The nodes of ``uses`` ordered so each comes after the nodes it uses (Kahn's algorithm,
+    ties broken by mapping order); the members of a cycle, and what depends on them, come
+    last in mapping order (a cycle is reported elsewhere). Uses of unknown nodes are ignored."""
+    waiting = {n: {u for u in us if u in uses and u != n} for n, us in uses.items()}
+    users: dict[str, list[str]] = {}
+    for n, us in waiting.items():
+        for u in us:
+            users.setdefault(u, []).append(n)
+    pos = {n: i for i, n in enumerate(uses)}
+    ready = [(pos[n], n) for n, us in waiting.items() if not us]
+    heapq.heapify(ready)
+    out: list[str] = []
+    while ready:
+        _, n = heapq.heappop(ready)
+        out.append(n)
+        for m in users.get(n, ()):
+            waiting[m].discard(n)
+            if not waiting[m]:
+                heapq.heappush(ready, (pos[m], m))
+    placed = set(out)
+    return out + [n for n in uses if n not in placed]
 
 
 def step_order(steps: Mapping[str, Step], start: str) -> tuple[str, ...]:

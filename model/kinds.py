@@ -10,12 +10,12 @@ complete-query path never does.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from .expr import MAX_INT_DIGITS, Type
+from .numbers import exact_text, format_number
 
 if TYPE_CHECKING:
     from .guideline import Variable
@@ -44,38 +44,6 @@ def describe_value(raw: Any) -> str:
     if isinstance(raw, Fraction):
         return format_number(raw)
     return str(raw)
-
-
-def format_number(x: Fraction | int) -> str:
-    """An exact number as an author writes it: ``3``, ``1.25``, ``-0.5``. A value with no
-    finite decimal form (a denominator with a prime factor other than 2 and 5) is shown as
-    its fraction with a rounded decimal: ``1/3 (about 0.3333)``."""
-    x = Fraction(x)
-    if x.denominator == 1:
-        return str(x.numerator)
-    d = x.denominator
-    twos = fives = 0
-    while d % 2 == 0:
-        d //= 2
-        twos += 1
-    while d % 5 == 0:
-        d //= 5
-        fives += 1
-    if d == 1:
-        places = max(twos, fives)
-        scaled = abs(x.numerator) * (10 ** places) // x.denominator
-        digits = str(scaled).rjust(places + 1, "0")
-        sign = "-" if x < 0 else ""
-        return f"{sign}{digits[:-places]}.{digits[-places:]}"
-    approx = round(Decimal(x.numerator) / Decimal(x.denominator), 4)
-    return f"{x.numerator}/{x.denominator} (about {approx})"
-
-
-def exact_text(x: Fraction | int) -> str:
-    """The exact text of a number for files: ``1.25``, or ``1/3`` when no decimal is exact.
-    Patient files accept both forms back."""
-    text = format_number(x)
-    return text.split(" ", 1)[0]
 
 
 _WHOLE = re.compile(r"-?(?:0|[1-9][0-9]*)")
@@ -335,6 +303,3 @@ def kind_of(t: Type) -> Kind:
     """The adapter of a variable type (a KeyError for an unknown kind is a bug, not input)."""
     return KINDS[t.kind]
 
-
-def kind_names() -> Iterable[str]:
-    return KINDS.keys()

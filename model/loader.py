@@ -12,25 +12,25 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from decimal import Decimal
-from fractions import Fraction
 from typing import Any
 
 from . import expr as X
 from . import wellformed
 from .divisors import divisor_problem
 from .errors import Span
-from .fields import (INVALID, VALUE, Field, NodeReader, Values, boolean, describe, integer,
-                     one_of, text)
+from .graph import dependency_order
+from .fields import (INVALID, VALUE, Field, NodeReader, Values, boolean, describe, identifier, integer,
+                     number, one_of, text)
 from .guideline import (Branch, Condition, Conflict, Constraint, Definition, Guideline, Invariant,
                         Named, Recommendation, Source, Step, Timing, Variable)
-from .kinds import format_number
+from .numbers import format_number
 from .patient import coerce
 from .source import SourceText, YMap, YNode, YScalar, parse_yaml, plain, read_text
 from .wellformed import Decl, Ref, RefKind
 
 LANGUAGE_VERSION = 1
 
-__all__ = ["LANGUAGE_VERSION", "describe", "load_guideline", "load_guideline_text"]
+__all__ = ["LANGUAGE_VERSION", "load_guideline", "load_guideline_text"]
 
 
 def load_guideline(path: str | os.PathLike[str]) -> Guideline:
@@ -296,7 +296,7 @@ class _Loader(NodeReader):
         complete or not, is declared so ``wellformed`` can find one used twice."""
         out = []
         for where, item in self.items(node, section) if node is not None else ():
-            v = self.record(item, where, (Field("id", _ident, True),) + fields)
+            v = self.record(item, where, (Field("id", identifier, True),) + fields)
             if v is not None and v["id"] is not None:
                 self.decls.append(Decl(kind, v["id"], v.span("id")))
             if v is not None and v.complete:
@@ -327,12 +327,11 @@ class _Loader(NodeReader):
                          f"{where}: give either 'when' (a condition) or 'value' (a computed number)", body.span)
                 continue
             found.append((name, key, v["when"] or v["value"], "condition" if v["when"] is not None else "number", v))
-        trees: dict[str, X.S | None] = {}
-        for name, _key, body, _want, _v in found:
-            trees[name] = _surface(body)
+        trees = {name: _surface(body) for name, _key, body, _want, _v in found}
+        by_name = {x[0]: x for x in found}
         out: dict[str, Definition] = {}
-        for name in _use_order([n for n, *_ in found], trees, set(self.scope.definitions)):
-            _n, key, body, want, v = next(x for x in found if x[0] == name)
+        for name in dependency_order({n: _names_in(trees[n]) for n in by_name}):
+            _n, key, body, want, v = by_name[name]
             cond = self.read_expr(body, f"definitions.{name}" + (f".{'when' if want == 'condition' else 'value'}" if v else ""),
                                   want, tree=trees[name])
             if cond is None:
@@ -437,19 +436,6 @@ class _Loader(NodeReader):
         return read
 
 
-def number(r: NodeReader, node: YNode, where: str) -> Any:
-    """A bound of a decimal variable: a whole or decimal number, kept exact."""
-    if isinstance(node, YScalar) and isinstance(node.value, (int, Decimal)) and not isinstance(node.value, bool):
-        return Fraction(node.value)
-    r.err("wrong-type", f"{where}: expected a number, found {describe(node)}", r.span_of(node))
-    return INVALID
-
-
-def _ident(r: NodeReader, node: YNode, where: str) -> Any:
-    name = r.ident(node, where)
-    return INVALID if name is None else name
-
-
 def _keys(node: YNode | None) -> set[str]:
     return {str(k.value) for k, _ in node.items} if isinstance(node, YMap) else set()
 
@@ -471,29 +457,13 @@ def _surface(node: YNode) -> X.S | None:
         return None
 
 
-def _use_order(names: list[str], trees: dict[str, X.S | None], known: set[str]) -> list[str]:
-    """``names`` ordered so each comes after the definitions its text uses (declaration order
-    otherwise; the members of a circle, which ``wellformed`` reports, come last)."""
-    uses: dict[str, set[str]] = {}
-    for n in names:
-        found: set[str] = set()
-        todo = [trees[n]] if trees[n] is not None else []
-        while todo:
-            t = todo.pop()
-            if t is None:
-                continue
-            if t.op == "name" and t.args[0] in known and t.args[0] != n:
-                found.add(t.args[0])
-            todo.extend(a for a in t.args if isinstance(a, X.S))
-        uses[n] = found & set(names)
-    out: list[str] = []
-    placed: set[str] = set()
-    progress = True
-    while progress:
-        progress = False
-        for n in names:
-            if n not in placed and uses[n] <= placed:
-                placed.add(n)
-                out.append(n)
-                progress = True
-    return out + [n for n in names if n not in placed]
+def _names_in(tree: X.S | None) -> set[str]:
+    """Every name a surface tree mentions (the definitions among them are what it uses)."""
+    out: set[str] = set()
+    todo = [tree] if tree is not None else []
+    while todo:
+        t = todo.pop()
+        if t.op == "name":
+            out.add(t.args[0])
+        todo.extend(a for a in t.args if isinstance(a, X.S))
+    return out

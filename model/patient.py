@@ -20,7 +20,8 @@ from typing import Any
 from .errors import Diagnostic, InputError, did_you_mean
 from .fields import describe
 from .guideline import Guideline, Variable
-from .kinds import describe_value, format_number, kind_of
+from .kinds import describe_value, kind_of
+from .numbers import format_number
 from .source import YMap, YSeq, parse_yaml, plain, read_text
 
 
@@ -44,7 +45,6 @@ def coerce(var: Variable, raw: Any) -> tuple[Any, tuple[str, str] | None]:
     return kind_of(var.type).coerce(var, raw)
 
 
-_describe = describe_value
 
 
 def load_patient_file(g: Guideline, path: str | os.PathLike[str], into: PatientInput | None = None) -> PatientInput:
@@ -65,7 +65,7 @@ def load_patient_file(g: Guideline, path: str | os.PathLike[str], into: PatientI
             col.error("unknown-variable", f"unknown variable {name!r}{did_you_mean(name, g.variables)} (see 'guideproof variables')", key.span)
             continue
         if isinstance(node, YMap) or (isinstance(node, YSeq) and var.type.kind != "set"):
-            col.error("wrong-type", f"{name}: expected {type_words(var)}, found {_describe(plain(node))}", node.span)
+            col.error("wrong-type", f"{name}: expected {type_words(var)}, found {describe_value(plain(node))}", node.span)
             continue
         value, problem = coerce(var, plain(node))
         if problem:

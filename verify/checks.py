@@ -25,10 +25,11 @@ from ..model.encode import Encoding
 from ..model.errors import Span
 from ..model.evaluate import Patient, Trace, eval_expr, fired_edges, run, violated_constraints
 from ..model.guideline import Branch, Conflict, Constraint, Definition, Guideline, Invariant, Step
-from ..model.kinds import format_number, kind_of
+from ..model.kinds import kind_of
+from ..model.numbers import format_number
 from ..model.patient import typical_value
 from ..model.report import answer
-from ..model.graph import Edge, edges_of
+from ..model.graph import Edge, edges_of, predecessors, reachable
 from .findings import Finding, InternalError, Verdict
 from .solver import Prover, Result, SliceModel, SlicedProver
 
@@ -128,18 +129,8 @@ class Context:
     def ancestors(self, sid: str) -> set[str]:
         """``sid`` and every step on a path from the start to it."""
         if self._preds is None:
-            self._preds = {}
-            for s in self.g.steps.values():
-                for t in s.successors():
-                    self._preds.setdefault(t, set()).add(s.id)
-        seen = {sid}
-        todo = [sid]
-        while todo:
-            for p in self._preds.get(todo.pop(), ()):
-                if p not in seen:
-                    seen.add(p)
-                    todo.append(p)
-        return seen
+            self._preds = predecessors(self.g.steps)
+        return reachable([sid], self._preds)
 
     def run(self, patient: Patient) -> Trace:
         """The evaluator's trace for ``patient``, computed once per patient object."""

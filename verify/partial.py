@@ -29,6 +29,7 @@ from ..model.encode import Encoding
 from ..model.errors import Diagnostic, InputError
 from ..model.evaluate import Trace, run
 from ..model.expr import variables_of
+from ..model.graph import predecessors, reachable
 from ..model.guideline import Guideline
 from ..model.patient import format_value
 from ..model.record import Record
@@ -163,7 +164,7 @@ def decide(g: Guideline, known: Mapping[str, Any], timeout: float | None = 10.0,
     cl.add(model)
     status = cl.classify()
     recs = {}
-    preds = _predecessors(g)
+    preds = predecessors(g.steps)
     domain = z3.And([t for _, t in enc.domain])
     for rid, st in status.items():
         if st != DEPENDS:
@@ -219,24 +220,9 @@ def _hinges(g: Guideline, enc: Encoding, prover: Prover, rid: str, unknown: tupl
     return tuple(kept) if kept else tuple(u for u in unknown if u in cone)
 
 
-def _predecessors(g: Guideline) -> dict[str, set[str]]:
-    preds: dict[str, set[str]] = {}
-    for s in g.steps.values():
-        for t in s.successors():
-            preds.setdefault(t, set()).add(s.id)
-    return preds
-
-
 def _cone(g: Guideline, rid: str, preds: dict[str, set[str]]) -> set[str]:
     """Variables read by the guards on any path from the start to a step recommending ``rid``."""
-    todo = [s.id for s in g.steps_recommending(rid)]
-    seen: set[str] = set()
-    while todo:
-        sid = todo.pop()
-        if sid in seen:
-            continue
-        seen.add(sid)
-        todo.extend(preds.get(sid, ()))
+    seen = reachable([s.id for s in g.steps_recommending(rid)], preds)
     defs = g.definition_exprs()
     out: set[str] = set()
     for sid in seen:
