@@ -33,12 +33,6 @@ from .kinds import kind_of
 z3.set_param("ctrl_c", False)
 
 
-#: A definition using at most this many others (transitively) is encoded where it is first
-#: used, as it always was; a longer chain is encoded bottom-up first, so that the recursion
-#: never spans more than a few conditions (each is at most MAX_CONDITION_DEPTH deep).
-_INLINE_EXPANSION = 2
-
-
 class Encoding:
     def __init__(self, g: Guideline):
         self.g = g
@@ -182,12 +176,10 @@ class Encoding:
                 return self.members[v.name][el]
             case X.DefRef(name=n):
                 if n not in self._defs:
-                    order = self.g.expansion_order(n)
-                    if len(order) > _INLINE_EXPANSION:  # a long chain: encode it bottom-up
-                        for d in order[:-1]:
-                            if d not in self._defs:
-                                self._defs[d] = self._term(self.g.definitions[d].cond.expr)
-                    self._defs[n] = self._term(self.g.definitions[n].cond.expr)
+                    # bottom-up, as the evaluator: a long chain of definitions never recurses deeply
+                    for d in self.g.expansion_order(n):
+                        if d not in self._defs:
+                            self._defs[d] = self._term(self.g.definitions[d].cond.expr)
                 return self._defs[n]
             case X.Recommends(rec=r):
                 return self.applies[r]

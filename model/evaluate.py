@@ -26,8 +26,10 @@ def eval_expr(e: X.Expr, p: Patient, g: Guideline, applies: set[str] | None = No
     their values), so neither a long chain of definitions nor one used many times over costs
     more than evaluating each definition once.
     """
+    defs: dict[str, Any] = {} if _defs is None else _defs  # shared by the whole expression
+
     def ev(x: X.Expr) -> Any:
-        return eval_expr(x, p, g, applies, _defs)
+        return eval_expr(x, p, g, applies, defs)
 
     match e:
         case X.BoolLit(value=v) | X.IntLit(value=v) | X.DecLit(value=v):
@@ -37,21 +39,21 @@ def eval_expr(e: X.Expr, p: Patient, g: Guideline, applies: set[str] | None = No
         case X.Var(name=n):
             return p[n]
         case X.Not(arg=a):
-            return not eval_expr(a, p, g, applies, _defs)
+            return not ev(a)
         case X.And(args=xs):
-            return all(eval_expr(a, p, g, applies, _defs) for a in xs)
+            return all(ev(a) for a in xs)
         case X.Or(args=xs):
-            return any(eval_expr(a, p, g, applies, _defs) for a in xs)
+            return any(ev(a) for a in xs)
         case X.Eq(left=l, right=r):
-            return eval_expr(l, p, g, applies, _defs) == eval_expr(r, p, g, applies, _defs)
+            return ev(l) == ev(r)
         case X.Lt(left=l, right=r):
-            return eval_expr(l, p, g, applies, _defs) < eval_expr(r, p, g, applies, _defs)
+            return ev(l) < ev(r)
         case X.Le(left=l, right=r):
-            return eval_expr(l, p, g, applies, _defs) <= eval_expr(r, p, g, applies, _defs)
+            return ev(l) <= ev(r)
         case X.Add(left=l, right=r):
-            return eval_expr(l, p, g, applies, _defs) + eval_expr(r, p, g, applies, _defs)
+            return ev(l) + ev(r)
         case X.Sub(left=l, right=r):
-            return eval_expr(l, p, g, applies, _defs) - eval_expr(r, p, g, applies, _defs)
+            return ev(l) - ev(r)
         case X.Mul(left=l, right=r):
             return ev(l) * ev(r)
         case X.Div(left=l, right=r):
@@ -71,13 +73,11 @@ def eval_expr(e: X.Expr, p: Patient, g: Guideline, applies: set[str] | None = No
         case X.Member(element=el, var=v):
             return el in p[v.name]
         case X.DefRef(name=n):
-            if _defs is None:
-                _defs = {}
-            if n not in _defs:
+            if n not in defs:
                 for d in g.expansion_order(n):  # n last; everything it uses before it
-                    if d not in _defs:
-                        _defs[d] = eval_expr(g.definitions[d].cond.expr, p, g, applies, _defs)
-            return _defs[n]
+                    if d not in defs:
+                        defs[d] = ev(g.definitions[d].cond.expr)
+            return defs[n]
         case X.Recommends(rec=r):
             if applies is None:
                 raise ValueError("recommends() needs the evaluated recommendations")
@@ -142,8 +142,9 @@ def run(g: Guideline, p: Patient, within: Set[str] | None = None) -> Trace:
         t.applies.update(step.recommend)
     if g.dispositions and not t.applies.intersection(g.dispositions):
         t.problems.append(GapOrOverlap("no-disposition"))
-    order = {s: i for i, s in enumerate(g.order)}
-    t.problems.sort(key=lambda x: order.get(x.step, len(order)))
+    if len(t.problems) > 1:  # in the guideline's order (built only when there is one to sort)
+        pos = g.position
+        t.problems.sort(key=lambda x: pos.get(x.step, len(pos)))
     return t
 
 

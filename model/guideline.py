@@ -197,5 +197,10 @@ class Guideline(Record):
     def _definition_map(self) -> dict[str, Expr]:
         return self.definition_exprs()
 
+    @cached_property
+    def position(self) -> dict[str, int]:
+        """Each reachable step's index in :attr:`order`."""
+        return {sid: i for i, sid in enumerate(self.order)}
+
     def steps_recommending(self, rec: str) -> list[Step]:
         return [s for s in self.steps.values() if rec in s.recommend]

@@ -72,19 +72,19 @@ def answer(g: Guideline, patient: Patient) -> Answer:
     into: dict[str, list[Edge]] = {}  # step -> fired edges into it
     for e in trace.fired:
         into.setdefault(e.target, []).append(e)
+    back = {t: [e.source for e in es] for t, es in into.items()}  # step -> steps that fired into it
     for rid in sorted(trace.applies, key=order.__getitem__):
         rec = g.recommendations[rid]
-        ans.applied.append(Applied(rec, tuple(_reasons(g, patient, trace, into, rid))))
+        ans.applied.append(Applied(rec, tuple(_reasons(g, patient, trace, into, back, rid))))
     return ans
 
 
 def _reasons(g: Guideline, patient: Patient, trace: Trace, into: dict[str, list[Edge]],
-             rid: str) -> list[Reason]:
+             back: dict[str, list[str]], rid: str) -> list[Reason]:
     """The decision branches on fired paths from the start to the steps recommending ``rid``."""
     targets = [s.id for s in g.steps_recommending(rid) if s.id in trace.reached]
-    back = {t: [e.source for e in es] for t, es in into.items()}
     edges = [e for t in reachable(targets, back) for e in into.get(t, ()) if e.kind in ("branch", "otherwise")]
-    pos = {sid: i for i, sid in enumerate(g.order)}
+    pos = g.position
     out = []
     for e in sorted(set(edges), key=lambda e: (pos[e.source], e.index)):
         step = g.steps[e.source]

@@ -279,6 +279,8 @@ class SlicedProver(Prover):
         """The solver to ask, the indicator literals to assume and the variables the slice
         decides (None: the whole domain, in the main solver)."""
         def everything() -> tuple[z3.Solver, list[z3.BoolRef], None]:
+            if drop is None:  # the common case: every entry, without copying the list
+                return self.solver, self._ind, None
             return self.solver, [ind for i, ind in enumerate(self._ind) if i != drop], None
 
         if self.base is None:
