@@ -1,9 +1,10 @@
-"""Witness files write decimals as an author would (``70``, ``70.75``, ``283/4``), unquoted,
-and ``query --patient`` reads every such file back to the same exact values."""
+"""Witness files write decimals as an author would (``70.5``, ``211/3``), unquoted, and
+``query --patient`` reads every such file back to the same exact values."""
 from __future__ import annotations
 
-import re
+from fractions import Fraction
 
+import pytest
 from click.testing import CliRunner
 
 from conftest import FIXTURES
@@ -14,11 +15,14 @@ from guideproof.model.patient import load_patient_file
 NUMBERS = (FIXTURES / "numbers.yaml").read_text()
 
 
-def test_decimal_witnesses_are_bare_and_read_back(tmp_path):
-    # Fails for anyone heavier than 70.5 kg who is not treated: the witness's weight is a
-    # decimal just above a non-whole boundary.
+@pytest.mark.parametrize("condition,weight,written", [
+    ("weight * 2 == 141", Fraction(141, 2), "70.5"),   # a finite decimal
+    ("weight * 3 == 211", Fraction(211, 3), "211/3"),  # no finite decimal: the fraction
+])
+def test_decimal_witnesses_are_bare_and_read_back(tmp_path, condition, weight, written):
+    # Fails exactly for untreated patients of that weight: the witness must have it.
     text = NUMBERS.replace("holds: two_risks implies score >= 2, why: W.",
-                           "holds: weight <= 70.5 or recommends(treat) or recommends(reduce), why: W.")
+                           f"holds: not ({condition}) or recommends(treat) or recommends(reduce), why: W.")
     assert text != NUMBERS
     g_file = tmp_path / "g.yaml"
     g_file.write_text(text)
@@ -26,11 +30,8 @@ def test_decimal_witnesses_are_bare_and_read_back(tmp_path):
     r = CliRunner().invoke(cli, ["verify", str(g_file), "--witness-dir", str(out)])
     assert r.exit_code == 1, r.output
     (witness,) = out.glob("GP006-*.yaml")
-    body = witness.read_text()
-    weight = re.search(r"^weight: (.*)$", body, re.M)
-    assert weight is not None and re.fullmatch(r"[0-9]+(\.[0-9]+|/[0-9]+)?", weight.group(1)), body
+    assert f"\nweight: {written}\n" in witness.read_text()
     g = load_guideline(g_file)
-    values = load_patient_file(g, witness).values
-    assert values["weight"] > 70.5
+    assert load_patient_file(g, witness).values["weight"] == weight
     r = CliRunner().invoke(cli, ["query", "-g", str(g_file), "-p", str(witness)])
     assert r.exit_code == 0, r.output

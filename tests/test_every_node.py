@@ -71,8 +71,9 @@ def test_node_through_every_pass(mini, cls):
     # printing gives text that checks to the same tree
     assert _check(mini, X.show(e)) == e
     # generic walks terminate and see the variables
-    X.variables_of(e, mini.definition_exprs())
-    X.definitions_of(e)
+    read = X.variables_of(e, mini.definition_exprs())
+    assert read <= set(mini.variables)
+    assert X.definitions_of(e) <= set(mini.definitions)
     enc = Encoding(mini)
     term = enc.term(e)
     for p in PATIENTS.values():
@@ -83,4 +84,5 @@ def test_node_through_every_pass(mini, cls):
         s.add(term != z3.BoolVal(bool(value)))
         assert s.check() == z3.unsat, (EXAMPLES[cls], p)
         if not any(isinstance(n, X.Recommends) for n in _nodes(e)):
-            assert isinstance(support(mini, e, p, bool(value)), (set, frozenset))
+            # the facts an explanation names are among those the condition reads
+            assert support(mini, e, p, bool(value)) <= read
