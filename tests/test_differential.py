@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import z3
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from guideproof.model.evaluate import eval_expr, run, violated_constraints
 from guideproof.model.graph import all_edges
@@ -82,7 +83,7 @@ def test_semantics_agree_on_valid_patients_quick(shipped, shipped_encoding, p):
 
 @pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=__import__("hypothesis").strategies.data())
+@given(data=st.data())
 def test_semantics_agree_on_any_in_bounds_patient(shipped, shipped_encoding, data):
     """Agreement does not depend on the domain constraints: also for invalid patients."""
     compare(shipped, shipped_encoding, data.draw(any_patient_of(shipped)))
@@ -91,13 +92,25 @@ def test_semantics_agree_on_any_in_bounds_patient(shipped, shipped_encoding, dat
 NUMBERS = Path(__file__).resolve().parent / "fixtures" / "numbers.yaml"
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=__import__("hypothesis").strategies.data())
-def test_semantics_agree_on_decimals_arithmetic_and_computed_values(data):
+def _compare_numbers(data: st.DataObject) -> None:
     """Decimals, products, quotients, min/max, if-then-else, count and computed values: the
     evaluator's exact fractions and Z3's reals agree on every term, patient by patient."""
     g = _numbers()
     compare(g, _numbers_encoding(), data.draw(any_patient_of(g)))
+
+
+@pytest.mark.slow
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_semantics_agree_on_decimals_arithmetic_and_computed_values(data):
+    _compare_numbers(data)
+
+
+@settings(max_examples=N_QUICK, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_semantics_agree_on_decimals_arithmetic_and_computed_values_quick(data):
+    """The same property on fewer patients, for the fast tier (`make check`)."""
+    _compare_numbers(data)
 
 
 @functools.cache

@@ -389,6 +389,7 @@ def test_bad_input_limits(tmp_path, monkeypatch, value):
     assert_clean_refusal(code, text, "error[bad-option]: GUIDEPROOF_MAX_INPUT_MB")
 
 
+@pytest.mark.slow
 def test_default_limit_takes_a_20000_branch_guideline(tmp_path):
     import sys
 
@@ -465,6 +466,7 @@ def test_ctrl_c_during_verify_exits_130(tmp_path):
     assert not (tmp_path / "w").exists()
 
 
+@pytest.mark.slow
 def test_ctrl_c_during_rendering_kills_dot_and_keeps_the_old_chart(tmp_path):
     import os
     import shutil
@@ -499,6 +501,7 @@ def test_ctrl_c_while_asking_exits_130():
     assert "guideproof: interrupted" in err and "Aborted!" not in err
 
 
+@pytest.mark.slow
 def test_concurrent_runs_share_a_witness_dir(tmp_path):
     import subprocess
 
