@@ -175,7 +175,7 @@ def query(guideline_path: Path | None, patient_path: Path | None, sets: tuple[st
     p = PatientInput()
     if patient_path is not None:
         load_patient_file(g, patient_path, p)
-    apply_sets(g, list(sets), p)
+    apply_sets(g, list(sets), p).without_value(g)
     if require_complete:
         complete(g, p)
     partial = _interactive(g, p, timeout, rlimit) if interactive else None
@@ -327,7 +327,7 @@ def _highlight(g: Guideline, patient_path: Path | None, sets: tuple[str, ...], t
     p = PatientInput()
     if patient_path is not None:
         load_patient_file(g, patient_path, p)
-    apply_sets(g, list(sets), p)
+    apply_sets(g, list(sets), p).without_value(g)
     name = patient_path.name if patient_path is not None else "patient given with --set"
     if p.missing(g):
         from .verify.partial import graph_states

@@ -136,7 +136,8 @@ def query_text(ans: Answer) -> str:
         out.append("")
     computed = ans.computed()
     if computed:
-        out.extend(f"{d.name} = {format_value(v)}{' ' + d.unit if d.unit else ''}   ({d.cond.text})" for d, v in computed)
+        out.extend(f"{d.name} = {format_value(v)}{' ' + d.unit if d.unit and v is not None else ''}   ({d.cond.text})"
+                   for d, v in computed)
         out.append("")
     path = ans.pathway()
     if path:
@@ -172,7 +173,7 @@ def query_text(ans: Answer) -> str:
 def variables_text(g: Guideline) -> str:
     out = [f"Patient record for {g.title} ({len(g.variables)} variables)", ""]
     for v in g.variables.values():
-        out.append(f"{v.name}  ({v.type.kind}: {type_words(v)})")
+        out.append(f"{v.name}  ({v.type.kind}: {type_words(v)}{'; optional: may have no value' if v.optional else ''})")
         out.append(_wrap(v.question, "    "))
     if g.constraints:
         out += ["", "Every patient must also satisfy:"]
@@ -187,7 +188,8 @@ def variables_json(g: Guideline) -> str:
         "guideline": guideline_json(g),
         "variables": [
             {"name": v.name, "type": v.type.kind, "question": v.question,
-             "values": list(v.type.values) or None, "min": v.min, "max": v.max, "unit": v.unit or None}
+             "values": list(v.type.values) or None, "min": v.min, "max": v.max, "unit": v.unit or None,
+             "optional": v.optional}
             for v in g.variables.values()
         ],
         "constraints": [{"id": c.id, "holds": c.cond.text, "why": c.why} for c in g.constraints],

@@ -5,7 +5,9 @@ Encoding choices (each keeps witnesses easy to read back):
 * each variable as its kind's adapter declares it (``kinds.py``): bool -> ``Bool``; int ->
   ``Int`` and decimal -> ``Real``, bounded by the declared min/max; enum -> ``Int`` holding
   the value's index (bounded), which keeps enums in linear arithmetic; set -> one ``Bool``
-  per possible member, named ``var.member``.
+  per possible member, named ``var.member``. An optional variable also has a Bool
+  ``known(var)``; when it is false the value terms are unconstrained (beyond their bounds)
+  and the patient's value is None.
 
 Bounds and the author's domain constraints are returned separately (:attr:`domain`) so a
 check can track each one for unsat cores.
@@ -43,6 +45,9 @@ class Encoding:
         self._support: dict[int, tuple[Any, frozenset[str]]] = {}
         #: (name, term) for every bound and domain constraint, in declaration order
         self.domain: list[tuple[str, z3.BoolRef]] = []
+        #: optional variable -> the Bool that says it has a value (its value terms are then
+        #: meaningful; without one they are unconstrained, and no guarded read sees them)
+        self.known: dict[str, z3.BoolRef] = {}
         for v in g.variables.values():
             term, bounds = kind_of(v.type).declare(v)
             if isinstance(term, dict):  # a set: one Bool per member
@@ -53,6 +58,8 @@ class Encoding:
             own = frozenset((v.name,))
             for t in term.values() if isinstance(term, dict) else [term]:
                 self._register(t, own)
+            if v.optional:
+                self._register(self.known.setdefault(v.name, z3.Bool(f"known({v.name})")), own)
         self._position = {name: i for i, name in enumerate(g.variables)}
         self._defs: dict[str, z3.BoolRef] = {}
         self._def_support: dict[str, frozenset[str]] = {}
@@ -114,7 +121,7 @@ class Encoding:
     def expr_support(self, e: X.Expr) -> frozenset[str]:
         """The variables ``e`` reads, through definitions and ``recommends``."""
         match e:
-            case X.Var(name=n) | X.Member(var=X.Var(name=n)):
+            case X.Var(name=n) | X.Member(var=X.Var(name=n)) | X.Known(var=X.Var(name=n)):
                 return frozenset((n,))
             case X.DefRef(name=n):
                 if n not in self._def_support:
@@ -183,6 +190,8 @@ class Encoding:
                 return self._defs[n]
             case X.Recommends(rec=r):
                 return self.applies[r]
+            case X.Known(var=v):
+                return self.known[v.name]
             case _:
                 assert_never(e)
 
@@ -215,16 +224,31 @@ class Encoding:
         """The Z3 term of a variable (a member map for a set)."""
         return self.members[name] if name in self.members else self.vars[name]
 
+    def constants(self, name: str) -> list[Any]:
+        """Every Z3 constant that stands for variable ``name``: its value (one Bool per
+        member for a set) and, for an optional variable, whether it has one."""
+        term = self.term_of(name)
+        out = list(term.values()) if isinstance(term, dict) else [term]
+        if name in self.known:
+            out.append(self.known[name])
+        return out
+
     def patient(self, model: z3.ModelRef, names: Iterable[str] | None = None) -> dict[str, Any]:
         """Read a patient record (the evaluator's and the patient file's format) off a model;
         with ``names``, only those variables (in declaration order)."""
         wanted = self.g.variables.values() if names is None else \
             [self.g.variables[n] for n in sorted(names, key=self._position.__getitem__)]
-        return {v.name: kind_of(v.type).read(v, self.term_of(v.name), model) for v in wanted}
+        return {v.name: None if v.name in self.known and not z3.is_true(model.eval(self.known[v.name], model_completion=True))
+                else kind_of(v.type).read(v, self.term_of(v.name), model) for v in wanted}
 
     def fix(self, name: str, value: Any) -> z3.BoolRef:
-        """The constraint ``variable == value`` for a known fact."""
+        """The constraint ``variable == value`` for a known fact (``None``: an optional
+        variable with no value)."""
         v = self.g.variables[name]
+        if name in self.known:
+            if value is None:
+                return z3.Not(self.known[name])
+            return z3.And(self.known[name], kind_of(v.type).fix(v, self.term_of(name), value))
         return kind_of(v.type).fix(v, self.term_of(name), value)
 
 

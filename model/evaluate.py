@@ -1,7 +1,8 @@
 """Plain-Python semantics for one concrete patient (no solver).
 
-A patient is a mapping from variable names to values: ``bool``, ``int``, an enum value
-(``str``) or, for set variables, a ``frozenset`` of member names.
+A patient is a mapping from variable names to values: ``bool``, ``int``, a ``Fraction``
+for a decimal, an enum value (``str``) or, for set variables, a ``frozenset`` of member
+names; ``None`` for an optional variable with no value.
 """
 from __future__ import annotations
 
@@ -16,6 +17,13 @@ from .graph import Edge, edges_of
 from .record import Record
 
 Patient = Mapping[str, Any]
+
+
+class AbsentValue(LookupError):
+    """A read of an optional variable that has no value. The loader proves every read is
+    guarded by ``known``, so the walk of a guideline never meets one; it marks a part of an
+    expression that was never meant to be evaluated for this patient (an explanation
+    skips it)."""
 
 
 def eval_expr(e: X.Expr, p: Patient, g: Guideline, applies: set[str] | None = None,
@@ -37,7 +45,10 @@ def eval_expr(e: X.Expr, p: Patient, g: Guideline, applies: set[str] | None = No
         case X.EnumLit(value=v):
             return v
         case X.Var(name=n):
-            return p[n]
+            value = p[n]
+            if value is None:
+                raise AbsentValue(n)
+            return value
         case X.Not(arg=a):
             return not ev(a)
         case X.And(args=xs):
@@ -71,7 +82,12 @@ def eval_expr(e: X.Expr, p: Patient, g: Guideline, applies: set[str] | None = No
         case X.AtLeast(k=k, args=xs):
             return sum(1 for a in xs if ev(a)) >= k
         case X.Member(element=el, var=v):
-            return el in p[v.name]
+            members = p[v.name]
+            if members is None:
+                raise AbsentValue(v.name)
+            return el in members
+        case X.Known(var=v):
+            return p[v.name] is not None
         case X.DefRef(name=n):
             if n not in defs:
                 for d in g.expansion_order(n):  # n last; everything it uses before it

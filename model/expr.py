@@ -33,7 +33,7 @@ import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, assert_never
+from typing import Any, TypeVar, assert_never
 
 from .errors import Span, did_you_mean
 from .numbers import exact_text
@@ -44,6 +44,8 @@ from .record import Record
 MAX_CONDITION_DEPTH = 64
 #: Longest integer, in digits, in a condition or anywhere in a YAML file.
 MAX_INT_DIGITS = 100
+
+_T = TypeVar("_T")
 
 # --------------------------------------------------------------------------- types
 
@@ -236,8 +238,15 @@ class Recommends(_Node):
     span: Span | None = None
 
 
+class Known(_Node):
+    """``known(x)``: true when the patient has a value for the optional variable ``x``."""
+
+    var: Var
+    span: Span | None = None
+
+
 Expr = (BoolLit | IntLit | DecLit | Var | EnumLit | Not | And | Or | Eq | Lt | Le | Add | Sub | Mul | Div | Min | Max | Abs
-        | Ite | Count | AtLeast | Member | DefRef | Recommends)
+        | Ite | Count | AtLeast | Member | DefRef | Recommends | Known)
 
 
 def children(e: Expr) -> tuple[Expr, ...]:
@@ -245,7 +254,7 @@ def children(e: Expr) -> tuple[Expr, ...]:
     so generic walks cannot miss a node kind (``assert_never`` makes a new kind a type error
     until it is listed here)."""
     match e:
-        case BoolLit() | IntLit() | DecLit() | Var() | EnumLit() | Member() | DefRef() | Recommends():
+        case BoolLit() | IntLit() | DecLit() | Var() | EnumLit() | Member() | DefRef() | Recommends() | Known():
             return ()
         case Not(arg=a) | Abs(arg=a):
             return (a,)
@@ -275,7 +284,7 @@ def variables_of(e: Expr, definitions: Mapping[str, Expr] | None = None) -> set[
             match y:
                 case Var(name=n):
                     out.add(n)
-                case Member(var=v):
+                case Member(var=v) | Known(var=v):
                     out.add(v.name)
                 case DefRef(name=n):
                     pending.append(n)
@@ -627,15 +636,27 @@ def parse(text: str) -> S:
 # --------------------------------------------------------------------------- checking
 
 
+#: (positively, negatively) known: the optional variables that ``known(...)`` says have a
+#: value when a condition is true, and when it is false
+KnownWhen = tuple[frozenset[str], frozenset[str]]
+_NOTHING: frozenset[str] = frozenset()
+
+
 class Scope:
     """What names mean while checking one condition.
 
     ``bounds`` maps int variables to (min, max), to catch comparisons outside the domain.
+    ``optional`` names the optional variables; ``def_needs`` gives, for each definition
+    checked so far, the optional variables it reads without a ``known`` guard of its own
+    (its users must guard them), and ``def_known`` what it tells about ``known`` (see
+    :func:`known_when`).
     """
 
     def __init__(self, variables: Mapping[str, Type], bounds: Mapping[str, tuple[Any, Any]],
                  definitions: Mapping[str, Type] | set[str], recommendations: set[str] | None = None,
-                 allow_recommends: bool = False):
+                 allow_recommends: bool = False, optional: frozenset[str] = frozenset(),
+                 def_needs: Mapping[str, frozenset[str]] | None = None,
+                 def_known: Mapping[str, KnownWhen] | None = None):
         self.variables = variables
         self.bounds = bounds
         #: definition name -> its type (bool for a condition, a number for a computed value)
@@ -643,6 +664,38 @@ class Scope:
             {n: BOOL for n in definitions} if isinstance(definitions, (set, frozenset)) else definitions)
         self.recommendations = recommendations or set()
         self.allow_recommends = allow_recommends
+        self.optional = optional
+        self.def_needs: Mapping[str, frozenset[str]] = def_needs if def_needs is not None else {}
+        self.def_known: Mapping[str, KnownWhen] = def_known if def_known is not None else {}
+
+
+def known_when(e: Expr, def_known: Mapping[str, KnownWhen]) -> KnownWhen:
+    """Which optional variables certainly have a value when ``e`` is true, and when it is
+    false, read off the ``known(x)`` tests in it (``def_known``: the same for definitions).
+
+    A syntactic, sound under-approximation: ``known(x) and y`` tells ``x`` when true;
+    ``not known(x) or y`` tells ``x`` when false; anything it cannot see through tells nothing.
+    """
+    match e:
+        case Known(var=v):
+            return frozenset((v.name,)), _NOTHING
+        case Not(arg=a):
+            pos, neg = known_when(a, def_known)
+            return neg, pos
+        case And(args=xs) | Or(args=xs):
+            parts = [known_when(a, def_known) for a in xs]
+            pos_all = [p for p, _ in parts]
+            neg_all = [n for _, n in parts]
+            if isinstance(e, And):
+                return frozenset().union(*pos_all), frozenset.intersection(*neg_all)
+            return frozenset.intersection(*pos_all), frozenset().union(*neg_all)
+        case Ite(cond=c, then=t, other=o):
+            (pc, nc), (pt, nt), (po, no) = (known_when(x, def_known) for x in (c, t, o))
+            return (pc | pt) & (nc | po), (pc | nt) & (nc | no)
+        case DefRef(name=n):
+            return def_known.get(n, (_NOTHING, _NOTHING))
+        case _:
+            return _NOTHING, _NOTHING
 
 
 def check(tree: S, scope: Scope, span_at: Callable[[int], Span | None]) -> Expr:
@@ -654,16 +707,39 @@ def check(tree: S, scope: Scope, span_at: Callable[[int], Span | None]) -> Expr:
     checked = check_typed(tree, scope, span_at)
     if checked.type != BOOL:
         raise ExprError("type-error", f"a condition must be true or false, but this is {_a(checked.type)}", tree.offset)
+    if checked.unguarded:
+        raise unguarded_error(checked.unguarded[0])
     return checked.expr
 
 
+#: an optional variable read where no ``known`` test guards it: (variable, offset of the
+#: read, the definition it is read through or "")
+Unguarded = tuple[str, int, str]
+
+
+def unguarded_message(name: str, via: str, context: str = "") -> str:
+    """What is wrong with a read of optional ``name`` (through definition ``via``) that
+    nothing guards; ``context`` says where it may lack a value."""
+    what = f"definition {via!r} reads the optional value {name}, which" if via else f"{name} is optional and"
+    return (f"{what} may have no value{context}: test known({name}) first "
+            f"(for example 'known({name}) and ...')")
+
+
+def unguarded_error(u: Unguarded) -> ExprError:
+    """The type error for a read of an optional value that nothing guards."""
+    name, offset, via = u
+    return ExprError("unguarded-optional", unguarded_message(name, via), offset)
+
+
 class Checked(Record):
-    """A checked expression, its type, and every divisor in it with its offset (the loader
-    proves each non-zero)."""
+    """A checked expression, its type, every divisor in it with its offset (the loader
+    proves each non-zero), and every read of an optional variable that no ``known`` test
+    inside the expression guards (the loader decides whether the context guards it)."""
 
     expr: Expr
     type: Type
     divisors: tuple[tuple[Expr, int], ...] = ()
+    unguarded: tuple[Unguarded, ...] = ()
 
 
 def check_typed(tree: S, scope: Scope, span_at: Callable[[int], Span | None]) -> Checked:
@@ -672,7 +748,7 @@ def check_typed(tree: S, scope: Scope, span_at: Callable[[int], Span | None]) ->
     expr, typ = c.expr(tree, None)
     if typ.kind == "set":
         raise ExprError("type-error", "a set is not a value of its own; test membership with 'in'", tree.offset)
-    return Checked(expr, typ, tuple(c.divisors))
+    return Checked(expr, typ, tuple(c.divisors), tuple(c.unguarded))
 
 
 def describe_type(t: Type) -> str:
@@ -689,6 +765,25 @@ class _Checker:
         self.scope = scope
         self.span_at = span_at
         self.divisors: list[tuple[Expr, int]] = []
+        #: optional variables a ``known`` test guards at the point being checked: the
+        #: operands of ``and``/``or``/``implies``/``if`` are evaluated left to right and
+        #: only when the earlier ones leave the result open
+        self.guard: frozenset[str] = frozenset()
+        self.unguarded: list[Unguarded] = []
+
+    def guarded(self, extra: frozenset[str], check: Callable[[], _T]) -> _T:
+        """Check with ``extra`` optional variables known to have a value."""
+        saved = self.guard
+        self.guard = saved | extra
+        try:
+            return check()
+        finally:
+            self.guard = saved
+
+    def read(self, name: str, offset: int) -> None:
+        """A read of variable ``name``'s value: optional ones must be guarded."""
+        if name in self.scope.optional and name not in self.guard:
+            self.unguarded.append((name, offset, ""))
 
     def expr(self, s: S, expected: Type | None) -> tuple[Expr, Type]:
         sp = self.span_at(s.offset)
@@ -703,8 +798,11 @@ class _Checker:
             return self.name(s.args[0], s.offset, expected)
         if op == "call":
             fn, (arg, aoff) = s.args
+            if fn == "known":
+                return self.known(arg, aoff, sp), BOOL
             if fn != "recommends":
-                raise ExprError("unknown-name", f"unknown function {fn!r} (the only function is recommends(id))", s.offset)
+                raise ExprError("unknown-name", f"unknown function {fn!r} (the functions of a name are "
+                                                "known(variable) and recommends(id))", s.offset)
             if not self.scope.allow_recommends:
                 raise ExprError("type-error", "recommends(...) may be used in invariants only", s.offset)
             if arg not in self.scope.recommendations:
@@ -713,10 +811,20 @@ class _Checker:
         if op == "not":
             return Not(self.cond(s.args[0]), sp), BOOL
         if op in ("and", "or"):
-            args = tuple(self.cond(a) for a in s.args)
+            # each operand is read only when the ones before it are true (and) / false (or)
+            side = 0 if op == "and" else 1
+            saved, operands = self.guard, []
+            try:
+                for a in s.args:
+                    operands.append(self.cond(a))
+                    self.guard = self.guard | known_when(operands[-1], self.scope.def_known)[side]
+            finally:
+                self.guard = saved
+            args = tuple(operands)
             return (And(args, sp) if op == "and" else Or(args, sp)), BOOL
         if op == "implies":
-            a, b = (self.cond(x) for x in s.args)
+            a = self.cond(s.args[0])
+            b = self.guarded(known_when(a, self.scope.def_known)[0], lambda: self.cond(s.args[1]))
             return Or((Not(a, sp), b), sp), BOOL
         if op in ("+", "-", "*"):
             (l, lt), (r, rt) = self.num(s.args[0]), self.num(s.args[1])
@@ -751,8 +859,9 @@ class _Checker:
             return AtLeast(k, args, sp), BOOL
         if op == "if":
             c = self.cond(s.args[0])
-            a, at = self.expr(s.args[1], expected)
-            b, bt = self.expr(s.args[2], at)
+            pos, neg = known_when(c, self.scope.def_known)
+            a, at = self.guarded(pos, lambda: self.expr(s.args[1], expected))
+            b, bt = self.guarded(neg, lambda: self.expr(s.args[2], at))
             if at in NUMERIC and bt in NUMERIC:
                 return Ite(c, a, b, sp), join(at, bt)
             if at != bt:
@@ -792,6 +901,7 @@ class _Checker:
             element = el.args[0]
             if element not in var_t.values:
                 raise ExprError("unknown-value", f"{element!r} is not a possible member of {name} (one of {', '.join(var_t.values)})", el.offset)
+            self.read(name, noff)
             return Member(element, Var(name, var_t, self.span_at(noff)), sp), BOOL
         raise AssertionError(f"unhandled surface node {op}")
 
@@ -838,13 +948,27 @@ class _Checker:
         sp = self.span_at(offset)
         t = self.scope.variables.get(name)
         if t is not None:
+            self.read(name, offset)
             return Var(name, t, sp), t
         dt = self.scope.definitions.get(name)
         if dt is not None:
+            for v in sorted(self.scope.def_needs.get(name, _NOTHING) - self.guard):
+                self.unguarded.append((v, offset, name))
             return DefRef(name, sp, dt), dt
         if expected is not None and expected.kind == "enum":
             return self.enum_value(name, offset, expected), expected
         raise ExprError("unknown-name", self.unknown(name), offset)
+
+    def known(self, name: str, offset: int, sp: Span | None) -> Known:
+        t = self.scope.variables.get(name)
+        if t is None:
+            if name in self.scope.definitions:
+                raise ExprError("type-error", f"known(...) tests an optional variable; {name!r} is a definition", offset)
+            raise ExprError("unknown-name", self.unknown(name), offset)
+        if name not in self.scope.optional:
+            raise ExprError("type-error", f"{name} always has a value (it is not declared optional): "
+                                          f"known({name}) would always be true", offset)
+        return Known(Var(name, t, self.span_at(offset)), sp)
 
     def enum_value(self, value: str, offset: int, t: Type) -> EnumLit:
         if value not in t.values:
@@ -884,6 +1008,8 @@ def _show(e: Expr) -> tuple[str, int]:
             return v, _PREC["atom"]
         case Recommends(rec=r):
             return f"recommends({r})", _PREC["atom"]
+        case Known(var=v):
+            return f"known({v.name})", _PREC["atom"]
         case Member(element=el, var=v):
             return f"{el} in {v.name}", _PREC["cmp"]
         case Not(arg=Eq(left=l, right=r)):

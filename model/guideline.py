@@ -26,6 +26,9 @@ class Variable(Record):
     max: Any = None
     #: the value of a typical patient; witnesses deviate from it as little as they can
     typical: object = None
+    #: an optional fact may have no value (not measured, does not apply): the patient's
+    #: value is then None, and conditions read it only where ``known(name)`` holds
+    optional: bool = False
 
 
 class Condition(Record):
@@ -36,6 +39,11 @@ class Condition(Record):
     expr: Expr
     span: Span
     type: Type = BOOL
+    #: reads of optional variables that no ``known`` test inside the condition guards:
+    #: (variable, position of the read, the definition it is read through or ""); a decision
+    #: branch may rely on the paths to its step (checked once the graph is known), anything
+    #: else must have none
+    unguarded: tuple[tuple[str, Span | None, str], ...] = ()
 
 
 class Constraint(Record):
@@ -57,6 +65,12 @@ class Definition(Record):
     @property
     def computed(self) -> bool:
         return self.cond.type != BOOL
+
+    @property
+    def needs(self) -> frozenset[str]:
+        """The optional variables it reads without guarding them itself: each use of the
+        definition must be guarded by ``known`` tests of these."""
+        return frozenset(v for v, _, _ in self.cond.unguarded)
 
 
 class Timing(Record):

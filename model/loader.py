@@ -75,6 +75,9 @@ class _Loader(NodeReader):
         self.scope = X.Scope({}, {}, set())
         #: definition name -> type, filled as definitions are checked (bool until then)
         self.def_types: dict[str, X.Type] = {}
+        #: definition name -> optional variables it reads unguarded / what it tells of known()
+        self.def_needs: dict[str, frozenset[str]] = {}
+        self.def_known: dict[str, X.KnownWhen] = {}
         #: (divisor, position, where) of every division, proved non-zero after loading
         self.divisors: list[tuple[X.Expr, Span, str]] = []
 
@@ -112,9 +115,16 @@ class _Loader(NodeReader):
             return INVALID if INVALID in out else tuple(out)
         return read
 
-    def condition(self, allow_recommends: bool = False) -> Callable[[NodeReader, YNode, str], Any]:
+    def condition(self, allow_recommends: bool = False, path_guards: bool = False) -> Callable[[NodeReader, YNode, str], Any]:
+        """A reader of a condition. Optional values it reads must be guarded by ``known``
+        tests inside it, or, with ``path_guards`` (decision branches), by the tests on every
+        path to its step (checked once the graph is known, in ``wellformed``)."""
         def read(r: NodeReader, node: YNode, where: str) -> Any:
             cond = self.read_condition(node, where, allow_recommends)
+            if cond is not None and cond.unguarded and not path_guards:
+                name, span, via = cond.unguarded[0]
+                self.err("unguarded-optional", f"{where}: {X.unguarded_message(name, via)}", span)
+                return INVALID
             return INVALID if cond is None else cond
         return read
 
@@ -134,7 +144,8 @@ class _Loader(NodeReader):
         ctext = "true" if value is True else "false" if value is False else str(value)
         span_at: Callable[[int], Span] = cnode.span_at if isinstance(value, str) else (lambda _o: cnode.span)
         scope = X.Scope(self.scope.variables, self.scope.bounds, self.scope.definitions,
-                        self.scope.recommendations, allow_recommends)
+                        self.scope.recommendations, allow_recommends, self.scope.optional,
+                        self.def_needs, self.def_known)
         try:
             checked = X.check_typed(tree if tree is not None else X.parse(ctext), scope, span_at)
             if want == "condition" and checked.type != X.BOOL:
@@ -145,7 +156,8 @@ class _Loader(NodeReader):
             self.err(err.code, f"{where}: {err.message}", span_at(err.offset))
             return None
         self.divisors.extend((d, span_at(off), where) for d, off in checked.divisors)
-        return Condition(" ".join(ctext.split()), checked.expr, cnode.span, checked.type)
+        unguarded = tuple((v, span_at(off), via) for v, off, via in checked.unguarded)
+        return Condition(" ".join(ctext.split()), checked.expr, cnode.span, checked.type, unguarded)
 
     # -- the document ---------------------------------------------------------------------
 
@@ -175,7 +187,8 @@ class _Loader(NodeReader):
         self.def_types = {n: X.BOOL for n in sorted(def_names)}
         self.scope = X.Scope({n: v.type for n, v in variables.items()},
                              {n: (v.min, v.max) for n, v in variables.items() if v.min is not None and v.max is not None},
-                             self.def_types, {n for n, _, _ in rec_nodes})
+                             self.def_types, {n for n, _, _ in rec_nodes},
+                             optional=frozenset(n for n, v in variables.items() if v.optional))
 
         definitions = self.read_definitions(f.get("definitions"))
         constraints = self.read_constraints(f.get("constraints"))
@@ -244,7 +257,7 @@ class _Loader(NodeReader):
             tnode = body.get("type") if isinstance(body, YMap) else None
             tname = tnode.value if isinstance(tnode, YScalar) else None
             fields = [Field("type", one_of(*VARIABLE_TYPES), True), Field("question", text, True),
-                      Field("typical", _any)]
+                      Field("typical", _any), Field("optional", boolean, default=False)]
             if tname in ("int", "decimal"):
                 bound = integer if tname == "int" else number
                 fields += [Field("min", bound, True), Field("max", bound, True), Field("unit", text, True)]
@@ -255,7 +268,7 @@ class _Loader(NodeReader):
                 continue
             var = self.variable(name, key.span, vals, where)
             if var is not None:
-                out[name] = self.typical(var, vals["typical"], where)
+                out[name] = self.typical(var.replace(optional=vals["optional"]), vals["typical"], where)
         return out
 
     def variable(self, name: str, span: Span, vals: Values, where: str) -> Variable | None:
@@ -337,6 +350,8 @@ class _Loader(NodeReader):
             if cond is None:
                 continue
             self.def_types[name] = cond.type
+            self.def_needs[name] = frozenset(v for v, _, _ in cond.unguarded)
+            self.def_known[name] = X.known_when(cond.expr, self.def_known)
             out[name] = Definition(name, cond, v["why"] if v else "", key.span, v["unit"] if v else "")
         return {n: out[n] for n, *_ in found if n in out}
 
@@ -413,7 +428,7 @@ class _Loader(NodeReader):
         return out
 
     def branches(self, step: str) -> Callable[[NodeReader, YNode, str], Any]:
-        fields = (Field("when", self.condition(), True), Field("label", text, default=""),
+        fields = (Field("when", self.condition(path_guards=True), True), Field("label", text, default=""),
                   Field("goto", self.ref("step", owner=step), True))
 
         def read(r: NodeReader, node: YNode, where: str) -> Any:

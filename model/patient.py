@@ -34,15 +34,33 @@ class PatientInput:
         self.origin: dict[str, str] = {}  # name -> "file:line:col" or "--set"
 
     def missing(self, g: Guideline) -> list[Variable]:
-        return [v for n, v in g.variables.items() if n not in self.values]
+        """The required variables not given (an optional one left out has no value)."""
+        return [v for n, v in g.variables.items() if n not in self.values and not v.optional]
+
+    def without_value(self, g: Guideline) -> PatientInput:
+        """Give every optional variable left out the value None (it has no value); returns
+        itself."""
+        for n, v in g.variables.items():
+            if v.optional and n not in self.values:
+                self.values[n] = None
+                self.origin[n] = "left out (optional)"
+        return self
 
 
 def coerce(var: Variable, raw: Any) -> tuple[Any, tuple[str, str] | None]:
     """Convert a YAML/JSON/--set value for ``var``; returns (value, (code, message) or None).
 
     Text is accepted for every type (``"72"``, ``"yes"``) because ``--set`` values are text.
+    An optional variable also takes ``null`` (YAML/JSON null, or the text ``null``): no value.
     """
-    return kind_of(var.type).coerce(var, raw)
+    if var.optional and raw is None:
+        return None, None
+    value, problem = kind_of(var.type).coerce(var, raw)
+    if problem and var.optional and isinstance(raw, str) and raw.strip() == "null":
+        return None, None
+    if problem and var.optional:
+        return value, (problem[0], problem[1] + " (or null: it is optional)")
+    return value, problem
 
 
 
@@ -135,6 +153,8 @@ def check_constraints(g: Guideline, p: PatientInput) -> None:
 
 def format_value(v: Any) -> str:
     """A patient value for people: ``true``, ``72``, ``1.25``, ``[L1, L2]``."""
+    if v is None:
+        return "no value"
     if isinstance(v, bool):
         return str(v).lower()
     if isinstance(v, (frozenset, set)):
@@ -147,10 +167,14 @@ def format_value(v: Any) -> str:
 
 
 def typical_value(var: Variable) -> Any:
-    """The declared typical value, else the kind's (false, the minimum, the first value, none)."""
-    return var.typical if var.typical is not None else kind_of(var.type).typical(var)
+    """The declared typical value, else the kind's (false, the minimum, the first value, none);
+    for an optional variable without a declared one, no value."""
+    if var.typical is not None or var.optional:
+        return var.typical
+    return kind_of(var.type).typical(var)
 
 
 def to_plain(g: Guideline, values: dict[str, Any]) -> dict[str, Any]:
     """A patient as JSON/YAML-ready values, in the guideline's variable order."""
-    return {n: kind_of(v.type).plain(v, values[n]) for n, v in g.variables.items() if n in values}
+    return {n: None if values[n] is None else kind_of(v.type).plain(v, values[n])
+            for n, v in g.variables.items() if n in values}

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import expr as X
-from .evaluate import Patient, Trace, eval_expr, run
+from .evaluate import AbsentValue, Patient, Trace, eval_expr, run
 from .expr import variables_of
 from .guideline import Definition, Guideline, Recommendation
 from .record import Record
@@ -50,8 +50,10 @@ class Answer:
         return out
 
     def computed(self) -> list[tuple[Definition, Any]]:
-        """Every computed value (a numeric definition) with its value for this patient."""
-        return [(d, eval_expr(d.cond.expr, self.patient, self.guideline))
+        """Every computed value (a numeric definition) with its value for this patient;
+        None when it reads an optional fact the patient does not have."""
+        return [(d, None if any(self.patient[v] is None for v in d.needs)
+                 else eval_expr(d.cond.expr, self.patient, self.guideline))
                 for d in self.guideline.definitions.values() if d.computed]
 
     def pathway(self) -> list[Recommendation]:
@@ -117,7 +119,7 @@ def support(g: Guideline, e: X.Expr, p: Patient, value: bool,
         case X.And(args=xs) | X.Or(args=xs):
             decisive = value if isinstance(e, X.Or) else not value
             if decisive:  # true or / false and: the parts with that value suffice
-                hits = [a for a in xs if bool(eval_expr(a, p, g)) == value]
+                hits = [a for a in xs if _value(g, a, p) is value]
                 best = min((support(g, a, p, value, _defs) for a in hits), key=len)
                 return best
             return frozenset().union(*(support(g, a, p, value, _defs) for a in xs))
@@ -132,3 +134,12 @@ def support(g: Guideline, e: X.Expr, p: Patient, value: bool,
             return memo[n]
         case _:
             return frozenset(variables_of(e, g.definition_exprs()))
+
+
+def _value(g: Guideline, e: X.Expr, p: Patient) -> bool | None:
+    """The truth of ``e`` for ``p``; None for a part that reads an optional fact ``p`` does
+    not have (its ``known`` guard, evaluated first, decided instead)."""
+    try:
+        return bool(eval_expr(e, p, g))
+    except AbsentValue:
+        return None

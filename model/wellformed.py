@@ -51,7 +51,10 @@ def check(g: Guideline, refs: list[Ref], decls: list[Decl], col: Collector,
     _name_clashes(g, col)
     dangling = _references(g, refs, col, declared or {})
     _definition_cycles(g, col)
-    return _graph(g, refs, col, dangling)
+    order = _graph(g, refs, col, dangling)
+    if order:  # the graph itself is sound: its paths are known even if other parts are not
+        _path_guards(g, order, col)
+    return order if not col.diagnostics else ()
 
 
 def _duplicates(decls: list[Decl], col: Collector) -> None:
@@ -110,6 +113,7 @@ def _definition_cycles(g: Guideline, col: Collector) -> None:
 
 def _graph(g: Guideline, refs: list[Ref], col: Collector, dangling: bool) -> tuple[str, ...]:
     steps, start = g.steps, g.start
+    before = len(col.diagnostics)
     for r in refs:
         if r.kind == "step" and r.owner and r.name == start:
             col.error("cycle", f"steps.{r.owner}: goes back to the start step {start!r}", r.span)
@@ -127,4 +131,42 @@ def _graph(g: Guideline, refs: list[Ref], col: Collector, dangling: bool) -> tup
     for rid, rec in g.recommendations.items():
         if rid not in used:
             col.error("unreferenced-recommendation", f"recommendation {rid!r} is not recommended by any step", rec.span)
-    return tuple(topological(start, succ)) if not col.diagnostics else ()
+    # the step order, when the graph itself is sound (the caller drops it if anything else is wrong)
+    whole = not dangling and all(t in steps for s in steps.values() for t in s.successors())
+    return tuple(topological(start, succ)) if whole and len(col.diagnostics) == before else ()
+
+
+def _path_guards(g: Guideline, order: tuple[str, ...], col: Collector) -> None:
+    """A decision branch may read an optional variable that its own condition does not
+    guard when every path to its step has established ``known`` of it: a branch whose
+    guard says so (``known(x) and ...``), an earlier branch of a ``first`` decision whose
+    failure says so (``not known(x)``), or an ``otherwise`` after branches that say so when
+    false. ``known_at`` is the intersection over the edges into a step."""
+    def_known: dict[str, X.KnownWhen] = {}
+    for name in g.definitions:
+        for d in g.expansion_order(name):
+            if d not in def_known:
+                def_known[d] = X.known_when(g.definitions[d].cond.expr, def_known)
+    known_at: dict[str, frozenset[str]] = {g.start: frozenset()}
+    for sid in order:
+        step = g.steps[sid]
+        here = known_at.get(sid, frozenset())
+        if step.kind != "decision":
+            for t in step.successors():
+                known_at[t] = known_at[t] & here if t in known_at else here
+            continue
+        for i, b in enumerate(step.branches):
+            for name, span, via in b.cond.unguarded:
+                if name not in here:
+                    col.error("unguarded-optional", f"steps.{sid}.branches[{i + 1}].when: "
+                              + X.unguarded_message(name, via, " on some path to this decision"), span)
+        tells = [X.known_when(b.cond.expr, def_known) for b in step.branches]
+        failed: frozenset[str] = frozenset()  # what the earlier branches' failure tells
+        for b, (pos, neg) in zip(step.branches, tells, strict=True):
+            into = here | pos | (failed if step.choice == "first" else frozenset())
+            known_at[b.target] = known_at[b.target] & into if b.target in known_at else into
+            failed = failed | neg
+        if step.otherwise:
+            into = here | failed
+            t = step.otherwise
+            known_at[t] = known_at[t] & into if t in known_at else into

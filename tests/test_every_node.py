@@ -4,16 +4,32 @@ explanation of an answer. A node kind added to ``expr.Expr`` without an example 
 the first test, so no pass can silently mishandle it."""
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import get_args
 
 import pytest
 import z3
 
-from expr_corpus import PATIENTS
+from conftest import MINI
+from expr_corpus import PATIENTS as MINI_PATIENTS
 from guideproof.model import expr as X
 from guideproof.model.encode import Encoding
 from guideproof.model.evaluate import eval_expr, run
+from guideproof.model.loader import load_guideline_text
 from guideproof.model.report import support
+from guideproof.model.source import SourceText
+
+#: the mini guideline with an optional decimal, and its patients without and with a value
+WEIGHT = "  weight: {type: decimal, min: 30, max: 200, unit: kg, optional: true, question: 'Weight, if measured?'}\n"
+WEIGHTS = {"young_well": None, "old_sick": Fraction(141, 2), "boundary": Fraction(65)}
+PATIENTS = {n: {**p, "weight": WEIGHTS[n]} for n, p in MINI_PATIENTS.items()}
+
+
+@pytest.fixture(scope="module")
+def mini():
+    text = MINI.read_text().replace("\nconstraints:", "\n" + WEIGHT.rstrip("\n") + "\nconstraints:", 1)
+    assert WEIGHT in text
+    return load_guideline_text(SourceText("mini_optional.yaml", text))
 
 #: node class -> a condition over the mini guideline whose checked tree contains it
 EXAMPLES: dict[type, str] = {
@@ -41,13 +57,15 @@ EXAMPLES: dict[type, str] = {
     X.Member: "L1 in levels",
     X.DefRef: "old",
     X.Recommends: "recommends(treat) implies sick",
+    X.Known: "known(weight) and weight > 65",
 }
 
 
 def _check(g, text: str) -> X.Expr:
     scope = X.Scope({n: v.type for n, v in g.variables.items()},
                     {n: (v.min, v.max) for n, v in g.variables.items() if v.min is not None},
-                    {n: d.cond.type for n, d in g.definitions.items()}, set(g.recommendations), allow_recommends=True)
+                    {n: d.cond.type for n, d in g.definitions.items()}, set(g.recommendations), allow_recommends=True,
+                    optional=frozenset(n for n, v in g.variables.items() if v.optional))
     return X.check(X.parse(text), scope, lambda _o: None)
 
 

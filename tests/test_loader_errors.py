@@ -13,6 +13,11 @@ from conftest import MINI, load_text
 
 BASE = MINI.read_text()
 M = "»"
+SICK = "  sick: {type: bool, question: 'Sick?'}"
+WEIGHT = "\n  weight: {type: int, min: 30, max: 200, unit: kg, optional: true, question: 'Weight, if measured?'}"
+#: the last variable through the first definition (contiguous in the mini guideline)
+LEVELS_TO_OLD = ("  levels: {type: set, values: [L1, L2, L3], question: 'Levels?'}\nconstraints:\n"
+                 "  - {id: scope, holds: L1 in levels or L2 in levels, why: Scope.}\ndefinitions:\n  old: age >= 65\n")
 
 CASES = [
     # (case id, old, new, expected code)
@@ -103,6 +108,25 @@ CASES = [
      "  sick: {type: bool, question: 'Sick?'}\n  »and: {type: bool, question: 'And?'}", "bad-name"),
     ("keyword-as-enum-value", "values: [early, late]", "values: [early, »then]", "bad-name"),
     ("number-too-long", "old: age >= 65", "old: age >= »1." + "0" * 100, "number-too-large"),
+    # language 2: optional facts
+    ("unguarded-optional-in-branch", SICK, SICK + WEIGHT, "unguarded-optional",
+     ("{when: sick and old, goto", "{when: sick and »weight > 100, goto")),
+    ("unguarded-optional-in-constraint", SICK, SICK + WEIGHT, "unguarded-optional",
+     ("holds: L1 in levels or", "holds: »weight > 40 or L1 in levels or")),
+    ("unguarded-optional-in-invariant", SICK, SICK + WEIGHT, "unguarded-optional",
+     ("holds: sick and old implies", "holds: sick and »weight > 40 implies")),
+    ("unguarded-optional-through-definition", LEVELS_TO_OLD, LEVELS_TO_OLD.replace("old: age >= 65", "old: age >= 65 and weight > 60")
+     .replace("'Levels?'}", "'Levels?'}" + WEIGHT), "unguarded-optional",
+     ("{when: sick and old, goto", "{when: sick and »old, goto")),
+    ("optional-guarded-by-the-wrong-fact", SICK, SICK + WEIGHT + WEIGHT.replace("weight", "height"), "unguarded-optional",
+     ("{when: sick and old, goto", "{when: known(height) and »weight > 100, goto")),
+    ("optional-guarded-only-after-the-read", SICK, SICK + WEIGHT, "unguarded-optional",
+     ("{when: sick and old, goto", "{when: »weight > 100 and known(weight), goto")),
+    ("known-of-required-variable", "old: age >= 65", "old: known(»age)", "type-error"),
+    ("known-of-definition", "  old: age >= 65\n", "  old: age >= 65\n  older: known(»old)\n", "type-error"),
+    ("known-of-unknown-name", "old: age >= 65", "old: known(»wieght)", "unknown-name"),
+    ("known-without-a-name", "old: age >= 65", "old: known(»)", "expr-syntax"),
+    ("optional-not-boolean", SICK, SICK.replace("question: 'Sick?'}", "question: 'Sick?', optional: »maybe}"), "wrong-type"),
 ]
 
 

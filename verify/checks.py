@@ -162,8 +162,14 @@ def preferences(g: Guideline, enc: Encoding) -> tuple[list[z3.BoolRef], z3.Arith
     prefer: list[z3.BoolRef] = []
     dist: list[z3.ArithRef] = []
     for v in g.variables.values():
-        goals, distance = kind_of(v.type).prefer(v, enc.term_of(v.name), typical_value(v))
+        typical = typical_value(v)
+        if typical is None:  # an optional fact: typically it has no value
+            prefer.append(enc.fix(v.name, None))
+            continue
+        goals, distance = kind_of(v.type).prefer(v, enc.term_of(v.name), typical)
         prefer.extend(goals)
+        if v.name in enc.known:
+            prefer.append(enc.known[v.name])
         if distance is not None:
             dist.append(distance)
     return prefer, (z3.Sum(dist) if dist else None)
@@ -296,8 +302,9 @@ class Vacuity(Check):
             t = enc.term(d.cond.expr)
             for want in (True, False):
                 def holds(p: Patient, d: Definition = d, want: bool = want) -> bool:
-                    return eval_expr(d.cond.expr, p, g) is want
-                parts = [(f"definition {name} is {str(want).lower()}", t if want else z3.Not(t))]
+                    return _has(p, d.needs) and eval_expr(d.cond.expr, p, g) is want
+                parts = _known_parts(enc, d.needs)
+                parts += [(f"definition {name} is {str(want).lower()}", t if want else z3.Not(t))]
                 parts += [(f"{name} part: {X.show(x)}", enc.term(x)) for x in X.conjuncts(d.cond.expr)] if want else []
                 yield self.existential(
                     ctx, f"definition {name} can be {str(want).lower()}", d.span, parts,
@@ -311,24 +318,47 @@ class Vacuity(Check):
         """A computed value that is the same for every valid patient is a formula that
         cannot inform a decision (a wrong operator, a condition that never holds)."""
         g = ctx.g
-        base = next(iter(ctx.witnesses), None)
+        subject = f"computed value {name} varies"
+        base = next((p for p in ctx.witnesses if _has(p, d.needs)), None)
+        if base is None and d.needs:  # a patient who has the optional facts it reads
+            known = _known_parts(ctx.enc, d.needs)
+            r = ctx.prover.check(known)
+            if r.status == "sat":
+                base = ctx.patient(r)
+                ctx.confirm(_has(base, d.needs) and not ctx.violated(base), subject, base)
+            elif r.status == "unsat":
+                return self.finding(subject, Verdict.REFUTED,
+                                    f"computed value {name!r} ({d.cond.text}) never has a value: no valid patient "
+                                    f"has {', '.join(sorted(d.needs))}", d.span, r, rules=(name,), core=r.core)
         if base is None:  # no valid patient is known: the domain's own finding says why
-            return self.finding(f"computed value {name} varies", Verdict.UNKNOWN,
+            return self.finding(subject, Verdict.UNKNOWN,
                                 f"not settled: no valid patient is known to compare {name!r} with",
                                 d.span, Result("unknown", reason="no valid patient known"), rules=(name,))
         first = eval_expr(d.cond.expr, base, g)
         shown = format_number(first)
 
         def holds(p: Patient) -> bool:
-            return bool(eval_expr(d.cond.expr, p, g) != first)
+            return _has(p, d.needs) and bool(eval_expr(d.cond.expr, p, g) != first)
 
         other = z3.RealVal(f"{Fraction(first).numerator}/{Fraction(first).denominator}")
-        parts = [(f"computed value {name} is not {shown}", ctx.enc.term(d.cond.expr) != other)]
+        parts = _known_parts(ctx.enc, d.needs)
+        parts += [(f"computed value {name} is not {shown}", ctx.enc.term(d.cond.expr) != other)]
         return self.existential(
             ctx, f"computed value {name} varies", d.span, parts,
             f"computed value {name!r} takes more than one value over the valid patients",
             f"computed value {name!r} ({d.cond.text}) is {shown} for every valid patient",
             holds, rules=(name,))
+
+
+def _has(p: Patient, names: frozenset[str]) -> bool:
+    """Whether patient ``p`` has a value for each of the optional variables ``names``."""
+    return all(p[n] is not None for n in names)
+
+
+def _known_parts(enc: Encoding, names: frozenset[str]) -> list[tuple[str, z3.BoolRef]]:
+    """Tracked parts saying the optional variables ``names`` have values (a definition
+    that reads them unguarded has a meaning only then)."""
+    return [(f"known({n})", enc.known[n]) for n in sorted(names)]
 
 
 def _check_without(ctx: Context, name: str, parts: Parts) -> Result:
@@ -625,8 +655,11 @@ class Redundancy(Check):
                              (f"branch {i + 1}: {bi.cond.text}", enc.term(bi.cond.expr)),
                              (f"not branch {j + 1}: not ({bj.cond.text})", z3.Not(enc.term(bj.cond.expr)))]
 
-                    def admits(p: Patient, bi: Branch = bi, bj: Branch = bj) -> bool:
-                        return eval_expr(bi.cond.expr, p, g) and not eval_expr(bj.cond.expr, p, g)
+                    def admits(p: Patient, bi: Branch = bi, bj: Branch = bj, sid: str = sid) -> bool:
+                        # as the query: a patient who reaches the step (its guards may read
+                        # optional facts that only the paths to it establish)
+                        return (sid in ctx.run(p).reached and eval_expr(bi.cond.expr, p, g)
+                                and not eval_expr(bj.cond.expr, p, g))
                     yield self.existential(
                         ctx, f"branch {sid}#{i + 1} vs {sid}#{j + 1}", bi.span, parts,
                         f"branch {i + 1} of {sid!r} admits a patient that branch {j + 1} does not",
