@@ -38,8 +38,11 @@ def interval(e: X.Expr, g: Guideline, memo: dict[str, Interval] | None = None) -
         return interval(x, g, memo)
 
     match e:
-        case X.IntLit(value=v) | X.DecLit(value=v):
+        case X.IntLit(value=v) | X.DecLit(value=v) | X.DurLit(days=v):
             return Fraction(v), Fraction(v)
+        case X.InDays(arg=X.Var(name=n), days=scale):
+            var = g.variables[n]
+            return Fraction(var.min) * scale, Fraction(var.max) * scale
         case X.Var(name=n):
             var = g.variables[n]
             if var.type in X.NUMERIC:

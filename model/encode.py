@@ -20,6 +20,7 @@ to leave domain constraints on unrelated variables out of a query (see ``verify/
 from __future__ import annotations
 
 from collections.abc import Iterable
+from fractions import Fraction
 from typing import Any, assert_never
 
 import z3
@@ -142,6 +143,10 @@ class Encoding:
                 return z3.IntVal(v)
             case X.DecLit(value=v):
                 return z3.RealVal(f"{v.numerator}/{v.denominator}")
+            case X.DurLit(days=v):
+                return _number(v)
+            case X.InDays(arg=a, days=scale):
+                return self._term(a) * _number(scale)
             case X.EnumLit(value=v, type=t):
                 return z3.IntVal(t.values.index(v))
             case X.Var(name=n):
@@ -262,6 +267,11 @@ def _union(sets: Iterable[frozenset[str]]) -> frozenset[str]:
     if all(x is big or x <= big for x in items):
         return big
     return frozenset().union(*items)
+
+
+def _number(v: Fraction) -> Any:
+    """An exact constant: an Int when whole (durations in whole days stay integer), else a Real."""
+    return z3.IntVal(int(v)) if v.denominator == 1 else z3.RealVal(f"{v.numerator}/{v.denominator}")
 
 
 def _real(t: Any) -> Any:

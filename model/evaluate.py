@@ -42,6 +42,10 @@ def eval_expr(e: X.Expr, p: Patient, g: Guideline, applies: set[str] | None = No
     match e:
         case X.BoolLit(value=v) | X.IntLit(value=v) | X.DecLit(value=v):
             return v
+        case X.DurLit(days=days):
+            return days
+        case X.InDays(arg=a, days=scale):
+            return ev(a) * scale
         case X.EnumLit(value=v):
             return v
         case X.Var(name=n):

@@ -33,6 +33,7 @@ import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from fractions import Fraction
+from types import MappingProxyType
 from typing import Any, TypeVar, assert_never
 
 from .errors import Span, did_you_mean
@@ -51,12 +52,15 @@ _T = TypeVar("_T")
 
 
 class Type(Record):
-    """``kind`` is bool, int, enum or set; ``values`` lists an enum's or set's members;
-    ``name`` is the variable that declared the enum/set (for messages only)."""
+    """``kind`` is bool, int, decimal, duration, enum or set; ``values`` lists an enum's or
+    set's members; ``name`` is the variable that declared the enum/set/duration (for
+    messages only)."""
 
     kind: str
     values: tuple[str, ...] = ()
     name: str = ""
+    #: a duration variable's unit (days, weeks or months)
+    unit: str = ""
 
     def __str__(self) -> str:
         if self.kind in ("enum", "set"):
@@ -68,6 +72,14 @@ BOOL = Type("bool")
 INT = Type("int")
 DEC = Type("decimal")
 NUMERIC = (INT, DEC)
+#: a length of time; measured in days inside the evaluator and the encoding
+DURATION = Type("duration")
+
+#: the units a duration is written in, singular and plural, and their days; a month has
+#: no fixed length: its days come from the rule the guideline declares
+DURATION_UNITS: dict[str, str] = {"day": "days", "days": "days", "week": "weeks", "weeks": "weeks",
+                                  "month": "months", "months": "months"}
+UNIT_DAYS: Mapping[str, Fraction] = MappingProxyType({"days": Fraction(1), "weeks": Fraction(7)})
 
 
 def join(a: Type, b: Type) -> Type:
@@ -105,6 +117,23 @@ class Var(_Node):
 
     name: str
     type: Type
+    span: Span | None = None
+
+
+class DurLit(_Node):
+    """A duration literal (``3 months``): the amount and unit as written, and its days."""
+
+    amount: Fraction
+    unit: str
+    days: Fraction
+    span: Span | None = None
+
+
+class InDays(_Node):
+    """A duration variable's value (a whole number of its unit) as days: ``arg * days``."""
+
+    arg: Var
+    days: Fraction
     span: Span | None = None
 
 
@@ -245,8 +274,8 @@ class Known(_Node):
     span: Span | None = None
 
 
-Expr = (BoolLit | IntLit | DecLit | Var | EnumLit | Not | And | Or | Eq | Lt | Le | Add | Sub | Mul | Div | Min | Max | Abs
-        | Ite | Count | AtLeast | Member | DefRef | Recommends | Known)
+Expr = (BoolLit | IntLit | DecLit | DurLit | Var | InDays | EnumLit | Not | And | Or | Eq | Lt | Le | Add | Sub | Mul | Div
+        | Min | Max | Abs | Ite | Count | AtLeast | Member | DefRef | Recommends | Known)
 
 
 def children(e: Expr) -> tuple[Expr, ...]:
@@ -254,9 +283,9 @@ def children(e: Expr) -> tuple[Expr, ...]:
     so generic walks cannot miss a node kind (``assert_never`` makes a new kind a type error
     until it is listed here)."""
     match e:
-        case BoolLit() | IntLit() | DecLit() | Var() | EnumLit() | Member() | DefRef() | Recommends() | Known():
+        case BoolLit() | IntLit() | DecLit() | DurLit() | Var() | EnumLit() | Member() | DefRef() | Recommends() | Known():
             return ()
-        case Not(arg=a) | Abs(arg=a):
+        case Not(arg=a) | Abs(arg=a) | InDays(arg=a):
             return (a,)
         case And(args=xs) | Or(args=xs) | Min(args=xs) | Max(args=xs) | Count(args=xs) | AtLeast(args=xs):
             return xs
@@ -539,8 +568,13 @@ class _Parser:
             digits = len(t.text) - ("." in t.text)
             if digits > MAX_INT_DIGITS:
                 raise ExprError("number-too-large", f"number too large: {digits:,} digits (at most {MAX_INT_DIGITS})", t.offset)
+            amount = Fraction(Decimal(t.text))
+            u = self.toks[self.i]
+            if u.kind == "name" and u.text in DURATION_UNITS:  # a duration: 6 weeks
+                self.take()
+                return S("dur", (amount, DURATION_UNITS[u.text], u.offset), t.offset)
             if "." in t.text:
-                return S("dec", (Fraction(Decimal(t.text)),), t.offset)
+                return S("dec", (amount,), t.offset)
             return S("int", (int(t.text),), t.offset)
         if t.kind == "kw" and t.text == "if":
             self.take()
@@ -579,8 +613,8 @@ class _Parser:
             self.enter(t)
             inner = self.atom()
             self.nesting -= 1
-            if inner.op in ("int", "dec"):
-                return S(inner.op, (-inner.args[0],), t.offset)
+            if inner.op in ("int", "dec", "dur"):
+                return S(inner.op, (-inner.args[0], *inner.args[1:]), t.offset)
             return S("-", (S("int", (0,), t.offset), inner), t.offset)
         if t.kind == "name":
             self.take()
@@ -656,7 +690,8 @@ class Scope:
                  definitions: Mapping[str, Type] | set[str], recommendations: set[str] | None = None,
                  allow_recommends: bool = False, optional: frozenset[str] = frozenset(),
                  def_needs: Mapping[str, frozenset[str]] | None = None,
-                 def_known: Mapping[str, KnownWhen] | None = None):
+                 def_known: Mapping[str, KnownWhen] | None = None,
+                 unit_days: Mapping[str, Fraction] | None = None):
         self.variables = variables
         self.bounds = bounds
         #: definition name -> its type (bool for a condition, a number for a computed value)
@@ -667,6 +702,9 @@ class Scope:
         self.optional = optional
         self.def_needs: Mapping[str, frozenset[str]] = def_needs if def_needs is not None else {}
         self.def_known: Mapping[str, KnownWhen] = def_known if def_known is not None else {}
+        #: days in one of each duration unit: days and weeks, and months when the guideline
+        #: declares its rule
+        self.unit_days: Mapping[str, Fraction] = unit_days if unit_days is not None else UNIT_DAYS
 
 
 def known_when(e: Expr, def_known: Mapping[str, KnownWhen]) -> KnownWhen:
@@ -757,7 +795,8 @@ def describe_type(t: Type) -> str:
 
 
 def _a(t: Type) -> str:
-    return {"bool": "a bool", "int": "an int", "decimal": "a decimal"}.get(t.kind, f"a value of {t.name} ({t})")
+    return {"bool": "a bool", "int": "an int", "decimal": "a decimal", "duration": "a duration"}.get(
+        t.kind, f"a value of {t.name} ({t})")
 
 
 class _Checker:
@@ -794,6 +833,9 @@ class _Checker:
             return IntLit(s.args[0], sp), INT
         if op == "dec":
             return DecLit(s.args[0], sp), DEC
+        if op == "dur":
+            amount, unit, uoff = s.args
+            return DurLit(amount, unit, amount * self.days_in(unit, uoff), sp), DURATION
         if op == "name":
             return self.name(s.args[0], s.offset, expected)
         if op == "call":
@@ -826,28 +868,31 @@ class _Checker:
             a = self.cond(s.args[0])
             b = self.guarded(known_when(a, self.scope.def_known)[0], lambda: self.cond(s.args[1]))
             return Or((Not(a, sp), b), sp), BOOL
-        if op in ("+", "-", "*"):
-            (l, lt), (r, rt) = self.num(s.args[0]), self.num(s.args[1])
-            node = Add(l, r, sp) if op == "+" else Sub(l, r, sp) if op == "-" else Mul(l, r, sp)
-            return node, join(lt, rt)
-        if op == "/":
-            (l, _), (r, _) = self.num(s.args[0]), self.num(s.args[1])
-            if isinstance(r, (IntLit, DecLit)) and r.value == 0:
+        if op in ("+", "-", "*", "/"):
+            (l, lt), (r, rt) = self.quantity(s.args[0]), self.quantity(s.args[1])
+            typ = _arithmetic(op, lt, rt, s.offset)
+            if op != "/":
+                return (Add(l, r, sp) if op == "+" else Sub(l, r, sp) if op == "-" else Mul(l, r, sp)), typ
+            if isinstance(r, (IntLit, DecLit, DurLit)) and (r.value if not isinstance(r, DurLit) else r.days) == 0:
                 raise ExprError("zero-divisor", "division by zero", s.args[1].offset)
             self.divisors.append((r, s.args[1].offset))
-            return Div(l, r, sp), DEC
+            return Div(l, r, sp), typ
         if op in FUNCTIONS:
             least, most = FUNCTIONS[op]
             if len(s.args) < least or (most is not None and len(s.args) > most):
                 want = f"{least}" if least == most else f"at least {least}"
                 raise ExprError("type-error", f"{op}(...) takes {want} argument{'s' if least != 1 else ''}, found {len(s.args)}", s.offset)
         if op in ("min", "max"):
-            parts = [self.num(a) for a in s.args]
-            t = DEC if any(pt == DEC for _, pt in parts) else INT
+            parts = [self.quantity(a) for a in s.args]
+            kinds = {pt == DURATION for _, pt in parts}
+            if len(kinds) > 1:
+                raise ExprError("unit-mismatch", f"{op}(...) mixes durations with bare numbers: give every "
+                                                 "argument a unit (6 weeks) or none", s.offset)
+            t = DURATION if True in kinds else DEC if any(pt == DEC for _, pt in parts) else INT
             args = tuple(e for e, _ in parts)
             return (Min(args, sp) if op == "min" else Max(args, sp)), t
         if op == "abs":
-            (a, t), = (self.num(x) for x in s.args)
+            (a, t), = (self.quantity(x) for x in s.args)
             return Abs(a, sp), t
         if op == "count":
             return Count(tuple(self.cond(a) for a in s.args), sp), INT
@@ -864,6 +909,9 @@ class _Checker:
             b, bt = self.guarded(neg, lambda: self.expr(s.args[2], at))
             if at in NUMERIC and bt in NUMERIC:
                 return Ite(c, a, b, sp), join(at, bt)
+            if DURATION in (at, bt) and at != bt:
+                raise ExprError("unit-mismatch", f"'then' gives {_a(at)} but 'else' gives {_a(bt)}: give both "
+                                                 "a unit (6 weeks) or neither", s.args[2].offset)
             if at != bt:
                 raise ExprError("type-error", f"'then' gives {_a(at)} but 'else' gives {_a(bt)}", s.args[2].offset)
             if at.kind == "set":
@@ -911,11 +959,19 @@ class _Checker:
             raise ExprError("type-error", f"expected a condition (true or false), found {_a(t)}", s.offset)
         return e
 
-    def num(self, s: S) -> tuple[Expr, Type]:
+    def quantity(self, s: S) -> tuple[Expr, Type]:
+        """An operand of arithmetic: a number or a duration."""
         e, t = self.expr(s, INT)
-        if t not in NUMERIC:
+        if t not in NUMERIC and t != DURATION:
             raise ExprError("type-error", f"arithmetic needs numbers, found {_a(t)}", s.offset)
         return e, t
+
+    def days_in(self, unit: str, offset: int) -> Fraction:
+        days = self.scope.unit_days.get(unit)
+        if days is None:
+            raise ExprError("unit-undeclared", f"{unit} have no fixed length: declare how the guideline counts them "
+                                               "(for example 'durations: {rule: 3 months = 13 weeks, why: ...}')", offset)
+        return days
 
     def pair(self, ls: S, rs: S, offset: int, ordered: bool) -> tuple[Expr, Expr]:
         # Check the side that is not a bare name first so an enum literal can take its type.
@@ -925,10 +981,13 @@ class _Checker:
         else:
             l, lt = self.expr(ls, None)
             r, rt = self.expr(rs, lt)
+        if DURATION in (lt, rt) and lt != rt and {lt, rt} <= {DURATION, *NUMERIC}:
+            raise ExprError("unit-mismatch", f"cannot compare {_a(lt)} with a bare number: write the number with "
+                                             "its unit (6 weeks, 10 days, 3 months)", offset)
         if lt != rt and not (lt in NUMERIC and rt in NUMERIC):
             raise ExprError("type-error", f"cannot compare {_a(lt)} with {_a(rt)}", offset)
-        if ordered and lt not in NUMERIC:
-            raise ExprError("type-error", f"'<', '<=', '>' and '>=' compare numbers, not {lt.kind}s", offset)
+        if ordered and lt not in NUMERIC and lt != DURATION:
+            raise ExprError("type-error", f"'<', '<=', '>' and '>=' compare numbers and durations, not {lt.kind}s", offset)
         if lt.kind == "set":
             raise ExprError("type-error", "sets cannot be compared; test membership with 'in'", offset)
         self.domain_check(l, r, rs.offset)
@@ -943,12 +1002,20 @@ class _Checker:
             if not lo - step <= b.value <= hi + step:
                 raise ExprError("value-out-of-domain",
                                 f"{exact_text(b.value)} is outside the range of {a.name} ({exact_text(lo)}..{exact_text(hi)})", offset)
+        if isinstance(a, InDays) and isinstance(b, DurLit) and a.arg.name in self.scope.bounds:
+            lo, hi = self.scope.bounds[a.arg.name]  # whole numbers of the variable's unit
+            if not (lo - 1) * a.days <= b.days <= (hi + 1) * a.days:
+                raise ExprError("value-out-of-domain",
+                                f"{exact_text(b.amount)} {b.unit} is outside the range of {a.arg.name} "
+                                f"({exact_text(lo)}..{exact_text(hi)} in its unit)", offset)
 
     def name(self, name: str, offset: int, expected: Type | None) -> tuple[Expr, Type]:
         sp = self.span_at(offset)
         t = self.scope.variables.get(name)
         if t is not None:
             self.read(name, offset)
+            if t.kind == "duration":  # a whole number of its unit, used as days
+                return InDays(Var(name, t, sp), self.days_in(t.unit, offset), sp), DURATION
             return Var(name, t, sp), t
         dt = self.scope.definitions.get(name)
         if dt is not None:
@@ -980,6 +1047,27 @@ class _Checker:
         return f"unknown name {name!r}: not a variable or definition{did_you_mean(name, names)}"
 
 
+def _arithmetic(op: str, lt: Type, rt: Type, offset: int) -> Type:
+    """The type of ``lt op rt`` for numbers and durations: durations add to and subtract
+    from durations, scale by numbers, and divide into a number; a bare number never adds to
+    a duration (its unit would be a guess)."""
+    ld, rd = lt == DURATION, rt == DURATION
+    if not ld and not rd:
+        return DEC if op == "/" else join(lt, rt)
+    if op in ("+", "-") and ld and rd:
+        return DURATION
+    if op == "*" and ld != rd:
+        return DURATION
+    if op == "/" and ld:
+        return DEC if rd else DURATION
+    what = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide"}[op]
+    if op in ("+", "-"):
+        raise ExprError("unit-mismatch", f"cannot {what} a duration and a bare number: write the number with its "
+                                         "unit (6 weeks, 10 days, 3 months)", offset)
+    raise ExprError("unit-mismatch", f"cannot {what} " + ("two durations" if ld and rd else "a number by a duration"),
+                    offset)
+
+
 # --------------------------------------------------------------------------- printing
 
 _PREC = {"if": 0, "or": 1, "and": 2, "not": 3, "cmp": 4, "sum": 5, "product": 6, "atom": 7}
@@ -1002,6 +1090,10 @@ def _show(e: Expr) -> tuple[str, int]:
             return str(v), _PREC["atom"]
         case DecLit(value=v):
             return exact_text(v), _PREC["atom"]
+        case DurLit(amount=a, unit=u):
+            return f"{exact_text(a)} {u}", _PREC["atom"]
+        case InDays(arg=a):
+            return _show(a)
         case Var(name=n) | DefRef(name=n):
             return n, _PREC["atom"]
         case EnumLit(value=v):

@@ -1,11 +1,13 @@
 """The loaded guideline: plain, immutable values (no YAML, no solver)."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+from fractions import Fraction
 from functools import cached_property
 from typing import Any, Literal
 
 from .errors import Span
-from .expr import BOOL, Expr, Type, expansion_order
+from .expr import BOOL, UNIT_DAYS, Expr, Type, expansion_order
 from .record import Record
 
 
@@ -192,6 +194,10 @@ class Guideline(Record):
     dispositions_span: Span | None = None
     #: step ids in topological order (start first), computed by the loader
     order: tuple[str, ...] = ()
+    #: days in one of each duration unit: days and weeks, and months when the guideline
+    #: declares its rule (``durations_rule``, as written)
+    unit_days: Mapping[str, Fraction] = UNIT_DAYS
+    durations_rule: str = ""
 
     def definition_exprs(self) -> dict[str, Expr]:
         return {n: d.cond.expr for n, d in self.definitions.items()}

@@ -14,7 +14,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from .expr import MAX_INT_DIGITS, Type
+from .expr import DURATION_UNITS, MAX_INT_DIGITS, UNIT_DAYS, Type
 from .numbers import exact_text, format_number
 
 if TYPE_CHECKING:
@@ -209,6 +209,38 @@ class NumberKind(Kind):
         return [term == t], z3.If(term >= t, term - t, t - term)
 
 
+_DURATION_TEXT = re.compile(r"(-?[0-9]+)\s*([a-z]+)")
+
+
+class DurationKind(NumberKind):
+    """A length of time as a whole number of its declared unit (days, weeks or months),
+    bounded like an int; conditions use it as days (see ``expr.InDays``). A patient value
+    is a whole number in that unit, or text with a unit (``10 days`` for a variable in
+    weeks is refused: not a whole number of weeks)."""
+
+    def __init__(self) -> None:
+        super().__init__("duration", True)
+
+    def words(self, v: Variable) -> str:
+        return f"{format_number(v.min)}..{format_number(v.max)} {v.unit}"
+
+    def coerce(self, v: Variable, raw: Any) -> Coerced:
+        if isinstance(raw, str):
+            m = _DURATION_TEXT.fullmatch(raw.strip())
+            if m and m.group(2) in DURATION_UNITS:
+                unit = DURATION_UNITS[m.group(2)]
+                amount = Fraction(int(m.group(1)))
+                if unit != v.unit:
+                    if unit not in UNIT_DAYS or v.unit not in UNIT_DAYS:
+                        return None, ("unit-mismatch", f"{v.name} is counted in {v.unit}, found {describe_value(raw)}")
+                    amount = amount * UNIT_DAYS[unit] / UNIT_DAYS[v.unit]
+                    if amount.denominator != 1:
+                        return None, ("unit-mismatch", f"{v.name} is a whole number of {v.unit}, found {describe_value(raw)} "
+                                                       f"({exact_text(amount)} of a {v.unit.rstrip('s')})")
+                raw = str(amount.numerator)
+        return super().coerce(v, raw)
+
+
 def _z3num(x: Any, whole: bool) -> Any:
     import z3
 
@@ -296,7 +328,7 @@ class SetKind(Kind):
 
 
 KINDS: dict[str, Kind] = {k.name: k for k in (BoolKind(), NumberKind("int", True), NumberKind("decimal", False),
-                                              EnumKind(), SetKind())}
+                                              DurationKind(), EnumKind(), SetKind())}
 
 
 def kind_of(t: Type) -> Kind:

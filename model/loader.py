@@ -10,8 +10,10 @@ serve any other input format that builds the same records.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from . import expr as X
@@ -56,13 +58,16 @@ SOURCE_FIELDS = (Field("title", text, True), Field("publisher", text, default=""
 NAMED_FIELDS = (Field("title", text, True), Field("description", text, default=""))
 #: a category may mark its items as reassessments: the answer lists them by their timing
 CATEGORY_FIELDS = NAMED_FIELDS + (Field("reassessment", boolean, default=False),)
-TIMING_FIELDS = (Field("text", text, True), Field("start_week", integer), Field("end_week", integer))
 TOP_FIELDS = tuple(Field(name, _any, required) for name, required in (
-    ("guideproof", True), ("guideline", True), ("sources", True), ("categories", True),
+    ("guideproof", True), ("guideline", True), ("durations", False), ("sources", True), ("categories", True),
     ("strengths", True), ("phases", False), ("variables", True), ("constraints", False),
     ("definitions", False), ("recommendations", True), ("dispositions", False), ("start", True),
     ("steps", True), ("conflicts", False), ("invariants", False)))
-VARIABLE_TYPES = ("bool", "int", "decimal", "enum", "set")
+VARIABLE_TYPES = ("bool", "int", "decimal", "duration", "enum", "set")
+DURATIONS_FIELDS = (Field("rule", text, True), Field("why", text, True))
+#: the one declared conversion: ``N months = M weeks`` (or days)
+_MONTH_RULE = re.compile(r"\s*([1-9][0-9]{0,3})\s+months?\s*=\s*([1-9][0-9]{0,5})\s+(weeks?|days?)\s*")
+_DURATION = re.compile(r"\s*(0|[1-9][0-9]{0,5})\s+([a-z]+)\s*")
 STEP_KINDS = ("decision", "action", "fork", "end")
 
 
@@ -80,6 +85,9 @@ class _Loader(NodeReader):
         self.def_known: dict[str, X.KnownWhen] = {}
         #: (divisor, position, where) of every division, proved non-zero after loading
         self.divisors: list[tuple[X.Expr, Span, str]] = []
+        #: days in one of each duration unit (months only with the guideline's rule)
+        self.unit_days: dict[str, Fraction] = dict(X.UNIT_DAYS)
+        self.durations_rule = ""
 
     # -- readers that need the document ---------------------------------------------------
 
@@ -145,7 +153,7 @@ class _Loader(NodeReader):
         span_at: Callable[[int], Span] = cnode.span_at if isinstance(value, str) else (lambda _o: cnode.span)
         scope = X.Scope(self.scope.variables, self.scope.bounds, self.scope.definitions,
                         self.scope.recommendations, allow_recommends, self.scope.optional,
-                        self.def_needs, self.def_known)
+                        self.def_needs, self.def_known, self.unit_days)
         try:
             checked = X.check_typed(tree if tree is not None else X.parse(ctext), scope, span_at)
             if want == "condition" and checked.type != X.BOOL:
@@ -177,6 +185,8 @@ class _Loader(NodeReader):
                 self.err("unsupported-version", f"language version {v} is not supported (this is version {LANGUAGE_VERSION})", f["guideproof"].span)
 
         meta = self.record(f.get("guideline"), "guideline", GUIDELINE_FIELDS)
+        if "durations" in f:
+            self.read_durations(f["durations"])
         sources = self.read_sources(f.get("sources"))
         categories = self.read_named(f.get("categories"), "categories", CATEGORY_FIELDS)
         strengths = self.read_named(f.get("strengths"), "strengths", NAMED_FIELDS)
@@ -188,7 +198,8 @@ class _Loader(NodeReader):
         self.scope = X.Scope({n: v.type for n, v in variables.items()},
                              {n: (v.min, v.max) for n, v in variables.items() if v.min is not None and v.max is not None},
                              self.def_types, {n for n, _, _ in rec_nodes},
-                             optional=frozenset(n for n, v in variables.items() if v.optional))
+                             optional=frozenset(n for n, v in variables.items() if v.optional),
+                             unit_days=self.unit_days)
 
         definitions = self.read_definitions(f.get("definitions"))
         constraints = self.read_constraints(f.get("constraints"))
@@ -211,6 +222,7 @@ class _Loader(NodeReader):
             definitions=definitions, recommendations=recs, start=start if start is not INVALID else "", steps=steps,
             conflicts=conflicts, invariants=invariants, dispositions=dispositions,
             dispositions_span=_key_span(root, "dispositions"),
+            unit_days=self.unit_days, durations_rule=self.durations_rule,
         )
         declared = {kind: _keys(f.get(section)) for kind, section in (
             ("step", "steps"), ("recommendation", "recommendations"), ("source", "sources"),
@@ -224,6 +236,37 @@ class _Loader(NodeReader):
                 self.err("zero-divisor", f"{where}: {problem}", span)
         self.c.raise_if_any()
         return g
+
+    def read_durations(self, node: YNode) -> None:
+        """``durations: {rule: 3 months = 13 weeks, why: ...}``: how long a month is. Days and
+        weeks need no rule; months have no fixed length, so a guideline that speaks of them
+        says how it counts them, once."""
+        v = self.record(node, "durations", DURATIONS_FIELDS)
+        if v is None or not v.complete:
+            return
+        m = _MONTH_RULE.fullmatch(v["rule"])
+        if m is None:
+            self.err("wrong-type", f"durations.rule: expected 'N months = M weeks' (or days), found {v['rule']!r}",
+                     v.span("rule"))
+            return
+        months, amount, unit = int(m.group(1)), int(m.group(2)), X.DURATION_UNITS[m.group(3)]
+        self.unit_days["months"] = Fraction(amount) * X.UNIT_DAYS[unit] / months
+        self.durations_rule = " ".join(v["rule"].split())
+
+    def duration(self, r: NodeReader, node: YNode, where: str) -> Any:
+        """A duration written with its unit (``3 months``), in days."""
+        value = node.value if isinstance(node, YScalar) else None
+        m = _DURATION.fullmatch(value) if isinstance(value, str) else None
+        if m is None or m.group(2) not in X.DURATION_UNITS:
+            self.err("wrong-type", f"{where}: expected a duration such as '6 weeks', '10 days' or '3 months', "
+                                   f"found {describe(node)}", self.span_of(node))
+            return INVALID
+        unit = X.DURATION_UNITS[m.group(2)]
+        if unit not in self.unit_days:
+            self.err("unit-undeclared", f"{where}: {unit} have no fixed length: declare how the guideline counts them "
+                                        "(for example 'durations: {rule: 3 months = 13 weeks, why: ...}')", self.span_of(node))
+            return INVALID
+        return int(m.group(1)) * self.unit_days[unit]
 
     def read_sources(self, node: YNode | None) -> dict[str, Source]:
         out: dict[str, Source] = {}
@@ -261,6 +304,9 @@ class _Loader(NodeReader):
             if tname in ("int", "decimal"):
                 bound = integer if tname == "int" else number
                 fields += [Field("min", bound, True), Field("max", bound, True), Field("unit", text, True)]
+            elif tname == "duration":
+                fields += [Field("min", integer, True), Field("max", integer, True),
+                           Field("unit", one_of("days", "weeks", "months"), True)]
             elif tname in ("enum", "set"):
                 fields += [Field("values", lambda r, n, w: r.names(n, w, VALUE), True)]
             vals = self.record(body, where, fields)
@@ -275,12 +321,18 @@ class _Loader(NodeReader):
         tname, question = vals["type"], vals["question"]
         if tname == "bool":
             return Variable(name, X.BOOL, question, span)
-        if tname in ("int", "decimal"):
+        if tname in ("int", "decimal", "duration"):
             lo, hi = vals["min"], vals["max"]
             if lo > hi:
                 self.err("bad-domain", f"{where}: min {format_number(lo)} is greater than max {format_number(hi)}", vals.span("min"))
                 return None
-            return Variable(name, X.INT if tname == "int" else X.DEC, question, span, vals["unit"], lo, hi)
+            if tname == "duration" and vals["unit"] not in self.unit_days:
+                self.err("unit-undeclared", f"{where}.unit: months have no fixed length: declare how the guideline "
+                                            "counts them (for example 'durations: {rule: 3 months = 13 weeks, why: ...}')",
+                         vals.span("unit"))
+                return None
+            typ = X.Type("duration", name=name, unit=vals["unit"]) if tname == "duration" else X.INT if tname == "int" else X.DEC
+            return Variable(name, typ, question, span, vals["unit"], lo, hi)
         values: list[tuple[str, Span]] = vals["values"]
         seen: set[str] = set()
         for v, sp in values:
@@ -382,14 +434,30 @@ class _Loader(NodeReader):
         return out
 
     def timing(self, r: NodeReader, node: YNode, where: str) -> Any:
-        v = self.record(node, where, TIMING_FIELDS)
+        """``{text, start?, end?}`` with durations (``start: 3 months``), or the older
+        ``start_week``/``end_week`` in whole weeks; either end may be open."""
+        fields = (Field("text", text, True), Field("start", self.duration), Field("end", self.duration),
+                  Field("start_week", integer), Field("end_week", integer))
+        v = self.record(node, where, fields)
         if v is None or not v.complete:
             return INVALID
-        start, end = v["start_week"], v["end_week"]
-        if start is not None and end is not None and start > end:
-            self.err("bad-domain", f"{where}: start_week {start} is after end_week {end}", v.span("start_week"))
+        weeks: dict[str, int | None] = {}
+        for end in ("start", "end"):
+            days, old = v[end], v[f"{end}_week"]
+            if days is not None and old is not None:
+                self.err("wrong-type", f"{where}: give '{end}' or '{end}_week', not both", v.span(end))
+                return INVALID
+            if days is not None and days % 7:
+                self.err("wrong-type", f"{where}.{end}: timings are kept in whole weeks; this is {format_number(days / 7)} weeks",
+                         v.span(end))
+                return INVALID
+            weeks[end] = int(days / 7) if days is not None else old
+        start, end_ = weeks["start"], weeks["end"]
+        if start is not None and end_ is not None and start > end_:
+            self.err("bad-domain", f"{where}: the start (week {start}) is after the end (week {end_})",
+                     v.span("start") or v.span("start_week"))
             return INVALID
-        return Timing(**v.values)
+        return Timing(v["text"], start, end_)
 
     # -- steps ----------------------------------------------------------------------------
 

@@ -92,7 +92,7 @@ def load_patient_file(g: Guideline, path: str | os.PathLike[str], into: PatientI
         out.values[name] = value
         out.origin[name] = str(node.span)
     col.raise_if_any()
-    return out
+    return out.without_value(g)
 
 
 def apply_sets(g: Guideline, assignments: list[str], into: PatientInput | None = None) -> PatientInput:

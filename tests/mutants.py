@@ -63,6 +63,8 @@ def shift_ints(e: X.Expr, delta: int) -> X.Expr:
     match e:
         case X.IntLit(value=v):
             return X.IntLit(v + delta, e.span)
+        case X.DurLit(amount=a, unit=u, days=d) if a:  # one more of its unit: 9 weeks for 8 weeks
+            return X.DurLit(a + delta, u, d / a * (a + delta), e.span)
         case X.Not(arg=a):
             return X.Not(shift_ints(a, delta), e.span)
         case X.And(args=xs):
@@ -231,6 +233,9 @@ def _local_edits(g: Guideline, e: X.Expr, under_not: bool, inside: str | None) -
     if isinstance(e, X.IntLit):
         for d in (+1, -1):
             yield "off-by-one: constant ±1", f"{e.value} -> {e.value + d}", X.IntLit(e.value + d, e.span)
+    if isinstance(e, X.DurLit) and e.amount:
+        for d in (+1, -1):
+            yield ("off-by-one: constant ±1", f"{X.show(e)} -> {X.show(shift_ints(e, d))}", shift_ints(e, d))
     if isinstance(e, X.Var):
         v = g.variables[e.name]
         for o in g.variables.values():

@@ -57,7 +57,7 @@ def any_patient_of(g):
         k = v.type.kind
         if k == "bool":
             fields[v.name] = st.booleans()
-        elif k == "int":
+        elif k in ("int", "duration"):
             fields[v.name] = st.integers(v.min, v.max)
         elif k == "decimal":  # hundredths, as measured values are written, and any fraction
             fields[v.name] = st.one_of(
@@ -67,4 +67,6 @@ def any_patient_of(g):
             fields[v.name] = st.sampled_from(v.type.values)
         else:
             fields[v.name] = st.frozensets(st.sampled_from(v.type.values))
+        if v.optional:  # no value, or any value
+            fields[v.name] = st.one_of(st.none(), fields[v.name])
     return st.fixed_dictionaries(fields)

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from guideproof.cli import cli
 from guideproof.guideline import HERE
-from guideproof.model.evaluate import run, violated_constraints
+from guideproof.model.evaluate import eval_expr, run, violated_constraints
 from guideproof.model.loader import load_guideline
 from guideproof.model.patient import load_patient_file
 from guideproof.model.report import answer
@@ -36,7 +36,7 @@ BASE = {
     "diabetes": False, "prior_stroke_tia_te": False, "prior_haemorrhagic_stroke": False,
     "vascular_disease": False, "hcm_or_amyloidosis": False, "mechanical_valve": False,
     "mod_severe_mitral_stenosis": False, "systolic_bp": 130, "liver_disease": False,
-    "bleeding_history": False, "on_vka": False, "labile_inr": False, "antiplatelet_or_nsaid": False,
+    "bleeding_history": False, "on_vka": False, "ttr_percent": None, "antiplatelet_or_nsaid": False,
     "alcohol_units_week": 0, "edoxaban_pgp_inhibitor": False, "strong_cyp3a4_pgp_inhibitor": False,
     "frail": False,
 }
@@ -259,9 +259,21 @@ def test_enough_scenarios():
     assert len(SCENARIOS) >= 10
 
 
-def test_labile_inr_without_vka_is_refused(af):
-    """Labile INR (TTR < 60%) is measured only on a VKA (refs 2, 3, 19)."""
-    assert violated_constraints(af, {**BASE, "labile_inr": True}) == ["labile_inr_needs_vka"]
+def test_ttr_without_vka_is_refused(af):
+    """The TTR is measured only on a VKA (refs 2, 3, 19)."""
+    assert violated_constraints(af, {**BASE, "ttr_percent": 70}) == ["ttr_needs_vka"]
+    assert violated_constraints(af, {**BASE, "on_vka": True, "ttr_percent": 70}) == []
+
+
+@pytest.mark.parametrize("ttr,labile", [(None, False), (59, True), (60, False), (85, False)])
+def test_labile_inr_is_a_measured_ttr_below_60(af, ttr, labile):
+    """HAS-BLED's labile INR item (refs 2, 3, 19) scores only with a measured TTR below 60%."""
+    from guideproof.model import expr as X
+
+    p = {**BASE, "on_vka": True, "ttr_percent": ttr}
+    assert eval_expr(X.DefRef("labile_inr"), p, af) is labile
+    base = eval_expr(X.DefRef("has_bled"), {**p, "ttr_percent": None}, af)
+    assert eval_expr(X.DefRef("has_bled"), p, af) == base + labile
 
 
 # -- computed values against hand computation ---------------------------------------------------
@@ -304,7 +316,7 @@ def test_scores_maximum(af):
     """CHA2DS2-VASc reaches 9, CHA2DS2-VA 8 and HAS-BLED 9 (refs 1, 2, 20)."""
     p = {**BASE, "age": 80, "female": True, "heart_failure": True, "diabetes": True,
          "prior_stroke_tia_te": True, "vascular_disease": True, "systolic_bp": 200, "on_dialysis": True,
-         "liver_disease": True, "bleeding_history": True, "on_vka": True, "labile_inr": True,
+         "liver_disease": True, "bleeding_history": True, "on_vka": True, "ttr_percent": 52,
          "antiplatelet_or_nsaid": True, "alcohol_units_week": 20}
     v = computed(af, p)
     assert (v["cha2ds2_va"], v["cha2ds2_vasc"], v["has_bled"]) == (8, 9, 9)

@@ -152,7 +152,7 @@ def test_no_patient_is_the_empty_patient():
 def test_variables_command():
     r = invoke("variables")
     assert r.exit_code == 0
-    assert "weeks_since_fracture  (int: 0..260 weeks)" in r.output
+    assert "weeks_since_fracture  (duration: 0..260 weeks)" in r.output
     doc = json.loads(invoke("variables", "--format", "json").output)
     assert doc["version"] == 1 and len(doc["variables"]) == 19
 

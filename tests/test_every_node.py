@@ -19,17 +19,22 @@ from guideproof.model.loader import load_guideline_text
 from guideproof.model.report import support
 from guideproof.model.source import SourceText
 
-#: the mini guideline with an optional decimal, and its patients without and with a value
-WEIGHT = "  weight: {type: decimal, min: 30, max: 200, unit: kg, optional: true, question: 'Weight, if measured?'}\n"
-WEIGHTS = {"young_well": None, "old_sick": Fraction(141, 2), "boundary": Fraction(65)}
-PATIENTS = {n: {**p, "weight": WEIGHTS[n]} for n, p in MINI_PATIENTS.items()}
+#: the mini guideline with an optional decimal and a duration in months (with the rule
+#: that counts them), and its patients without and with a weight
+EXTRA = ("  weight: {type: decimal, min: 30, max: 200, unit: kg, optional: true, question: 'Weight, if measured?'}\n"
+         "  waited: {type: duration, min: 0, max: 24, unit: months, question: 'Months waited?'}\n")
+RULE = "durations: {rule: 3 months = 13 weeks, why: Test rule.}\n"
+EXTRA_VALUES = {"young_well": {"weight": None, "waited": 0}, "old_sick": {"weight": Fraction(141, 2), "waited": 3},
+                "boundary": {"weight": Fraction(65), "waited": 24}}
+PATIENTS = {n: {**p, **EXTRA_VALUES[n]} for n, p in MINI_PATIENTS.items()}
 
 
 @pytest.fixture(scope="module")
 def mini():
-    text = MINI.read_text().replace("\nconstraints:", "\n" + WEIGHT.rstrip("\n") + "\nconstraints:", 1)
-    assert WEIGHT in text
-    return load_guideline_text(SourceText("mini_optional.yaml", text))
+    text = MINI.read_text().replace("\nconstraints:", "\n" + EXTRA.rstrip("\n") + "\nconstraints:", 1)
+    text = text.replace("\nsources:", "\n" + RULE.rstrip("\n") + "\nsources:", 1)
+    assert EXTRA in text and RULE in text
+    return load_guideline_text(SourceText("mini_extended.yaml", text))
 
 #: node class -> a condition over the mini guideline whose checked tree contains it
 EXAMPLES: dict[type, str] = {
@@ -58,6 +63,8 @@ EXAMPLES: dict[type, str] = {
     X.DefRef: "old",
     X.Recommends: "recommends(treat) implies sick",
     X.Known: "known(weight) and weight > 65",
+    X.DurLit: "waited >= 3 months - 2 weeks + 10 days",
+    X.InDays: "waited * 2 > 1 month",
 }
 
 
@@ -65,7 +72,7 @@ def _check(g, text: str) -> X.Expr:
     scope = X.Scope({n: v.type for n, v in g.variables.items()},
                     {n: (v.min, v.max) for n, v in g.variables.items() if v.min is not None},
                     {n: d.cond.type for n, d in g.definitions.items()}, set(g.recommendations), allow_recommends=True,
-                    optional=frozenset(n for n, v in g.variables.items() if v.optional))
+                    optional=frozenset(n for n, v in g.variables.items() if v.optional), unit_days=g.unit_days)
     return X.check(X.parse(text), scope, lambda _o: None)
 
 

@@ -163,7 +163,7 @@ def test_random_odd_patient_files(shipped, shipped_encoding, tmp_path):
     column = {kind: 1 + i for i, kind in enumerate(KINDS)}
 
     def outcome(var, text, want):
-        if var.type.kind == "int" and want not in (W, U, R) and not var.min <= want <= var.max:
+        if var.type.kind in ("int", "duration") and want not in (W, U, R) and not var.min <= want <= var.max:
             return R
         if var.type.kind == "enum" and want not in (W, U, R) + var.type.values:
             return U  # a value of deformity, not of this enum
@@ -171,7 +171,7 @@ def test_random_odd_patient_files(shipped, shipped_encoding, tmp_path):
 
     choices = {}  # variable -> ([accepted (text, value)], [refused (text, code)])
     for n, var in shipped.variables.items():
-        cases = ints if var.type.kind == "int" else [(c[0], c[column[var.type.kind]]) for c in FILE_CASES]
+        cases = ints if var.type.kind in ("int", "duration") else [(c[0], c[column[var.type.kind]]) for c in FILE_CASES]
         if var.type.kind == "enum":
             cases += [(v, v) for v in var.type.values]
         read = [(text, outcome(var, text, want)) for text, want in cases]

@@ -19,6 +19,12 @@ WEIGHT = "\n  weight: {type: int, min: 30, max: 200, unit: kg, optional: true, q
 LEVELS_TO_OLD = ("  levels: {type: set, values: [L1, L2, L3], question: 'Levels?'}\nconstraints:\n"
                  "  - {id: scope, holds: L1 in levels or L2 in levels, why: Scope.}\ndefinitions:\n  old: age >= 65\n")
 
+
+def _wait(definition: str) -> str:
+    """LEVELS_TO_OLD with a duration variable 'wait' (in weeks) and ``definition`` for 'old'."""
+    return LEVELS_TO_OLD.replace("'Levels?'}", "'Levels?'}\n  wait: {type: duration, min: 0, max: 52, unit: weeks, question: 'Weeks?'}").replace(
+        "old: age >= 65", definition)
+
 CASES = [
     # (case id, old, new, expected code)
     ("duplicate-key", "  sick: {type: bool, question: 'Sick?'}\n",
@@ -127,6 +133,24 @@ CASES = [
     ("known-of-unknown-name", "old: age >= 65", "old: known(»wieght)", "unknown-name"),
     ("known-without-a-name", "old: age >= 65", "old: known(»)", "expr-syntax"),
     ("optional-not-boolean", SICK, SICK.replace("question: 'Sick?'}", "question: 'Sick?', optional: »maybe}"), "wrong-type"),
+    # language 2: durations
+    ("duration-compared-with-bare-number", LEVELS_TO_OLD, _wait("old: wait »> 6"), "unit-mismatch"),
+    ("duration-plus-bare-number", LEVELS_TO_OLD, _wait("old: wait »+ 1 > 2 weeks"), "unit-mismatch"),
+    ("duration-times-duration", LEVELS_TO_OLD, _wait("old: wait »* wait > 1 week"), "unit-mismatch"),
+    ("min-of-duration-and-number", LEVELS_TO_OLD, _wait("old: »min(wait, 3) > 1 week"), "unit-mismatch"),
+    ("if-duration-or-number", LEVELS_TO_OLD, _wait("old: (if sick then wait else »0) > 1 week"), "unit-mismatch"),
+    ("months-without-a-rule", LEVELS_TO_OLD, _wait("old: wait > 3 »months"), "unit-undeclared"),
+    ("duration-variable-in-months-without-a-rule", LEVELS_TO_OLD,
+     _wait("old: wait > 1 week").replace("unit: weeks", "unit: »months"), "unit-undeclared"),
+    ("duration-unit-unknown", LEVELS_TO_OLD, _wait("old: wait > 1 week").replace("unit: weeks", "unit: »hours"), "wrong-type"),
+    ("duration-literal-out-of-domain", LEVELS_TO_OLD, _wait("old: wait > »60 weeks"), "value-out-of-domain"),
+    ("durations-rule-unreadable", "sources:\n", "durations: {rule: »3 moons = 13 weeks, why: W.}\nsources:\n", "wrong-type"),
+    ("timing-unit-unknown", "section: S}\n  rest", "section: S,\n    timing: {text: T, start: »3 fortnights}}\n  rest", "wrong-type"),
+    ("timing-not-whole-weeks", "section: S}\n  rest", "section: S,\n    timing: {text: T, start: »10 days}}\n  rest", "wrong-type"),
+    ("timing-start-twice", "section: S}\n  rest", "section: S,\n    timing: {text: T, start: »2 weeks, start_week: 2}}\n  rest",
+     "wrong-type"),
+    ("timing-start-after-end", "section: S}\n  rest", "section: S,\n    timing: {text: T, start: »6 weeks, end: 4 weeks}}\n  rest",
+     "bad-domain"),
 ]
 
 
