@@ -17,11 +17,22 @@ floor = wall([sys.executable, "-c", "import z3"], RUNS)
 query = wall([str(BIN / "guideproof"), "query", "-p", "guideline/examples/uncomplicated_acute.yaml"], RUNS)
 query_json = wall([str(BIN / "guideproof"), "query", "-p", "guideline/examples/failed_conservative_3_months.yaml",
                    "--format", "json"], RUNS)
+query_af = wall([str(BIN / "guideproof"), "query", "-g", "guideline/af_anticoagulation.yaml",
+                 "-p", "guideline/examples/af/elderly_low_weight_reduced_dose.yaml"], RUNS)
 print(row('python -c "import z3" (floor)', floor))
 print(row("guideproof query (text, uncomplicated_acute)", query))
 print(row("guideproof query (json, failed_conservative_3_months)", query_json))
+print(row("guideproof query (text, AF: scores, decimals, optional TTR)", query_af))
 ratio = statistics.median(query) / statistics.median(floor)
 print(f"ratio query / floor: {ratio:.2f} (goal <= 2.00)")
+ratio = statistics.median(query_af) / statistics.median(floor)
+print(f"ratio AF query / floor: {ratio:.2f} (goal <= 2.00)")
+
+# verify of each shipped guideline as a process (goal: under 2 s each)
+print()
+for name in ("l1_l2_compression_fracture", "af_anticoagulation"):
+    times = wall([str(BIN / "guideproof"), "verify", f"guideline/{name}.yaml", "--brief"], max(3, RUNS // 5))
+    print(row(f"guideproof verify {name}", times))
 
 # Bad input must fail fast (goal: each under 2 s) with exit 2.
 base = (Path(__file__).resolve().parent.parent / "guideline/examples/uncomplicated_acute.yaml").read_text()

@@ -42,6 +42,7 @@ def _rec_fields(r: Recommendation) -> dict[str, Any]:
         "section": r.section,
         "timing": _timing(r),
         "note": r.note or None,
+        "origin": r.origin,
     }
 
 
@@ -63,6 +64,7 @@ def _json_value(x: Any) -> Any:
 def rec_json(g: Guideline, a: Applied) -> dict[str, Any]:
     return {
         **_rec_fields(a.rec),
+        "cautions": [{"text": c.text, "sources": list(c.sources)} for c in a.cautions],
         "because": [
             {"step": x.step, "branch": x.label, "condition": x.condition,
              "facts": {n: sorted(v) if isinstance(v, frozenset) else v for n, v in x.facts}}
@@ -113,7 +115,12 @@ def _wrap(text: str, indent: str) -> str:
 
 def _cite(g: Guideline, r: Recommendation) -> str:
     refs = ", ".join(r.sources)
-    return f"{g.strengths[r.strength].title.lower()}; refs {refs}; section: {r.section}"
+    origin = "; safety addition" if r.origin == "safety" else ""
+    return f"{g.strengths[r.strength].title.lower()}; refs {refs}; section: {r.section}{origin}"
+
+
+def _cautions(a: Applied, indent: str) -> list[str]:
+    return [_wrap(f"Caution: {c.text} [refs {', '.join(c.sources)}]", indent) for c in a.cautions]
 
 
 def _because(a: Applied, indent: str) -> list[str]:
@@ -151,6 +158,7 @@ def query_text(ans: Answer) -> str:
             out.append(_wrap(r.text, "      "))
             if r.timing:
                 out.append(_wrap(f"When: {r.timing.text}", "      "))
+            out.extend(_cautions(a, "      "))
             out.extend(_because(a, "      "))
         out.append("")
     if ans.avoid():

@@ -89,11 +89,14 @@ class Collector:
         self.file = file
         self.lines = lines or []
         self.diagnostics: list[Diagnostic] = []
+        #: the lines of every other file whose positions it reports (included files)
+        self.others: dict[str, list[str]] = {}
 
     def excerpt(self, span: Span | None) -> str | None:
-        if span is None or not (1 <= span.line <= len(self.lines)):
+        lines = self.lines if span is None or span.file == self.file else self.others.get(span.file, [])
+        if span is None or not (1 <= span.line <= len(lines)):
             return None
-        return self.lines[span.line - 1]
+        return lines[span.line - 1]
 
     def error(self, code: str, message: str, span: Span | None) -> None:
         self.diagnostics.append(Diagnostic(code, message, span, self.excerpt(span)))

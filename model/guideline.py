@@ -13,6 +13,9 @@ from .record import Record
 
 
 RecKind = Literal["do", "avoid"]
+#: where a piece of advice comes from: the source guideline, or a safety addition beyond it
+#: (with citations of its own: a drug label, a regulator, another guideline)
+Origin = Literal["source", "safety"]
 StepKind = Literal["decision", "action", "fork", "end"]
 #: how many branches of a decision may be taken ("" for steps that are not decisions)
 Choice = Literal["single", "first", "any", ""]
@@ -53,6 +56,8 @@ class Constraint(Record):
     cond: Condition
     why: str
     span: Span
+    origin: Origin = "source"
+    sources: tuple[str, ...] = ()
 
 
 class Definition(Record):
@@ -63,6 +68,8 @@ class Definition(Record):
     why: str
     span: Span
     unit: str = ""
+    origin: Origin = "source"
+    sources: tuple[str, ...] = ()
 
     @property
     def computed(self) -> bool:
@@ -83,6 +90,17 @@ class Timing(Record):
     end_week: int | None = None
 
 
+class SafetyRule(Record):
+    """A contraindication (``text`` says why; the recommendation must never apply while
+    ``cond`` holds: proof obligation GP008) or a caution (``text`` is shown with the
+    recommendation when ``cond`` holds, or always when it is None), with its own citations."""
+
+    cond: Condition | None
+    text: str
+    sources: tuple[str, ...]
+    span: Span
+
+
 class Recommendation(Record):
     id: str
     text: str
@@ -96,6 +114,12 @@ class Recommendation(Record):
     section: str
     timing: Timing | None = None
     note: str = ""
+    origin: Origin = "source"
+    contraindications: tuple[SafetyRule, ...] = ()
+    cautions: tuple[SafetyRule, ...] = ()
+    #: why a recommendation in a category that needs a safety review declares no
+    #: contraindication or caution (the author's acknowledgement)
+    safety_review: str = ""
 
 
 class Branch(Record):
@@ -152,6 +176,8 @@ class Invariant(Record):
     cond: Condition
     why: str
     span: Span
+    origin: Origin = "source"
+    sources: tuple[str, ...] = ()
 
 
 class Source(Record):
@@ -170,6 +196,9 @@ class Named(Record):
     description: str = ""
     #: categories only: its items are reassessments, listed by timing in the answer
     reassessment: bool = False
+    #: categories only: its items are drugs or procedures, each needing a safety review
+    #: (contraindications or cautions declared, or ``safety_review`` saying why none)
+    safety_review: bool = False
 
 
 class Guideline(Record):

@@ -18,13 +18,14 @@ from typing import Any
 
 from . import expr as X
 from . import wellformed
+from .compose import ORIGINS, compose
 from .divisors import divisor_problem
 from .errors import Span
 from .graph import dependency_order
 from .fields import (INVALID, VALUE, Field, NodeReader, Values, boolean, describe, identifier, integer,
                      number, one_of, text)
 from .guideline import (Branch, Condition, Conflict, Constraint, Definition, Guideline, Invariant,
-                        Named, Recommendation, Source, Step, Timing, Variable)
+                        Named, Recommendation, SafetyRule, Source, Step, Timing, Variable)
 from .numbers import format_number
 from .patient import coerce
 from .source import SourceText, YMap, YNode, YScalar, parse_yaml, plain, read_text
@@ -43,7 +44,8 @@ def load_guideline(path: str | os.PathLike[str]) -> Guideline:
 
 def load_guideline_text(src: SourceText) -> Guideline:
     root = parse_yaml(src)
-    return _Loader(src).load(root)
+    loader = _Loader(src)
+    return loader.load(compose(src, root, loader.c))
 
 
 def _any(r: NodeReader, node: YNode, where: str) -> YNode:
@@ -57,7 +59,9 @@ SOURCE_FIELDS = (Field("title", text, True), Field("publisher", text, default=""
                  Field("year", integer), Field("note", text, default=""))
 NAMED_FIELDS = (Field("title", text, True), Field("description", text, default=""))
 #: a category may mark its items as reassessments: the answer lists them by their timing
-CATEGORY_FIELDS = NAMED_FIELDS + (Field("reassessment", boolean, default=False),)
+CATEGORY_FIELDS = NAMED_FIELDS + (Field("reassessment", boolean, default=False),
+                                   Field("safety_review", boolean, default=False))
+ORIGIN_FIELD = Field("origin", one_of(*ORIGINS), default="source")
 TOP_FIELDS = tuple(Field(name, _any, required) for name, required in (
     ("guideproof", True), ("guideline", True), ("durations", False), ("sources", True), ("categories", True),
     ("strengths", True), ("phases", False), ("variables", True), ("constraints", False),
@@ -368,16 +372,29 @@ class _Loader(NodeReader):
                 out.append((v, item.span))
         return out
 
+    def provenance(self) -> tuple[Field, ...]:
+        """``origin`` and ``sources``: a safety addition must cite its own sources."""
+        return (ORIGIN_FIELD, Field("sources", self.ref_list("source", "", least=0), default=()))
+
+    def cited(self, v: Values, where: str) -> bool:
+        """A safety addition without a citation is an error (it is not in the source)."""
+        if v["origin"] == "safety" and not v["sources"]:
+            self.err("missing-citation", f"{where}: a safety addition cites at least one source (sources: [...])",
+                     v.span("origin") or v.span("sources"))
+            return False
+        return True
+
     def read_constraints(self, node: YNode | None) -> list[Constraint]:
-        fields = (Field("holds", self.condition(), True), Field("why", text, True))
-        return [Constraint(v["id"], v["holds"], v["why"], sp) for v, sp in self.listed(node, "constraints", "constraint", fields)]
+        fields = (Field("holds", self.condition(), True), Field("why", text, True), *self.provenance())
+        return [Constraint(v["id"], v["holds"], v["why"], sp, v["origin"], v["sources"])
+                for v, sp in self.listed(node, "constraints", "constraint", fields) if self.cited(v, f"constraint {v['id']}")]
 
     def read_definitions(self, node: YNode | None) -> dict[str, Definition]:
         """Definitions are conditions (``when``, or the short form ``name: condition``) or
         computed values (``value``, with an optional ``unit``). They are checked in the order
         of their use, so a definition's type is known wherever it is used."""
         fields = (Field("when", _any), Field("value", _any), Field("unit", text, default=""),
-                  Field("why", text, default=""))
+                  Field("why", text, default=""), *self.provenance())
         found: list[tuple[str, YScalar, YNode, str, Values | None]] = []
         for name, key, body in self.keyed(node, "definitions") if node is not None else ():
             where = f"definitions.{name}"
@@ -404,7 +421,10 @@ class _Loader(NodeReader):
             self.def_types[name] = cond.type
             self.def_needs[name] = frozenset(v for v, _, _ in cond.unguarded)
             self.def_known[name] = X.known_when(cond.expr, self.def_known)
-            out[name] = Definition(name, cond, v["why"] if v else "", key.span, v["unit"] if v else "")
+            if v is not None and not self.cited(v, f"definitions.{name}"):
+                continue
+            out[name] = Definition(name, cond, v["why"] if v else "", key.span, v["unit"] if v else "",
+                                   v["origin"] if v else "source", v["sources"] if v else ())
         return {n: out[n] for n, *_ in found if n in out}
 
     def read_conflicts(self, node: YNode | None) -> list[Conflict]:
@@ -413,8 +433,9 @@ class _Loader(NodeReader):
         return [Conflict(v["id"], v["between"], v["why"], sp) for v, sp in self.listed(node, "conflicts", "conflict", fields)]
 
     def read_invariants(self, node: YNode | None) -> list[Invariant]:
-        fields = (Field("holds", self.condition(allow_recommends=True), True), Field("why", text, True))
-        return [Invariant(v["id"], v["holds"], v["why"], sp) for v, sp in self.listed(node, "invariants", "invariant", fields)]
+        fields = (Field("holds", self.condition(allow_recommends=True), True), Field("why", text, True), *self.provenance())
+        return [Invariant(v["id"], v["holds"], v["why"], sp, v["origin"], v["sources"])
+                for v, sp in self.listed(node, "invariants", "invariant", fields) if self.cited(v, f"invariant {v['id']}")]
 
     # -- recommendations ------------------------------------------------------------------
 
@@ -425,13 +446,34 @@ class _Loader(NodeReader):
             Field("sources", self.ref_list("source", "every recommendation cites at least one source"), True),
             Field("kind", one_of("do", "avoid"), default="do"),
             Field("timing", self.timing), Field("note", text, default=""), Field("section", text, True),
+            ORIGIN_FIELD, Field("contraindicated_when", self.safety_rules("why", True), default=()),
+            Field("cautions", self.safety_rules("text", False), default=()), Field("safety_review", text, default=""),
         )
         out: dict[str, Recommendation] = {}
         for name, key, body in rec_nodes:
             v = self.record(body, f"recommendations.{name}", fields)
             if v is not None and v.complete:
-                out[name] = Recommendation(name, span=key.span, **v.values)
+                values = dict(v.values)
+                values["contraindications"] = values.pop("contraindicated_when")
+                out[name] = Recommendation(name, span=key.span, **values)
         return out
+
+    def safety_rules(self, words: str, needs_when: bool) -> Callable[[NodeReader, YNode, str], Any]:
+        """A list of contraindications (``{when, why, sources}``) or cautions (``{when?,
+        text, sources}``), each citing its sources."""
+        fields = (Field("when", self.condition(), needs_when), Field(words, text, True),
+                  Field("sources", self.ref_list("source", "a safety rule cites at least one source"), True))
+
+        def read(r: NodeReader, node: YNode, where: str) -> Any:
+            out, ok = [], True
+            for iw, item in self.items(node, where):
+                v = self.record(item, iw, fields)
+                if v is None or not v.complete:
+                    ok = False
+                    continue
+                out.append(SafetyRule(v["when"], v[words], v["sources"], item.span))
+            return tuple(out) if ok else INVALID
+        return read
 
     def timing(self, r: NodeReader, node: YNode, where: str) -> Any:
         """``{text, start?, end?}`` with durations (``start: 3 months``), or the older

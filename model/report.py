@@ -10,7 +10,7 @@ from typing import Any
 from . import expr as X
 from .evaluate import AbsentValue, Patient, Trace, eval_expr, run
 from .expr import variables_of
-from .guideline import Definition, Guideline, Recommendation
+from .guideline import Definition, Guideline, Recommendation, SafetyRule
 from .record import Record
 from .graph import Edge, reachable
 
@@ -26,6 +26,8 @@ class Reason(Record):
 class Applied(Record):
     rec: Recommendation
     reasons: tuple[Reason, ...]
+    #: the recommendation's cautions that hold for this patient
+    cautions: tuple[SafetyRule, ...] = ()
 
 
 class Answer:
@@ -80,7 +82,8 @@ def answer(g: Guideline, patient: Patient) -> Answer:
     back = {t: [e.source for e in es] for t, es in into.items()}  # step -> steps that fired into it
     for rid in sorted(trace.applies, key=order.__getitem__):
         rec = g.recommendations[rid]
-        ans.applied.append(Applied(rec, tuple(_reasons(g, patient, trace, into, back, rid))))
+        cautions = tuple(c for c in rec.cautions if c.cond is None or eval_expr(c.cond.expr, patient, g))
+        ans.applied.append(Applied(rec, tuple(_reasons(g, patient, trace, into, back, rid)), cautions))
     return ans
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 LAYERS = {"model": ROOT / "model", "verify": ROOT / "verify", "diagrams": ROOT / "diagrams",
           "cli": ROOT / "guideproof"}
@@ -62,13 +64,18 @@ def test_layers_import_downward_only():
     assert not problems, problems
 
 
-def test_query_path_never_imports_z3():
+@pytest.mark.parametrize("args", [
+    ["-p", "guideline/examples/uncomplicated_acute.yaml"],
+    # scores, decimals, an optional fact left out: the second guideline's complete query
+    ["-g", "guideline/af_anticoagulation.yaml", "-p", "guideline/examples/af/elderly_low_weight_reduced_dose.yaml"],
+])
+def test_query_path_never_imports_z3(args):
     import subprocess
     import sys
 
     code = ("import sys; from guideproof.cli import cli; "
             "from click.testing import CliRunner; "
-            "r = CliRunner().invoke(cli, ['query', '-p', 'guideline/examples/uncomplicated_acute.yaml']); "
+            f"r = CliRunner().invoke(cli, ['query', *{args!r}]); "
             "assert r.exit_code == 0, r.output; print('z3' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip() == "False"

@@ -24,7 +24,7 @@ from ..model import expr as X
 from ..model.encode import Encoding
 from ..model.errors import Span
 from ..model.evaluate import Patient, Trace, eval_expr, fired_edges, run, violated_constraints
-from ..model.guideline import Branch, Conflict, Constraint, Definition, Guideline, Invariant, Step
+from ..model.guideline import Branch, Condition, Conflict, Constraint, Definition, Guideline, Invariant, Step
 from ..model.kinds import kind_of
 from ..model.numbers import format_number
 from ..model.patient import typical_value
@@ -699,6 +699,42 @@ class Invariants(Check):
                                  f"invariant {inv.id!r} holds for every valid patient", refuted, rules=(inv.id,))
 
 
+# ------------------------------------------------------------------------------------ GP008
+
+
+class Contraindications(Check):
+    """GP008 contraindications: no valid patient is recommended anything while one of its
+    declared contraindications holds.
+
+    Failing::
+
+        recommendations:
+          nsaid_or_opioid:
+            contraindicated_when:
+              - {when: on_anticoagulant, why: Bleeding risk with an anticoagulant., sources: [12]}
+        # ... while the analgesia step recommends it to every patient in pain
+
+    Passing: the analgesia decision sends patients on an anticoagulant to paracetamol.
+    """
+
+    code, name = "GP008", "contraindications"
+
+    def run(self, ctx: Context) -> Iterator[Finding]:
+        g, enc = ctx.g, ctx.enc
+        for rid, rec in g.recommendations.items():
+            for i, rule in enumerate(rec.contraindications):
+                assert rule.cond is not None  # a contraindication always has a condition
+                cond = rule.cond
+                negation = [(f"{rid} applies", enc.applies[rid]),
+                            (f"contraindication: {cond.text}", enc.term(cond.expr))]
+
+                def refuted(p: Patient, rid: str = rid, cond: Condition = cond, why: str = rule.text) -> Recheck:
+                    ok = rid in ctx.run(p).applies and bool(eval_expr(cond.expr, p, g))
+                    return ok, f"{rid!r} is recommended while it is contraindicated ({cond.text}): {why}", _paths(ctx, p, [rid])
+                yield self.universal(ctx, f"contraindication {rid}#{i + 1}", rule.span, negation,
+                                     f"{rid!r} is never recommended when {cond.text}", refuted, rules=(rid,))
+
+
 def _recs_in(e: X.Expr) -> set[str]:
     """The recommendations an invariant mentions, wherever they stand in it."""
     if isinstance(e, X.Recommends):
@@ -708,7 +744,7 @@ def _recs_in(e: X.Expr) -> set[str]:
 
 #: Every check, in the order obligations are run and reported.
 CHECKS: tuple[Check, ...] = (Vacuity(), Reachability(), Coverage(), Exclusivity(), Consistency(),
-                             Redundancy(), Invariants())
+                             Redundancy(), Invariants(), Contraindications())
 
 
 def verify(g: Guideline, timeout: float | None = 10.0, rlimit: int | None = None,

@@ -10,6 +10,8 @@ from ..model.patient import format_value, to_plain, typical_value
 from .findings import Finding, Verdict
 
 VERIFY_JSON_VERSION = 1
+#: the longest check name ("contraindications")
+NAME_WIDTH = 17
 
 
 def summary(findings: list[Finding]) -> dict[str, int]:
@@ -47,16 +49,16 @@ def text(g: Guideline, findings: list[Finding], verbose: bool = True) -> str:
     for f in findings:
         by_check.setdefault((f.code, f.check), Counter())[f.verdict] += 1
     out.append(f"{g.file}: {g.title}")
-    out.append(f"{'check':<22} {'obligations':>11} {'proved':>7} {'refuted':>8} {'unknown':>8}")
+    out.append(f"{'check':<{NAME_WIDTH + 6}} {'obligations':>11} {'proved':>7} {'refuted':>8} {'unknown':>8}")
     for (code, name), c in by_check.items():
-        out.append(f"{code} {name:<16} {sum(c.values()):>11} {c[Verdict.PROVED]:>7} "
+        out.append(f"{code} {name:<{NAME_WIDTH}} {sum(c.values()):>11} {c[Verdict.PROVED]:>7} "
                    f"{c[Verdict.REFUTED]:>8} {c[Verdict.UNKNOWN]:>8}")
     s = summary(findings)
     if verbose:
         out.append("")
         out.append("obligations:")
         for f in findings:
-            out.append(f"  {f.verdict.value:<8} {f.code} {f.check:<13} {f.subject}")
+            out.append(f"  {f.verdict.value:<8} {f.code} {f.check:<{NAME_WIDTH}} {f.subject}")
     out.append("")
     if s["refuted"]:
         verdict = f"REFUTED: {s['refuted']} of {s['total']} obligations fail"
