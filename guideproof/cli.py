@@ -158,12 +158,14 @@ def cli(max_input_mb: float | None) -> None:
 @click.option("--interactive", "-i", is_flag=True,
               help="Ask the most useful unknown fact, one at a time (works with piped input).")
 @click.option("--require-complete", is_flag=True, help="Refuse a patient with unknown variables (exit 2).")
+@click.option("--explain", is_flag=True,
+              help="Text output: full texts, and for each item the decisions and facts behind it.")
 @click.option("--timeout", type=SECONDS, default=10.0, show_default=True,
               help="Seconds the solver may spend on each question about a partial patient.")
 @click.option("--rlimit", type=RLIMIT, default=None,
               help="Z3 resource limit per question (deterministic, machine-independent).")
 def query(guideline_path: Path | None, patient_path: Path | None, sets: tuple[str, ...], fmt: str, interactive: bool,
-          require_complete: bool, timeout: float, rlimit: int | None) -> int:
+          require_complete: bool, explain: bool, timeout: float, rlimit: int | None) -> int:
     """The recommendations that apply to one patient, and why.
 
     Unset variables are unknown, never defaulted: each recommendation then applies, does not
@@ -179,13 +181,13 @@ def query(guideline_path: Path | None, patient_path: Path | None, sets: tuple[st
     if require_complete:
         complete(g, p)
     partial = _interactive(g, p, timeout, rlimit) if interactive else None
-    text, code = _answer_text(g, p, fmt, timeout, rlimit, partial)
+    text, code = _answer_text(g, p, fmt, timeout, rlimit, partial, explain)
     _emit(text)
     return code
 
 
 def _answer_text(g: Guideline, p: PatientInput, fmt: str, timeout: float, rlimit: int | None = None,
-                 partial: PartialAnswer | None = None) -> tuple[str, int]:
+                 partial: PartialAnswer | None = None, explain: bool = False) -> tuple[str, int]:
     """The complete answer when every variable is known, the partial one otherwise (``partial``
     when already computed for these facts); and the exit code: REFUTED when the guideline
     fails this patient (no branch of a decision applies, or several of a ``single`` one),
@@ -197,7 +199,7 @@ def _answer_text(g: Guideline, p: PatientInput, fmt: str, timeout: float, rlimit
     if not p.missing(g):
         check_constraints(g, p)
         ans = answer(g, p.values)
-        text = views.query_json(ans) if fmt == "json" else views.query_text(ans)
+        text = views.query_json(ans) if fmt == "json" else views.query_text(ans, explain)
         if ans.trace.problems:
             for x in ans.trace.problems:
                 click.echo(f"guideproof: guideline problem: {views.problem_text(g, x)}", err=True)

@@ -134,13 +134,60 @@ def _because(a: Applied, indent: str) -> list[str]:
     return lines
 
 
-def query_text(ans: Answer) -> str:
+def query_text(ans: Answer, explain: bool = False) -> str:
+    """The clinician's answer. By default one screen: the pathway, then what to do now, what
+    to avoid, the cautions that apply and the follow-up, one line per item with its timing,
+    strength and references. ``explain`` gives the full texts and, for each item, the
+    decisions that led to it with the facts that decided them."""
+    if explain:
+        return _explained(ans)
+    g = ans.guideline
+    out = [f"{g.title} (guideline {g.id} {g.version})"]
+    out.extend(_problems(ans))
+    if g.dispositions:
+        path = ans.pathway()
+        out.append("Pathway: " + ("; ".join(r.short for r in path) if path else "none of the dispositions applies"))
+    out.extend(f"{d.name} = {format_value(v)}{' ' + d.unit if d.unit and v is not None else ''}"
+               for d, v in ans.computed())
+    follow = {r.id for r in ans.reassess()}
+    now = [a for _, items in ans.by_category() for a in items if a.rec.id not in follow]
+    out += ["", "DO NOW"]
+    for a in now:
+        out.append(f"  * {_line(g, a.rec)}")
+        if a.rec.note:
+            out.append(_wrap(f"note: {a.rec.note}", "      "))
+    if ans.avoid():
+        out += ["", "AVOID"] + [f"  x {_line(g, a.rec)}" for a in ans.avoid()]
+    cautions = [(a, c) for a in ans.applied for c in a.cautions]
+    if cautions:
+        out += ["", "CAUTIONS"] + [f"  ! {a.rec.short}: {c.text} [refs {', '.join(c.sources)}]" for a, c in cautions]
+    out += ["", "FOLLOW-UP"]
+    out += [f"  > {r.timing.text if r.timing else ''}: {r.short}" for r in ans.reassess()] or ["  > no follow-up timing applies"]
+    out += ["", "(--explain: full texts and the facts behind each item; --format json: everything)"]
+    return "\n".join(out) + "\n"
+
+
+def _line(g: Guideline, r: Recommendation) -> str:
+    """One item on one line: what, when, how strong, from where."""
+    when = f" -- {r.timing.text}" if r.timing else ""
+    origin = "; safety addition" if r.origin == "safety" else ""
+    return f"{r.short}{when} [{g.strengths[r.strength].title.lower()}; refs {', '.join(r.sources)}{origin}]"
+
+
+def _problems(ans: Answer) -> list[str]:
+    if not ans.trace.problems:
+        return []
+    g = ans.guideline
+    return (["GUIDELINE PROBLEM: this guideline does not handle this patient soundly (run 'guideproof verify')"]
+            + [_wrap(f"! {problem_text(g, x)}", "  ") for x in ans.trace.problems])
+
+
+def _explained(ans: Answer) -> str:
     g = ans.guideline
     out = [f"{g.title} (guideline {g.id} {g.version})", ""]
-    if ans.trace.problems:
-        out.append("GUIDELINE PROBLEM: this guideline does not handle this patient soundly (run 'guideproof verify')")
-        out.extend(_wrap(f"! {problem_text(g, x)}", "  ") for x in ans.trace.problems)
-        out.append("")
+    problems = _problems(ans)
+    if problems:
+        out += problems + [""]
     computed = ans.computed()
     if computed:
         out.extend(f"{d.name} = {format_value(v)}{' ' + d.unit if d.unit and v is not None else ''}   ({d.cond.text})"
@@ -156,6 +203,8 @@ def query_text(ans: Answer) -> str:
             r = a.rec
             out.append(f"  * {r.short}  [{_cite(g, r)}]")
             out.append(_wrap(r.text, "      "))
+            if r.note:
+                out.append(_wrap(f"Note: {r.note}", "      "))
             if r.timing:
                 out.append(_wrap(f"When: {r.timing.text}", "      "))
             out.extend(_cautions(a, "      "))
@@ -167,6 +216,7 @@ def query_text(ans: Answer) -> str:
             r = a.rec
             out.append(f"  x {r.short}  [{_cite(g, r)}]")
             out.append(_wrap(r.text, "      "))
+            out.extend(_because(a, "      "))
         out.append("")
     re_ = ans.reassess()
     out.append("REASSESS")

@@ -12,7 +12,7 @@ from .evaluate import AbsentValue, Patient, Trace, eval_expr, run
 from .expr import variables_of
 from .guideline import Definition, Guideline, Recommendation, SafetyRule
 from .record import Record
-from .graph import Edge, reachable
+from .graph import Edge, edges_of, predecessors, reachable
 
 
 class Reason(Record):
@@ -80,22 +80,28 @@ def answer(g: Guideline, patient: Patient) -> Answer:
     for e in trace.fired:
         into.setdefault(e.target, []).append(e)
     back = {t: [e.source for e in es] for t, es in into.items()}  # step -> steps that fired into it
+    preds = predecessors(g.steps)
     for rid in sorted(trace.applies, key=order.__getitem__):
         rec = g.recommendations[rid]
         cautions = tuple(c for c in rec.cautions if c.cond is None or eval_expr(c.cond.expr, patient, g))
-        ans.applied.append(Applied(rec, tuple(_reasons(g, patient, trace, into, back, rid)), cautions))
+        ans.applied.append(Applied(rec, tuple(_reasons(g, patient, trace, into, back, rid, preds)), cautions))
     return ans
 
 
 def _reasons(g: Guideline, patient: Patient, trace: Trace, into: dict[str, list[Edge]],
-             back: dict[str, list[str]], rid: str) -> list[Reason]:
-    """The decision branches on fired paths from the start to the steps recommending ``rid``."""
+             back: dict[str, list[str]], rid: str, preds: dict[str, set[str]]) -> list[Reason]:
+    """The decisive branches on fired paths from the start to the steps recommending ``rid``:
+    a branch is decisive when some other way out of its decision leads nowhere that
+    recommends ``rid`` (a decision every outcome of which leads to it explains nothing)."""
     targets = [s.id for s in g.steps_recommending(rid) if s.id in trace.reached]
     edges = [e for t in reachable(targets, back) for e in into.get(t, ()) if e.kind in ("branch", "otherwise")]
+    leads = reachable([s.id for s in g.steps_recommending(rid)], preds)  # steps from which rid can follow
     pos = g.position
     out = []
     for e in sorted(set(edges), key=lambda e: (pos[e.source], e.index)):
         step = g.steps[e.source]
+        if all(o.target in leads for o in edges_of(step) if o.key != e.key):
+            continue
         if e.branch is not None:
             cond = e.branch.cond
             names = support(g, cond.expr, patient, True)
@@ -113,9 +119,9 @@ def _reasons(g: Guideline, patient: Patient, trace: Trace, into: dict[str, list[
 
 def support(g: Guideline, e: X.Expr, p: Patient, value: bool,
             _defs: dict[str, frozenset[str]] | None = None) -> frozenset[str]:
-    """The variables that make ``e`` evaluate to ``value`` for ``p``: for a true ``or`` only
-    its true alternatives, for a false ``and`` only its false parts, and so on, so an
-    explanation names the facts that decided, not every fact the condition mentions.
+    """The variables that make ``e`` evaluate to ``value`` for ``p``: for a true ``or`` its
+    true alternatives (every one: each is a reason), for a false ``and`` its false parts, and
+    so on, so an explanation names every fact that decided and none that did not.
 
     ``value`` is always what ``e`` evaluates to, so a definition's support depends on its
     name alone: it is computed once, bottom-up (``_defs``), however deep the chain."""
@@ -124,10 +130,9 @@ def support(g: Guideline, e: X.Expr, p: Patient, value: bool,
             return support(g, a, p, not value, _defs)
         case X.And(args=xs) | X.Or(args=xs):
             decisive = value if isinstance(e, X.Or) else not value
-            if decisive:  # true or / false and: the parts with that value suffice
+            if decisive:  # true or / false and: each part with that value decides alone: name them all
                 hits = [a for a in xs if _value(g, a, p) is value]
-                best = min((support(g, a, p, value, _defs) for a in hits), key=len)
-                return best
+                return frozenset().union(*(support(g, a, p, value, _defs) for a in hits))
             return frozenset().union(*(support(g, a, p, value, _defs) for a in xs))
         case X.DefRef(name=n):
             memo: dict[str, frozenset[str]] = {} if _defs is None else _defs

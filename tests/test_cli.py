@@ -28,15 +28,37 @@ def test_query_text():
     r = invoke("query", "--patient", UNCOMPLICATED)
     assert r.exit_code == 0, r.output
     out = r.output
-    assert "Pathway: Conservative care for at least 3 months" in out
+    assert out.splitlines()[1] == "Pathway: Conservative care for at least 3 months"
+    # One screen: do now (in the categories' clinical order), avoid, follow-up; one line each.
+    order = [out.index(h) for h in ("DO NOW", "Neurological exam", "MRI spine", "Calcitonin", "Calcium >=",
+                                    "AVOID", "FOLLOW-UP", "(--explain")]
+    assert order == sorted(order)
+    assert "  * Calcitonin (first 4 weeks) -- Weeks 0-4 after the fracture is identified [direct instruction; refs 1, 2, 3]\n" in out
+    assert "> At 4-6 weeks after the fracture is identified: Reassess at 4-6 weeks" in out
+    assert "Why:" not in out and len(out.splitlines()) <= 40
+
+
+def test_query_explain():
+    r = invoke("query", "--patient", UNCOMPLICATED, "--explain")
+    assert r.exit_code == 0, r.output
+    out = r.output
     # Categories in clinical order, then avoid, then when to reassess.
     order = [out.index(h) for h in ("ASSESSMENT", "IMAGING", "INTERVENTION", "ANALGESIA", "BONE HEALTH", "FOLLOW-UP", "AVOID", "REASSESS")]
     assert order == sorted(order)
-    # The opioid caution gives each branch that led to it, the age one last, with its fact.
+    # The opioid caution gives each decisive branch that led to it, the age one last, with its fact.
     caution = out[out.index("* Caution with opioids"):out.index("MOBILISATION")]
-    assert caution.rstrip().endswith("\n      in pain [pain = moderate]\n      65 or older [age = 72]")
+    assert caution.rstrip().endswith("Why: in pain [pain = moderate]\n      65 or older [age = 72]")
     assert "refs 1, 2, 3" in out
-    assert "> At 4-6 weeks after the fracture is identified" in out
+
+
+@pytest.mark.parametrize("patient", sorted((Path(__file__).resolve().parent.parent / "guideline" / "examples").rglob("*.yaml")),
+                         ids=lambda p: p.stem)
+def test_default_answer_fits_one_screen(patient):
+    """Every example patient's default answer fits 40 lines (the full reasons are one option away)."""
+    g = "guideline/af_anticoagulation.yaml" if patient.parent.name == "af" else "guideline/l1_l2_compression_fracture.yaml"
+    r = invoke("query", "-g", g, "-p", str(patient))
+    assert r.exit_code == 0, r.output
+    assert len(r.output.splitlines()) <= 40, r.output
 
 
 def test_query_json_matches_evaluator(shipped):

@@ -73,7 +73,10 @@ def test_adjusted_base_with_overlay_is_proved(tmp_path):
     r = invoke("query", "-g", str(path), "-s", "age=80", "-s", "sick=true", "-s", "stage=early", "-s", "levels=L1",
                "-s", "on_anticoagulant=false", "-s", "egfr=20")
     assert r.exit_code == 0, r.output
-    assert "Caution: Halve the dose. [refs 2]" in r.output and "Caution: Take with food. [refs 2]" in r.output
+    assert "  ! Treat: Halve the dose. [refs 2]\n  ! Treat: Take with food. [refs 2]" in r.output
+    explained = invoke("query", "-g", str(path), "-s", "age=80", "-s", "sick=true", "-s", "stage=early", "-s", "levels=L1",
+                       "-s", "on_anticoagulant=false", "-s", "egfr=20", "--explain").output
+    assert "Caution: Halve the dose. [refs 2]" in explained and "Caution: Take with food. [refs 2]" in explained
     r = invoke("query", "-g", str(path), "-s", "age=80", "-s", "sick=true", "-s", "stage=early", "-s", "levels=L1",
                "-s", "on_anticoagulant=false", "--format", "json")
     (treat,) = [x for x in json.loads(r.output)["recommendations"] if x["id"] == "treat"]
