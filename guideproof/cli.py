@@ -357,6 +357,21 @@ def checks() -> int:
 
 
 @cli.command(epilog=EPILOG)
+@click.argument("name", type=click.Choice(["guideline", "overlay", "patient"]))
+@GUIDELINE_OPTION
+def schema(name: str, guideline_path: Path | None) -> int:
+    """Print a JSON Schema (draft 2020-12): the guideline language, an overlay, or the patient
+    file of a guideline (its variables and their types), for editors and validators."""
+    import json
+
+    from .schema import schema as get
+
+    g = _guideline(guideline_path) if name == "patient" else None
+    _emit(json.dumps(get(name, g), indent=2, ensure_ascii=False) + "\n")
+    return ExitCode.OK
+
+
+@cli.command(epilog=EPILOG)
 @GUIDELINE_OPTION
 @FORMAT_OPTION
 def variables(guideline_path: Path | None, fmt: str) -> int:
