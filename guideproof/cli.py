@@ -343,16 +343,13 @@ def _highlight(g: Guideline, patient_path: Path | None, sets: tuple[str, ...], t
 
 
 @cli.command(epilog=EPILOG)
-def checks() -> int:
-    """The proof obligations verify runs: code, name, and a failing and a passing example."""
-    import inspect
+@FORMAT_OPTION
+def checks(fmt: str) -> int:
+    """Every code guideproof reports: the proof obligations verify runs (code, name, a failing
+    and a passing example), then the input-error codes (meaning and an example)."""
+    from . import views
 
-    from .verify.checks import CHECKS
-
-    for c in CHECKS:
-        doc = inspect.cleandoc(c.__doc__ or "")
-        _, _, body = doc.partition(": ")
-        click.echo(f"{c.code} {c.name}\n" + "\n".join("    " + line for line in body.splitlines()) + "\n")
+    _emit(views.checks_json() if fmt == "json" else views.checks_text())
     return ExitCode.OK
 
 

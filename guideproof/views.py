@@ -345,3 +345,68 @@ def partial_text(ans: PartialAnswer) -> str:
         out.append("")
         out.append(_wrap("NOT NEEDED (cannot change any undecided recommendation): " + ", ".join(ans.not_needed), ""))
     return "\n".join(out).rstrip() + "\n"
+
+
+# -- codes ------------------------------------------------------------------------------------
+
+def _check_doc(doc: str) -> tuple[str, list[tuple[str, list[str]]]]:
+    """A check's docstring as (summary, [(heading, example lines)]): the text before its
+    first example, then each example's heading ('Failing', 'Passing: ...') and code lines,
+    without reStructuredText markup."""
+    import inspect
+
+    body = inspect.cleandoc(doc).partition(": ")[2]
+    summary, parts = [], []
+    lines = body.splitlines()
+    i = 0
+    while i < len(lines) and not lines[i].startswith(("Failing", "Passing")):
+        summary.append(lines[i])
+        i += 1
+    while i < len(lines):
+        head = [lines[i].replace("::", ":").replace("``", "'")]
+        i += 1
+        while i < len(lines) and lines[i].strip() and not lines[i].startswith(" "):  # the heading goes on
+            head.append(lines[i].replace("``", "'"))
+            i += 1
+        block: list[str] = []
+        while i < len(lines) and not lines[i].startswith(("Failing", "Passing")):
+            if lines[i].strip():
+                block.append(lines[i][4:] if lines[i].startswith("    ") else lines[i].strip())
+            i += 1
+        parts.append((" ".join(head), block))
+    text = " ".join(" ".join(summary).split()).replace("``", "'")
+    return text[:1].upper() + text[1:], parts
+
+
+def checks_text() -> str:
+    from .model.codes import CODES
+    from .verify.checks import CHECKS
+
+    out = ["PROOF OBLIGATIONS (guideproof verify)", ""]
+    for c in sorted(CHECKS, key=lambda c: c.code):
+        summary, parts = _check_doc(c.__doc__ or "")
+        out.append(f"{c.code} {c.name}")
+        out.append(_wrap(summary, "    "))
+        for head, block in parts:
+            out.append(_wrap(head, "    "))
+            out.extend(f"        {line}" for line in block)
+        out.append("")
+    out += ["INPUT ERRORS (exit 2: file:line:col: error[code]: message)", ""]
+    for code in CODES.values():
+        out.append(f"{code.code}")
+        out.append(_wrap(code.meaning, "    "))
+        out.append(_wrap(f"e.g. {code.example}", "    "))
+    return "\n".join(out) + "\n"
+
+
+def checks_json() -> str:
+    from .model.codes import CODES
+    from .verify.checks import CHECKS
+
+    obligations = []
+    for c in sorted(CHECKS, key=lambda c: c.code):
+        summary, parts = _check_doc(c.__doc__ or "")
+        obligations.append({"code": c.code, "name": c.name, "summary": summary,
+                            "examples": [{"heading": h, "lines": b} for h, b in parts]})
+    return _json({"version": 1, "obligations": obligations,
+                  "input_errors": [{"code": x.code, "meaning": x.meaning, "example": x.example} for x in CODES.values()]})

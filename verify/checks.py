@@ -527,10 +527,10 @@ class Coverage(Check):
     Failing::
 
         branches:
-          - {when: weeks_since_fracture < 4, goto: early}
-          - {when: weeks_since_fracture > 4, goto: late}     # nobody handles exactly 4 weeks
+          - {when: weeks_since_fracture < 4 weeks, goto: early}
+          - {when: weeks_since_fracture > 4 weeks, goto: late}     # nobody handles exactly 4 weeks
 
-    Passing: ``weeks_since_fracture >= 4`` in the second branch, or an ``otherwise``.
+    Passing: ``weeks_since_fracture >= 4 weeks`` in the second branch, or an ``otherwise``.
     """
 
     code, name = "GP002", "coverage"
@@ -569,10 +569,10 @@ class Exclusivity(Check):
 
         choice: single
         branches:
-          - {when: weeks_since_fracture <= 6, goto: reassess}
-          - {when: weeks_since_fracture >= 6, goto: ongoing}     # both at exactly 6 weeks
+          - {when: weeks_since_fracture <= 6 weeks, goto: reassess}
+          - {when: weeks_since_fracture >= 6 weeks, goto: ongoing}     # both at exactly 6 weeks
 
-    Passing: ``weeks_since_fracture > 6`` in the second branch (or ``choice: first`` when
+    Passing: ``weeks_since_fracture > 6 weeks`` in the second branch (or ``choice: first`` when
     the overlap is meant and the order decides).
     """
 
