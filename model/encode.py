@@ -211,6 +211,14 @@ class Encoding:
                 into[e.target].append(self._register(self.fired[e.key], here_support | guards_support))
                 incoming[e.target].append(self.fired[e.key])
 
+    def constants(self, name: str) -> list[Any]:
+        """Every Z3 constant that represents variable ``name`` (one per member of a set, in
+        declaration order; one otherwise): two patients agree on the variable exactly when
+        they agree on all of these. A copy of the variable renames each of them."""
+        if name in self.members:
+            return list(self.members[name].values())
+        return [self.vars[name]]
+
     def term_of(self, name: str) -> Any:
         """The Z3 term of a variable (a member map for a set)."""
         return self.members[name] if name in self.members else self.vars[name]

@@ -197,11 +197,7 @@ def _plausible(g: Guideline, enc: Encoding, prover: Prover, parts: Sequence[tupl
 
 def _copy_of(enc: Encoding, g: Guideline, name: str) -> list[tuple[Any, Any]]:
     """Substitution pairs that rename variable ``name`` to a fresh copy."""
-    v = g.variables[name]
-    if v.type.kind == "set":
-        return [(b, z3.Bool(f"{name}.{el}'")) for el, b in enc.members[name].items()]
-    const = enc.vars[name]
-    return [(const, z3.Const(f"{name}'", const.sort()))]
+    return [(c, z3.Const(f"{c}'", c.sort())) for c in enc.constants(name)]
 
 
 def _hinges(g: Guideline, enc: Encoding, prover: Prover, rid: str, unknown: tuple[str, ...],
