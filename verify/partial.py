@@ -269,9 +269,9 @@ class _Pairs:
         self._pairs = [p for v in unknown for p in renames[v]]
         self.same = {v: z3.And([c == d for c, d in ps]) for v, ps in renames.items()}
         self.differ = {v: z3.Or([c != d for c, d in ps]) for v, ps in renames.items()}
-        wanted = set(unknown)
-        copied = [(f"copy: {n}", self.copy(t)) for n, t in enc.domain if _reads(enc, t, wanted)]
-        self.prover = Prover(list(enc.domain) + list(facts) + copied, timeout=timeout, rlimit=rlimit)
+        # One substitution of the whole domain: z3 checks every pair's sorts on each call.
+        copied = ("copy of the domain", self.copy(z3.And([t for _, t in enc.domain])))
+        self.prover = Prover([*enc.domain, *facts, copied], timeout=timeout, rlimit=rlimit)
 
     def copy(self, term: z3.BoolRef) -> z3.BoolRef:
         """``term`` over the second completion."""
@@ -283,15 +283,10 @@ class _Pairs:
         return self.prover.check(same + list(parts), want_core=False).status
 
 
-def _reads(enc: Encoding, term: z3.BoolRef, names: set[str]) -> bool:
-    """Whether ``term`` may read one of ``names`` (an unknown support counts as yes)."""
-    sup = enc.support(term)
-    return sup is None or not names.isdisjoint(sup)
-
-
-def _components(enc: Encoding, unknown: Sequence[str]) -> dict[str, frozenset[str]]:
+def _components(supports: Sequence[frozenset[str] | None], unknown: Sequence[str]) -> dict[str, frozenset[str]]:
     """Each unknown variable's component: the unknown variables linked to it through the
-    domain entries that read them (known variables are constants and link nothing)."""
+    domain entries that read them (``supports``, one per entry, None when not known: linked
+    to everything); known variables are constants and link nothing."""
     parent = {v: v for v in unknown}
 
     def find(x: str) -> str:
@@ -300,8 +295,7 @@ def _components(enc: Encoding, unknown: Sequence[str]) -> dict[str, frozenset[st
             x = parent[x]
         return x
 
-    for _, term in enc.domain:
-        sup = enc.support(term)
+    for sup in supports:
         names = list(unknown) if sup is None else [v for v in sup if v in parent]
         for v in names[1:]:
             parent[find(v)] = find(names[0])
@@ -327,7 +321,8 @@ class _Hinges:
                  facts: Sequence[tuple[str, z3.BoolRef]], timeout: float | None, rlimit: int | None):
         self.enc, self.unknown = enc, unknown
         self.position = {n: i for i, n in enumerate(g.variables)}
-        self.comp = _components(enc, unknown)
+        self._supports = [enc.support(t) for _, t in enc.domain]
+        self.comp = _components(self._supports, unknown)
         self._derived: dict[str, bool] = {}
         self._settings = timeout, rlimit
         self._pairs: dict[bool, _Pairs] = {}  # with the known facts (True) / over every patient
@@ -359,7 +354,7 @@ class _Hinges:
         ``instability`` both ways, yet only the flag is computed from the others."""
         if w not in self._derived:
             if self._whole_comp is None:
-                self._whole_comp = _components(self.enc, tuple(self.position))
+                self._whole_comp = _components(self._supports, tuple(self.position))
             comp = self._whole_comp[w]
             if comp == {w}:  # tied to no other variable: derived only if constant, which
                 self._derived[w] = False  # changes the order and never the set: not asked
@@ -372,7 +367,7 @@ class _Hinges:
         """A minimal determining set of ``rid`` and the variables in it kept only because
         the solver answered unknown (both in declaration order)."""
         kept = set(self.start(rid))
-        derived = [v for v in kept if self.derived(v)]
+        derived = [v for v in kept if self.derived(v)] if len(kept) > 1 else []
         order = sorted(derived, key=lambda v: (-_values(self.enc, v), -self.position[v])) \
             + sorted(kept - set(derived), key=lambda v: -self.position[v])
         term = self.enc.applies[rid]
