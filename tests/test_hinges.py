@@ -308,3 +308,18 @@ def check_hinges(g, known):
     for p in cs:
         got = frozenset(run(g, p).applies)
         assert by_asked.setdefault(tuple(p[v] for v in asked), got) == got, (asked, p)
+
+
+def test_a_recommendation_the_solver_gave_up_on_keeps_its_facts_needed(scored, monkeypatch):
+    """Nothing is proved about a recommendation left unknown, so every fact it may read,
+    through its conditions and the constraints, stays needed (here the score too)."""
+    real = partial._Classifier.classify
+
+    def classify(self):
+        return {**real(self), "anticoagulate": partial.UNKNOWN}
+
+    monkeypatch.setattr(partial._Classifier, "classify", classify)
+    ans = decide(scored, ONE_POINT)
+    assert ans.recs["anticoagulate"].hinges == ("score", "hypertension")
+    assert ans.recs["no_anticoagulation"].hinges == ("hypertension",)
+    assert ans.ask_next == (("hypertension", 2), ("score", 1)) and ans.not_needed == ()
