@@ -272,6 +272,7 @@ def partial_json(ans: PartialAnswer) -> str:
             **_rec_fields(g.recommendations[rid]),
             "status": st.status,
             "hinges_on": list(st.hinges),
+            "hinges_unproved": list(st.unproved),
             "example_when_applies": to_plain(g, st.example) if st.example else None,
             "example_when_not": to_plain(g, st.counterexample) if st.counterexample else None,
         })
@@ -318,6 +319,9 @@ def partial_text(ans: PartialAnswer) -> str:
             tag = "AVOID: " if r.kind == "avoid" else ""
             out.append(f"  ? {tag}{r.short}  [refs {', '.join(r.sources)}]")
             out.append(_wrap(f"hinges on: {', '.join(s.hinges)}", "      "))
+            if s.unproved:
+                out.append(_wrap("kept because the solver could not tell whether it is needed: "
+                                 + ", ".join(s.unproved), "      "))
             if s.example:
                 out.append(_wrap(f"applies for example when: {_facts(g, s.example, s.hinges)}", "      "))
         out.append("")
@@ -343,7 +347,8 @@ def partial_text(ans: PartialAnswer) -> str:
             out.append(f"  {i}. {v} ({type_words(var)}): {var.question}  [{n} undecided]")
     if ans.not_needed:
         out.append("")
-        out.append(_wrap("NOT NEEDED (cannot change any undecided recommendation): " + ", ".join(ans.not_needed), ""))
+        out.append(_wrap("NOT NEEDED (once the facts to ask next are known, these cannot change any "
+                         "recommendation): " + ", ".join(ans.not_needed), ""))
     return "\n".join(out).rstrip() + "\n"
 
 

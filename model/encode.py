@@ -231,7 +231,10 @@ class Encoding:
 
     def constants(self, name: str) -> list[Any]:
         """Every Z3 constant that stands for variable ``name``: its value (one Bool per
-        member for a set) and, for an optional variable, whether it has one."""
+        member for a set, in declaration order) and, for an optional variable, whether it
+        has one. Two patients agree on the variable when they agree on all of these (for an
+        optional variable without a value, agreeing on the unread value too loses no pair
+        that matters: no guarded read sees it). A copy of the variable renames each."""
         term = self.term_of(name)
         out = list(term.values()) if isinstance(term, dict) else [term]
         if name in self.known:

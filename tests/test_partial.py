@@ -94,6 +94,26 @@ def test_not_needed_and_ask_next(shipped):
     assert ans.recs["consider_biopsy"].hinges == ("malignancy_suspected",)
 
 
+def test_a_fact_tied_by_a_constraint_is_a_hinge(shipped):
+    """Re-imaging for changed symptoms needs pain (symptomatic: pain != none), but pain is
+    tied to the symptom course by a constraint (resolved exactly when there is no pain), so
+    it cannot change alone: flipping one variable at a time missed it and asked only about
+    changed symptoms. Two completions that agree on that alone disagree."""
+    full = load_patient_file(shipped, EXAMPLES / "uncomplicated_acute.yaml").values
+    known = {k: full[k] for k in ("age", "fracture_levels", "weeks_since_fracture", "weeks_conservative_care",
+                                  "neuro_deficit", "spinal_instability", "cord_compression", "deformity",
+                                  "kyphosis_progressing")}
+    ans = decide(shipped, known)
+    assert ans.recs["reimage_new_mri"].hinges == ("pain", "symptoms_changed")
+    same = {**full, **known, "imaged": True, "weeks_since_imaging": 1, "symptoms_changed": True}
+    with_pain = {**same, "pain": "mild", "symptom_course": "improving"}
+    without = {**same, "pain": "none", "symptom_course": "resolved", "parenteral_opioids_needed": False}
+    assert not violated_constraints(shipped, with_pain) and not violated_constraints(shipped, without)
+    assert "reimage_new_mri" in run(shipped, with_pain).applies
+    assert "reimage_new_mri" not in run(shipped, without).applies
+    assert ans.ask_next[0][0] == "pain"
+
+
 def test_require_complete_lists_missing_variables(tmp_path):
     f = tmp_path / "p.yaml"
     f.write_text("age: 70\nfracture_levels: [L1]\n")

@@ -8,19 +8,76 @@ flowchart, each step and branch) the answer is:
 * **depends**: a completion each way, both found by the solver and confirmed by the
   evaluator.
 
-For a recommendation that depends, the variables it *hinges on* are the unknown variables
-whose value alone can change it: ``v`` is kept when two valid completions that differ only
-in ``v`` disagree about the recommendation (a two-copy query). Removing any of them would
-hide a real dependency, so the set is minimal in that sense. When constraints couple
-variables so that no single one can be changed alone, the variables on the paths to the
-recommendation are reported instead.
+For a recommendation that depends, the variables it *hinges on* form a minimal set of
+unknown variables that **determines** it: a set ``S`` determines recommendation ``r`` when
+``r`` is a function of ``S`` over the valid completions, i.e. the two-copy query
 
-"Ask next" ranks unknown variables by how many undecided recommendations hinge on them;
-an unknown variable on which no undecided recommendation hinges is *not needed*.
+    valid(c1) and valid(c2) and c1, c2 agree on S and r(c1) and not r(c2)
+
+is unsat, where both copies keep the known facts and every unknown variable outside ``S``
+has its own value in each copy (one direction suffices: the query is symmetric). Why not
+flip one variable at a time, as before: a variable the constraints tie to others (a score
+the author wrote as a variable with ``score == count(...)``) cannot change alone, so no
+single flip ever shows that the input deciding the answer matters. Determination does not
+care how the facts are tied together.
+
+The set is found greedily, each step proved by the solver:
+
+1. **Start** from the unknown variables that the recommendation's term reads (its support,
+   through definitions and computed values, which are expressions over variables and not
+   variables) together with every unknown variable tied to them by domain constraints: the
+   *constraint closure*, components of the graph linking the unknown variables each domain
+   entry reads (known variables are constants and link nothing). This start set
+   determines ``r`` without asking the solver, and no variable outside it is in any minimal
+   determining set: the valid completions are the product of the components' valid values,
+   and ``r`` reads only its own components, so agreeing outside them says nothing about
+   ``r``. Starting from the support alone would be sound but would miss inputs: a guard on
+   ``score`` reads only ``score``, yet the inputs tied to it by a constraint decide it too
+   (an off-path variable can matter only through a constraint).
+2. **Drop** variables one at a time, keeping the rest: ``S - {v}`` still determines ``r``
+   (unsat) drops ``v``; sat keeps it; *unknown* keeps it too (safe: the set still
+   determines ``r``, but ``v`` is then not proved necessary, and the answer says so in
+   :attr:`RecStatus.unproved`). Determination is monotone (a superset of a determining
+   set determines), so when the loop ends every kept variable is necessary: without it the
+   two-copy query is sat.
+3. **Order** decides *which* minimal set is found. *Derived* variables go first: those the
+   guideline's other variables determine for every valid patient (two copies of any valid
+   patient, agreeing on the rest of the variable's component and differing in ``w``:
+   unsat), such as a hand-computed score or a flag the constraints define. This is a
+   property of the guideline, not of the known facts: with ``deficit = false`` the
+   constraint ``red_flag == (deficit or instability)`` ties the flag and ``instability``
+   both ways, yet only the flag is computed from the others. A sum and its terms determine
+   each other (``h = score - d - ...``), so the semantics alone cannot tell the score from
+   its items; among derived variables those with more possible values go first (a score,
+   an integer, before the yes/no items it adds up: a bool counts 2 values, a set 2 per
+   member, a number or an enum as many as can be), then the later-declared. The remaining
+   variables follow, later-declared first, so the earlier ones, which follow the clinical
+   examination, are the ones kept. When variables are tied symmetrically and have as many
+   values (``c == (a xor b)`` over booleans), declaration order alone decides.
+
+All checks of one answer share one incremental solver holding the domain and the known
+facts over both copies (:class:`_Pairs`), built once; a query adds "the copies agree on
+``v``" for each ``v`` in ``S`` and the two sides of ``r`` inside push/pop (the derived
+checks use a second one, without the facts). Two checks are skipped because their answer
+is known: a variable tied to no other is not derived unless constant (which changes only
+the order), and the last variable of a set is kept (the empty set determines only what
+does not depend).
+
+A recommendation the solver could not classify (*unknown*) counts its whole start set as
+hinges: nothing about it is proved, so none of those variables may be called not needed.
+
+"Ask next" ranks unknown variables by how many undecided recommendations (depends or
+unknown) have them in their hinge set; ties keep the declaration order. An unknown
+variable in no hinge set is **not needed**, which means exactly: any two valid completions
+of the known facts that agree on the ask-next variables get the same recommendations, so
+once those are known no value of a not-needed variable changes any recommendation. It does
+not mean that a not-needed variable could never settle anything sooner: with the
+constraint ``b implies a`` and a recommendation that reads ``a``, knowing ``b = true``
+settles it, but ``a`` settles it whatever ``b`` is, so ``b`` is not needed.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Final, Literal, NoReturn
 
 import z3
@@ -28,8 +85,6 @@ import z3
 from ..model.encode import Encoding
 from ..model.errors import Diagnostic, InputError
 from ..model.evaluate import Trace, run
-from ..model.expr import variables_of
-from ..model.graph import predecessors, reachable
 from ..model.guideline import Guideline
 from ..model.patient import format_value
 from ..model.record import Record
@@ -47,11 +102,14 @@ UNKNOWN: Final = "unknown"
 class RecStatus(Record):
     id: str
     status: Status
+    #: a minimal set of unknown variables that determines it (see the module doc)
     hinges: tuple[str, ...] = ()
     #: a valid completion in which it applies / does not apply (when it depends)
     example: dict[str, Any] | None = None
     counterexample: dict[str, Any] | None = None
     reason: str = ""
+    #: hinges kept only because the solver could not tell whether they are needed
+    unproved: tuple[str, ...] = ()
 
 
 class PartialAnswer(Record):
@@ -125,16 +183,16 @@ class _Classifier:
 
 
 def _setup(g: Guideline, known: Mapping[str, Any], timeout: float | None,
-           rlimit: int | None = None) -> tuple[Encoding, Prover, z3.ModelRef | None]:
-    """Encoding and prover with the known facts asserted; the model is None when the
-    solver could not even tell whether the facts are consistent."""
+           rlimit: int | None = None) -> tuple[Encoding, Prover, z3.ModelRef | None, list[tuple[str, z3.BoolRef]]]:
+    """Encoding and prover with the known facts asserted, and those facts; the model is
+    None when the solver could not even tell whether the facts are consistent."""
     enc = Encoding(g)
     facts = [(f"fact {n} = {format_value(v)}", enc.fix(n, v)) for n, v in known.items()]
     prover = Prover(list(enc.domain) + facts, timeout=timeout, rlimit=rlimit)
     r = prover.check([], want_core=False)
     if r.status == "unsat":
         _inconsistent(g, enc, prover, facts)
-    return enc, prover, (r.model if r.status == "sat" else None)
+    return enc, prover, (r.model if r.status == "sat" else None), facts
 
 
 def _inconsistent(g: Guideline, enc: Encoding, prover: Prover, facts: list[tuple[str, z3.BoolRef]]) -> NoReturn:
@@ -153,7 +211,7 @@ def _inconsistent(g: Guideline, enc: Encoding, prover: Prover, facts: list[tuple
 
 def decide(g: Guideline, known: Mapping[str, Any], timeout: float | None = 10.0,
            rlimit: int | None = None) -> PartialAnswer:
-    enc, prover, model = _setup(g, known, timeout, rlimit)
+    enc, prover, model, facts = _setup(g, known, timeout, rlimit)
     unknown = tuple(n for n in g.variables if n not in known)
     if model is None:  # the solver gave up on the facts themselves: nothing is decided
         recs = {rid: RecStatus(rid, UNKNOWN) for rid in g.recommendations}
@@ -164,19 +222,20 @@ def decide(g: Guideline, known: Mapping[str, Any], timeout: float | None = 10.0,
     cl.add(model)
     status = cl.classify()
     recs = {}
-    preds = predecessors(g.steps)
-    domain = z3.And([t for _, t in enc.domain])
+    hinges = _Hinges(g, enc, unknown, facts, timeout, rlimit)
     for rid, st in status.items():
-        if st != DEPENDS:
+        if st == UNKNOWN:  # nothing proved about it: every fact it may read could be needed
+            recs[rid] = RecStatus(rid, UNKNOWN, hinges.ordered(hinges.start(rid)))
+        elif st == DEPENDS:
+            kept, unproved = hinges.of(rid)
+            example = _plausible(g, enc, prover, [("applies", enc.applies[rid])], cl.can_true[rid], known)
+            recs[rid] = RecStatus(rid, DEPENDS, kept, example, cl.can_false[rid], unproved=unproved)
+        else:
             recs[rid] = RecStatus(rid, st)
-            continue
-        hinges = _hinges(g, enc, prover, rid, unknown, _cone(g, rid, preds) & set(unknown), domain)
-        example = _plausible(g, enc, prover, [("applies", enc.applies[rid])], cl.can_true[rid], known)
-        recs[rid] = RecStatus(rid, DEPENDS, hinges, example, cl.can_false[rid])
     counts = {v: sum(v in r.hinges for r in recs.values()) for v in unknown}
     ask = tuple(sorted(((v, n) for v, n in counts.items() if n), key=lambda x: (-x[1], unknown.index(x[0]))))
     not_needed = tuple(v for v in unknown if counts[v] == 0)
-    return PartialAnswer(g, dict(known), unknown, recs, ask, not_needed, prover.calls)
+    return PartialAnswer(g, dict(known), unknown, recs, ask, not_needed, prover.calls + hinges.calls)
 
 
 def _plausible(g: Guideline, enc: Encoding, prover: Prover, parts: Sequence[tuple[str, z3.BoolRef]],
@@ -195,36 +254,140 @@ def _plausible(g: Guideline, enc: Encoding, prover: Prover, parts: Sequence[tupl
     return patient
 
 
-def _copy_of(enc: Encoding, g: Guideline, name: str) -> list[tuple[Any, Any]]:
-    """Substitution pairs that rename variable ``name`` to a fresh copy."""
-    return [(c, z3.Const(f"{c}'", c.sort())) for c in enc.constants(name)]
+class _Pairs:
+    """Two valid completions of some facts at once (no facts: any two valid patients), for
+    determination queries.
+
+    One incremental solver holds the domain and the facts over the variables (the first
+    completion) and the domain again over a copy of every variable in ``unknown`` (the
+    second); the other variables are shared, so the copy keeps the facts too. A query
+    assumes the copies agree on some of the copied variables, inside push/pop."""
+
+    def __init__(self, enc: Encoding, unknown: Sequence[str], facts: Sequence[tuple[str, z3.BoolRef]],
+                 timeout: float | None, rlimit: int | None):
+        renames = {v: [(c, z3.Const(f"{c}'", c.sort())) for c in enc.constants(v)] for v in unknown}
+        self._pairs = [p for v in unknown for p in renames[v]]
+        self.same = {v: z3.And([c == d for c, d in ps]) for v, ps in renames.items()}
+        self.differ = {v: z3.Or([c != d for c, d in ps]) for v, ps in renames.items()}
+        # One substitution of the whole domain: z3 checks every pair's sorts on each call.
+        copied = ("copy of the domain", self.copy(z3.And([t for _, t in enc.domain])))
+        self.prover = Prover([*enc.domain, *facts, copied], timeout=timeout, rlimit=rlimit)
+
+    def copy(self, term: z3.BoolRef) -> z3.BoolRef:
+        """``term`` over the second completion."""
+        return z3.substitute(term, *self._pairs) if self._pairs else term
+
+    def check(self, agree: Iterable[str], parts: Sequence[tuple[str, z3.BoolRef]]) -> str:
+        """sat / unsat / unknown of ``parts`` with the copies agreeing on ``agree``."""
+        same = [(f"same {v}", self.same[v]) for v in sorted(agree)]
+        return self.prover.check(same + list(parts), want_core=False).status
 
 
-def _hinges(g: Guideline, enc: Encoding, prover: Prover, rid: str, unknown: tuple[str, ...],
-            cone: set[str], domain: z3.BoolRef) -> tuple[str, ...]:
-    """The unknown variables (of ``cone``) whose value alone can change ``rid``; ``domain``
-    is the conjunction of every bound and domain constraint."""
-    term = enc.applies[rid]
-    kept: list[str] = []
-    for v in [u for u in unknown if u in cone]:
-        pairs = _copy_of(enc, g, v)
-        other = z3.substitute(term, *pairs)
-        r = prover.check([("copy is valid", z3.substitute(domain, *pairs)),
-                          ("applies", term), ("not in the copy", z3.Not(other))], want_core=False)
-        if r.status != "unsat":  # sat: flipping v alone changes it; unknown: keep, to be safe
-            kept.append(v)
-    return tuple(kept) if kept else tuple(u for u in unknown if u in cone)
+def _components(supports: Sequence[frozenset[str] | None], unknown: Sequence[str]) -> dict[str, frozenset[str]]:
+    """Each unknown variable's component: the unknown variables linked to it through the
+    domain entries that read them (``supports``, one per entry, None when not known: linked
+    to everything); known variables are constants and link nothing."""
+    parent = {v: v for v in unknown}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for sup in supports:
+        names = list(unknown) if sup is None else [v for v in sup if v in parent]
+        for v in names[1:]:
+            parent[find(v)] = find(names[0])
+    groups: dict[str, set[str]] = {}
+    for v in unknown:
+        groups.setdefault(find(v), set()).add(v)
+    return {v: frozenset(groups[find(v)]) for v in unknown}
 
 
-def _cone(g: Guideline, rid: str, preds: dict[str, set[str]]) -> set[str]:
-    """Variables read by the guards on any path from the start to a step recommending ``rid``."""
-    seen = reachable([s.id for s in g.steps_recommending(rid)], preds)
-    defs = g.definition_exprs()
-    out: set[str] = set()
-    for sid in seen:
-        for b in g.steps[sid].branches:
-            out |= variables_of(b.cond.expr, defs)
+def _values(enc: Encoding, name: str) -> float:
+    """How many values a variable can take, roughly: 2 per boolean constant, a number or an
+    enum as many as can be (only used to order the derived variables)."""
+    out = 1.0
+    for c in enc.constants(name):
+        out *= 2 if z3.is_bool(c) else float("inf")
     return out
+
+
+class _Hinges:
+    """Minimal determining sets of the undecided recommendations (see the module doc)."""
+
+    def __init__(self, g: Guideline, enc: Encoding, unknown: tuple[str, ...],
+                 facts: Sequence[tuple[str, z3.BoolRef]], timeout: float | None, rlimit: int | None):
+        self.enc, self.unknown = enc, unknown
+        self.position = {n: i for i, n in enumerate(g.variables)}
+        self._supports = [enc.support(t) for _, t in enc.domain]
+        self.comp = _components(self._supports, unknown)
+        self._derived: dict[str, bool] = {}
+        self._settings = timeout, rlimit
+        self._pairs: dict[bool, _Pairs] = {}  # with the known facts (True) / over every patient
+        self._facts = facts
+        self._whole_comp: dict[str, frozenset[str]] | None = None
+
+    def pairs(self, with_facts: bool = True) -> _Pairs:
+        """The two-copy solver of the valid completions of the known facts, or (without
+        them) of every valid patient; built on first use: a decided answer needs neither."""
+        if with_facts not in self._pairs:
+            names = self.unknown if with_facts else tuple(self.position)
+            self._pairs[with_facts] = _Pairs(self.enc, names, self._facts if with_facts else (), *self._settings)
+        return self._pairs[with_facts]
+
+    @property
+    def calls(self) -> int:
+        return sum(p.prover.calls for p in self._pairs.values())
+
+    def start(self, rid: str) -> frozenset[str]:
+        """The unknown variables ``rid`` reads and those the constraints tie to them."""
+        sup = self.enc.support(self.enc.applies[rid])
+        read = self.unknown if sup is None else [v for v in self.unknown if v in sup]
+        return frozenset().union(*(self.comp[v] for v in read))
+
+    def derived(self, w: str) -> bool:
+        """Whether the guideline's other variables determine ``w`` for every valid patient
+        (proved: unsat). A property of the guideline, not of the known facts: given
+        ``deficit = false``, ``red_flag == (deficit or instability)`` ties the flag and
+        ``instability`` both ways, yet only the flag is computed from the others."""
+        if w not in self._derived:
+            if self._whole_comp is None:
+                self._whole_comp = _components(self._supports, tuple(self.position))
+            comp = self._whole_comp[w]
+            if comp == {w}:  # tied to no other variable: derived only if constant, which
+                self._derived[w] = False  # changes the order and never the set: not asked
+                return False
+            whole = self.pairs(with_facts=False)
+            self._derived[w] = whole.check(comp - {w}, [(f"{w} differs", whole.differ[w])]) == "unsat"
+        return self._derived[w]
+
+    def of(self, rid: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """A minimal determining set of ``rid`` and the variables in it kept only because
+        the solver answered unknown (both in declaration order)."""
+        kept = set(self.start(rid))
+        derived = [v for v in kept if self.derived(v)] if len(kept) > 1 else []
+        order = sorted(derived, key=lambda v: (-_values(self.enc, v), -self.position[v])) \
+            + sorted(kept - set(derived), key=lambda v: -self.position[v])
+        term = self.enc.applies[rid]
+        pairs = self.pairs()
+        differs = [("applies", term), ("not in the copy", z3.Not(pairs.copy(term)))]
+        unproved = []
+        for v in order:
+            if len(kept) == 1:  # the empty set determines only what does not depend: keep it
+                break
+            status = pairs.check(kept - {v}, differs)
+            if status == "unsat":
+                kept.discard(v)
+            elif status == "unknown":
+                unproved.append(v)
+        if not kept:  # nothing determines a recommendation that depends: the semantics disagree
+            raise InternalError(f"{rid} depends on the unknown facts, yet the solver finds it constant")
+        return self.ordered(kept), self.ordered(unproved)
+
+    def ordered(self, names: Iterable[str]) -> tuple[str, ...]:
+        return tuple(sorted(names, key=self.position.__getitem__))
 
 
 def graph_states(g: Guideline, known: Mapping[str, Any], timeout: float | None = 10.0,
@@ -234,7 +397,7 @@ def graph_states(g: Guideline, known: Mapping[str, Any], timeout: float | None =
     *Possible* parts are reached in some valid completions of the known facts and not in
     others (both confirmed by the evaluator); *undecided* ones are those the solver gave up
     on (time or resource limit): never shown as possible. Anything in no set is excluded."""
-    enc, prover, model = _setup(g, known, timeout, rlimit)
+    enc, prover, model, _ = _setup(g, known, timeout, rlimit)
     if model is None:  # the solver could not even tell whether the facts are consistent
         everything = ({f"step:{s}" for s in g.steps} | {f"edge:{k}" for k in enc.fired}
                       | {f"rec:{r}" for r in g.recommendations})
