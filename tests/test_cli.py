@@ -33,8 +33,9 @@ def test_query_text():
     order = [out.index(h) for h in ("ASSESSMENT", "IMAGING", "INTERVENTION", "ANALGESIA", "BONE HEALTH", "FOLLOW-UP", "AVOID", "REASSESS")]
     assert order == sorted(order)
     # The opioid caution gives each branch that led to it, the age one last, with its fact.
-    caution = out[out.index("* Caution with opioids"):out.index("MOBILISATION")]
-    assert caution.rstrip().endswith("\n      in pain [pain = moderate]\n      65 or older [age = 72]")
+    caution = out[out.index("* Caution with opioids"):out.index("* Regular laxative")]
+    assert caution.rstrip().endswith("\n      on_anticoagulant = false, gi_bleed_or_ulcer_history = false, heart_failure = none]"
+                                      "\n      65 or older [age = 72]")
     assert "refs 1, 2, 3" in out
     assert "> At 4-6 weeks after the fracture is identified" in out
 
@@ -51,7 +52,7 @@ def test_query_json_matches_evaluator(shipped):
     assert doc["pathway"] == ["conservative_care_first"]
     calc = next(x for x in doc["recommendations"] if x["id"] == "calcitonin_first_4_weeks")
     assert calc["timing"] == {"text": "Weeks 0-4 after the fracture is identified", "start_week": 0, "end_week": 4}
-    assert calc["sources"] == ["1", "2", "3"]
+    assert calc["sources"] == ["1", "2", "3", "S26", "S27", "S28"]  # with the safety sources
     assert calc["because"][0]["facts"] == {"weeks_since_fracture": 2, "pain": "moderate"}
     assert all(x["kind"] == "avoid" for x in doc["avoid"])
 
@@ -95,7 +96,7 @@ def test_missing_variables_are_listed(tmp_path):
     f.write_text("age: 70\nfracture_levels: [L1]\n")
     r = invoke("query", "-p", str(f), "--require-complete")
     assert r.exit_code == 2
-    assert "error[missing-variable]: 17 patient variables are missing" in r.output
+    assert "error[missing-variable]: 27 patient variables are missing" in r.output
     assert "neuro_deficit (true/false): Does the neurological examination show a deficit" in r.output
     assert "Traceback" not in r.output
 
@@ -146,7 +147,7 @@ def test_missing_patient_file(tmp_path):
 
 def test_no_patient_is_the_empty_patient():
     r = invoke("query")
-    assert r.exit_code == 0 and "Known: 0 of 19 facts" in r.output and "ASK NEXT" in r.output
+    assert r.exit_code == 0 and "Known: 3 of 32 facts" in r.output  # the optional lab values have no value and "ASK NEXT" in r.output
 
 
 def test_variables_command():
@@ -154,7 +155,7 @@ def test_variables_command():
     assert r.exit_code == 0
     assert "weeks_since_fracture  (duration: 0..260 weeks)" in r.output
     doc = json.loads(invoke("variables", "--format", "json").output)
-    assert doc["version"] == 1 and len(doc["variables"]) == 19
+    assert doc["version"] == 1 and len(doc["variables"]) == 32
 
 
 def test_other_guideline(tmp_path):

@@ -90,6 +90,25 @@ def test_literal_source_golden_output():
     check_golden(GOLDEN / "literal_source.verify.txt", text)
 
 
+LITERAL_WITH_SAFETY = FIXTURES / "literal_with_safety.yaml"
+
+
+def test_literal_source_with_safety_overlay_golden_output():
+    """The literal source with the shipped safety overlay is refuted at every unsafe place,
+    each with a witness patient (hypercalcaemia and calcium, anticoagulant and NSAID, low
+    clearance and bisphosphonate, deficit and nerve-root block, ...)."""
+    r = invoke("verify", str(LITERAL_WITH_SAFETY), "--brief")
+    assert r.exit_code == 1
+    for place in ("'calcium_vitamin_d' is recommended while it is contraindicated (hypercalcaemia)",
+                  "'breakthrough_analgesia' is recommended while it is contraindicated (on_anticoagulant)",
+                  "'osteoporosis_pharmacotherapy' is recommended while it is contraindicated (clearance_below_30)",
+                  "'l2_nerve_root_block' is recommended while it is contraindicated (neuro_deficit)",
+                  "invariant 'ct_alone_followed_by_mri' fails"):
+        assert place in r.output, place
+    text = r.output.replace(str(FIXTURES) + os.sep, "tests/fixtures/")
+    check_golden(GOLDEN / "literal_with_safety.verify.txt", text)
+
+
 def test_witness_files_replay_through_query(tmp_path):
     r = invoke("verify", str(LITERAL), "--witness-dir", str(tmp_path), "--brief")
     assert r.exit_code == 1
@@ -192,7 +211,7 @@ def test_always_true_definition():
 
 def test_checks_document_themselves():
     codes = [c.code for c in CHECKS]
-    assert len(set(codes)) == len(codes) == 7
+    assert len(set(codes)) == len(codes) == 8
     for c in CHECKS:
         assert c.__doc__ and "Failing" in c.__doc__ and "Passing" in c.__doc__ and c.__doc__.startswith(c.code)
 
@@ -310,7 +329,7 @@ def test_classify_tells_each_outcome_apart(shipped):
     # without the invariant that states it.
     g = shipped.replace(invariants=[i for i in shipped.invariants
                                     if i.id != "reimaging_for_persistence_only_when_indicated"])
-    lax = M.set_guard(g, "imaging_needed", 2, lambda e: X.And(tuple(a for a in e.args if not isinstance(a, X.DefRef))))
+    lax = M.set_guard(g, "imaging_needed", 3, lambda e: X.And(tuple(a for a in e.args if not isinstance(a, X.DefRef))))
     survived = M.classify(g, M.Mutant("drop conjunct", "x", lax))
     assert survived.status == M.SURVIVED
     assert survived.detail["symptom_course"] not in ("persistent", "worsening")
@@ -324,7 +343,7 @@ def test_classify_tells_each_outcome_apart(shipped):
 def test_witnesses_sit_at_the_exposing_boundary(shipped):
     """A threshold moved from 'beyond 8 weeks' to 'beyond 9 weeks' is shown by a patient at
     exactly 9 weeks, otherwise typical: the smallest change that exposes it."""
-    mutant = M.shift_guard(shipped, "imaging_needed", 2, +1)
+    mutant = M.shift_guard(shipped, "imaging_needed", 3, +1)
     f = next(f for f in verify(mutant) if f.subject == "invariant persistent_symptoms_reimaged")
     assert f.verdict == Verdict.REFUTED
     w = f.witness
