@@ -44,7 +44,7 @@ def test_verify_cli_exit_0_and_summary():
     r = invoke("verify")
     assert r.exit_code == 0, r.output
     assert re.search(r"PROVED: all \d+ obligations hold", r.output)
-    assert "proved   GP004 reachability  step imaging_ct" in r.output  # every obligation is listed
+    assert "proved   GP004 reachability      step imaging_ct" in r.output  # every obligation is listed
 
 
 def test_verify_json():
@@ -97,8 +97,14 @@ def test_literal_source_with_safety_overlay_golden_output():
     """The literal source with the shipped safety overlay is refuted at every unsafe place,
     each with a witness patient (hypercalcaemia and calcium, anticoagulant and NSAID, low
     clearance and bisphosphonate, deficit and nerve-root block, ...)."""
-    r = invoke("verify", str(LITERAL_WITH_SAFETY), "--brief")
-    assert r.exit_code == 1
+    # A fresh process: the nonlinear clearance makes witness polishing depend on the state
+    # the solver cache carries over from earlier tests in the same process.
+    import subprocess
+    import sys
+    r = subprocess.run([sys.executable, "-m", "guideproof", "verify", str(LITERAL_WITH_SAFETY), "--brief"],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 1, r.stderr
+    r.output = r.stdout  # type: ignore[attr-defined]
     for place in ("'calcium_vitamin_d' is recommended while it is contraindicated (hypercalcaemia)",
                   "'breakthrough_analgesia' is recommended while it is contraindicated (on_anticoagulant)",
                   "'osteoporosis_pharmacotherapy' is recommended while it is contraindicated (clearance_below_30)",
