@@ -151,11 +151,7 @@ def query_text(ans: Answer, explain: bool = False) -> str:
                for d, v in ans.computed())
     follow = {r.id for r in ans.reassess()}
     now = [a for _, items in ans.by_category() for a in items if a.rec.id not in follow]
-    out += ["", "DO NOW"]
-    for a in now:
-        out.append(f"  * {_line(g, a.rec)}")
-        if a.rec.note:
-            out.append(_wrap(f"note: {a.rec.note}", "      "))
+    out += ["", "DO NOW"] + [f"  * {_line(g, a.rec)}" for a in now]
     if ans.avoid():
         out += ["", "AVOID"] + [f"  x {_line(g, a.rec)}" for a in ans.avoid()]
     cautions = [(a, c) for a in ans.applied for c in a.cautions]
@@ -171,7 +167,8 @@ def _line(g: Guideline, r: Recommendation) -> str:
     """One item on one line: what, when, how strong, from where."""
     when = f" -- {r.timing.text}" if r.timing else ""
     origin = "; safety addition" if r.origin == "safety" else ""
-    return f"{r.short}{when} [{g.strengths[r.strength].title.lower()}; refs {', '.join(r.sources)}{origin}]"
+    note = "; note in --explain" if r.note else ""
+    return f"{r.short}{when} [{g.strengths[r.strength].title.lower()}; refs {', '.join(r.sources)}{origin}{note}]"
 
 
 def _problems(ans: Answer) -> list[str]:

@@ -26,6 +26,18 @@ class AbsentValue(LookupError):
     skips it)."""
 
 
+class _Unset:
+    """A definition that reads an optional fact this patient does not have. Definitions are
+    evaluated bottom-up before the one that uses them, so such a definition (a computed
+    value inside a guarded one, ``known(x) and crcl < 30``) is only an error where it is
+    actually read."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
 def eval_expr(e: X.Expr, p: Patient, g: Guideline, applies: set[str] | None = None,
               _defs: dict[str, Any] | None = None) -> Any:
     """The value of ``e`` for patient ``p`` (definitions expanded through ``g``).
@@ -96,8 +108,14 @@ def eval_expr(e: X.Expr, p: Patient, g: Guideline, applies: set[str] | None = No
             if n not in defs:
                 for d in g.expansion_order(n):  # n last; everything it uses before it
                     if d not in defs:
-                        defs[d] = ev(g.definitions[d].cond.expr)
-            return defs[n]
+                        try:
+                            defs[d] = ev(g.definitions[d].cond.expr)
+                        except AbsentValue as gap:  # raised only where it is read
+                            defs[d] = _Unset(gap.args[0])
+            value = defs[n]
+            if isinstance(value, _Unset):
+                raise AbsentValue(value.name)
+            return value
         case X.Recommends(rec=r):
             if applies is None:
                 raise ValueError("recommends() needs the evaluated recommendations")

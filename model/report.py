@@ -140,7 +140,11 @@ def support(g: Guideline, e: X.Expr, p: Patient, value: bool,
                 values: dict[str, Any] = {}
                 for d in g.expansion_order(n):  # n last; everything it uses before it
                     if d not in memo:
-                        truth = bool(eval_expr(X.DefRef(d), p, g, None, values))
+                        try:
+                            truth = bool(eval_expr(X.DefRef(d), p, g, None, values))
+                        except AbsentValue:  # never read for this patient (guarded where used)
+                            memo[d] = frozenset()
+                            continue
                         memo[d] = support(g, g.definitions[d].cond.expr, p, truth, memo)
             return memo[n]
         case _:

@@ -47,6 +47,32 @@ def valid_patient(draw):
         "pulmonary_dysfunction": draw(st.booleans()),
         "analgesic_contraindication": draw(st.booleans()),
         "parenteral_opioids_needed": draw(st.booleans()) if pain != "none" else False,
+        **draw(safety_facts(imaged)),
+    }
+
+
+@st.composite
+def safety_facts(draw, imaged: bool):
+    """The safety overlay's facts (guideline/l1_l2_safety.yaml), cut-offs included."""
+    def maybe(values):
+        return draw(st.one_of(st.none(), values))
+
+    calcium = maybe(st.one_of(st.sampled_from([Fraction(26, 10), Fraction(261, 100), Fraction(235, 100)]),
+                              st.integers(100, 450).map(lambda n: Fraction(n, 100))))
+    return {
+        "sex": draw(st.sampled_from(["female", "male"])),
+        "weight_kg": draw(st.one_of(st.sampled_from([30, 49, 50, 65, 250]), st.integers(30, 250))),
+        "serum_creatinine": maybe(st.integers(20, 2000).map(lambda n: Fraction(n, 100))),
+        "adjusted_calcium": calcium,
+        "calcium_below_range": draw(st.booleans()) if calcium is not None and calcium <= Fraction(26, 10) else False,
+        "vitamin_d": maybe(st.one_of(st.sampled_from([0, 24, 25, 49, 50]), st.integers(0, 400))),
+        "on_anticoagulant": draw(st.booleans()),
+        "gi_bleed_or_ulcer_history": draw(st.booleans()),
+        "heart_failure": draw(st.sampled_from(["none", "mild_moderate", "severe"])),
+        "oesophageal_disorder": draw(st.booleans()),
+        "upright_minutes": draw(st.one_of(st.sampled_from([0, 29, 30, 59, 60, 120]), st.integers(0, 1440))),
+        "current_bone_drug": draw(st.sampled_from(["none", "bisphosphonate", "denosumab", "other"])),
+        "mri_done": draw(st.booleans()) if imaged else False,
     }
 
 

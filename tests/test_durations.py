@@ -114,7 +114,7 @@ def test_a_threshold_in_months_is_found_when_wrong():
     from guideproof.verify.findings import Verdict
 
     text = SHIPPED.read_text().replace("when: weeks_conservative_care >= 3 months", "when: weeks_conservative_care >= 2 months")
-    g = load_text(text)
+    g = load_text(text, str(SHIPPED))  # its overlay is found beside it
     bad = [f for f in verify(g) if f.verdict == Verdict.REFUTED]
     assert bad
     weeks = {f.witness["weeks_conservative_care"] for f in bad if f.witness}

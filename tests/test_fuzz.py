@@ -171,6 +171,8 @@ def test_random_odd_patient_files(shipped, shipped_encoding, tmp_path):
 
     choices = {}  # variable -> ([accepted (text, value)], [refused (text, code)])
     for n, var in shipped.variables.items():
+        if var.type.kind not in column and var.type.kind not in ("int", "duration"):
+            continue  # decimals (the safety overlay's lab values) have their own tests
         cases = ints if var.type.kind in ("int", "duration") else [(c[0], c[column[var.type.kind]]) for c in FILE_CASES]
         if var.type.kind == "enum":
             cases += [(v, v) for v in var.type.values]
@@ -179,7 +181,7 @@ def test_random_odd_patient_files(shipped, shipped_encoding, tmp_path):
     outcomes: Counter[str] = Counter()
     answerable = []
     for _ in range(40):
-        names = rng.sample(list(shipped.variables), rng.randint(1, 6))
+        names = rng.sample(list(choices), rng.randint(1, 6))
         lines, want_values, want_errors = [], {}, {}
         for i, n in enumerate(names):
             good, bad = choices[n]
@@ -199,7 +201,9 @@ def test_random_odd_patient_files(shipped, shipped_encoding, tmp_path):
             outcomes["refused"] += 1
             continue
         values = load_patient_file(shipped, path).values
-        assert values == want_values
+        # optional facts left out are read as having no value
+        assert values == {**{n: None for n, v in shipped.variables.items() if v.optional and n not in want_values},
+                          **want_values}
         if _consistent(shipped, shipped_encoding, values):
             outcomes["answered"] += 1
             answerable.append(values)

@@ -209,3 +209,23 @@ def test_answer_explains_the_missing_value(g):
     (applied,) = ans.applied
     facts = {n for r in applied.reasons for n, _ in r.facts}
     assert facts == {"ttr"}  # the branch taken: 'not known(ttr)'
+
+
+def test_guarded_definition_over_a_computed_value_without_its_input(g):
+    """A definition that guards a computed value (``known(crea) and clearance <= 30``) is
+    evaluated, explained and verified for a patient without the input: the computed value
+    beneath it is only an error where it is actually read."""
+    text = TEXT.replace("  clearance: {value: 100 / crea, unit: mL/min}\n",
+                        "  clearance: {value: 100 / crea, unit: mL/min}\n"
+                        "  low_clearance: known(crea) and clearance <= 30\n").replace(
+        "{when: ttr >= 65 and (known(crea) implies clearance > 30), goto: keep_it}",
+        "{when: ttr >= 65 and not low_clearance, goto: keep_it}").replace(
+        "{when: ttr >= 65 and known(crea) and clearance <= 30, goto: switch_it}",
+        "{when: ttr >= 65 and low_clearance, goto: switch_it}")
+    assert text.count("low_clearance") == 3
+    h = load_text(text, "optional.yaml")
+    assert _refuted(h) == []
+    assert run(h, {"on_warfarin": True, "ttr": 70, "crea": None}).applies == {"keep"}
+    assert run(h, {"on_warfarin": True, "ttr": 70, "crea": Fraction(4)}).applies == {"switch"}
+    ans = answer(h, {"on_warfarin": True, "ttr": 70, "crea": None})  # the explanation walks it too
+    assert ans.trace.applies == {"keep"}

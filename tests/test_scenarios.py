@@ -5,6 +5,8 @@ recommendations that must and must not apply.
 """
 from __future__ import annotations
 
+from fractions import Fraction
+
 import pytest
 
 from guideproof.model.evaluate import run, violated_constraints
@@ -17,6 +19,12 @@ BASE = {
     "weeks_since_imaging": 0, "pain": "moderate", "symptom_course": "persistent",
     "symptoms_changed": False, "pulmonary_dysfunction": False,
     "analgesic_contraindication": False, "parenteral_opioids_needed": False,
+    # the safety overlay's facts (guideline/l1_l2_safety.yaml): none of its limits applies
+    "sex": "female", "weight_kg": 64, "serum_creatinine": Fraction("0.9"),
+    "adjusted_calcium": Fraction("2.35"), "calcium_below_range": False, "vitamin_d": 62,
+    "on_anticoagulant": False, "gi_bleed_or_ulcer_history": False, "heart_failure": "none",
+    "oesophageal_disorder": False, "upright_minutes": 120, "current_bone_drug": "none",
+    "mri_done": False,
 }
 
 SCENARIOS = [
@@ -57,27 +65,27 @@ SCENARIOS = [
     ("younger-no-opioid-caution", "Opioid caution is for elderly patients [2]",
      {"age": 64}, ["breakthrough_analgesia"], ["opioid_caution_elderly"]),
     ("persistent-beyond-8-weeks", "Symptoms persisting beyond 8 weeks: additional imaging [1,2]",
-     {"weeks_since_fracture": 9, "weeks_conservative_care": 9, "imaged": True, "weeks_since_imaging": 8},
+     {"weeks_since_fracture": 9, "weeks_conservative_care": 9, "imaged": True, "mri_done": True, "weeks_since_imaging": 8},
      ["reimage_persistent_symptoms", "pain_management_referral", "continue_review"],
      ["no_new_imaging", "reassess_4_6_weeks"]),
     ("exactly-8-weeks", "Re-imaging only beyond 8 weeks [1,2]",
-     {"weeks_since_fracture": 8, "weeks_conservative_care": 8, "imaged": True, "weeks_since_imaging": 8},
+     {"weeks_since_fracture": 8, "weeks_conservative_care": 8, "imaged": True, "mri_done": True, "weeks_since_imaging": 8},
      ["no_new_imaging"], ["reimage_persistent_symptoms"]),
     ("changed-symptoms", "New MRI if symptoms change [2]",
-     {"imaged": True, "weeks_since_imaging": 1, "symptoms_changed": True, "symptom_course": "improving"},
+     {"imaged": True, "mri_done": True, "weeks_since_imaging": 1, "symptoms_changed": True, "symptom_course": "improving"},
      ["reimage_new_mri", "mri_without_contrast"], ["no_new_imaging"]),
     ("stale-imaging", "New MRI if imaging is more than 3 months old [2]",
-     {"weeks_since_fracture": 20, "weeks_conservative_care": 20, "imaged": True, "weeks_since_imaging": 14,
+     {"weeks_since_fracture": 20, "weeks_conservative_care": 20, "imaged": True, "mri_done": True, "weeks_since_imaging": 14,
       "symptom_course": "improving", "pain": "mild"},
      ["reimage_new_mri"], ["no_new_imaging"]),
     ("failed-conservative-3-months",
      "Conservative care failing after 3 months with severe pain: vertebral augmentation, IR referral [1,2,3]",
-     {"weeks_since_fracture": 13, "weeks_conservative_care": 13, "imaged": True, "weeks_since_imaging": 4,
+     {"weeks_since_fracture": 13, "weeks_conservative_care": 13, "imaged": True, "mri_done": True, "weeks_since_imaging": 4,
       "pain": "severe"},
      ["augmentation_after_failed_conservative_care", "interventional_radiology_referral"],
      ["conservative_care_first", "consider_early_augmentation"]),
     ("twelve-weeks-not-yet", "Augmentation for failed care only after 3 months [1,2,3]",
-     {"weeks_since_fracture": 12, "weeks_conservative_care": 12, "imaged": True, "weeks_since_imaging": 4,
+     {"weeks_since_fracture": 12, "weeks_conservative_care": 12, "imaged": True, "mri_done": True, "weeks_since_imaging": 4,
       "pain": "severe"},
      ["conservative_care_first"], ["augmentation_after_failed_conservative_care"]),
     ("worsening-early-intervention", "Worsening symptoms despite medications: earlier intervention [1,2,3]",
@@ -110,7 +118,7 @@ IMPOSSIBLE = [
     ("care-before-fracture", "Conservative management begins once the fracture is identified [1,2]",
      {"weeks_since_fracture": 2, "weeks_conservative_care": 5}, "care_after_fracture"),
     ("imaging-older-than-fracture", "Imaging characterises this fracture [1]",
-     {"imaged": True, "weeks_since_imaging": 5}, "imaging_after_fracture"),
+     {"imaged": True, "mri_done": True, "weeks_since_imaging": 5}, "imaging_after_fracture"),
     ("imaging-age-without-imaging", "No imaging yet: there is no imaging age [1]",
      {"imaged": False, "weeks_since_imaging": 1}, "no_imaging_no_age"),
     ("resolved-but-in-pain", "Resolved symptoms and pain exclude each other [2,3]",
@@ -119,6 +127,10 @@ IMPOSSIBLE = [
      {"pain": "none", "symptom_course": "resolved", "parenteral_opioids_needed": True}, "parenteral_means_pain"),
     ("changed-without-imaging", "Changed symptoms are judged against the last imaging [2]",
      {"imaged": False, "symptoms_changed": True}, "changed_needs_prior_imaging"),
+    ("mri-without-imaging", "An MRI of the fracture is imaging of it (safety overlay; S43)",
+     {"imaged": False, "mri_done": True}, "mri_is_imaging"),
+    ("low-calcium-unmeasured", "A calcium flagged low has been measured (safety overlay; S31)",
+     {"adjusted_calcium": None, "calcium_below_range": True}, "low_calcium_is_measured"),
 ]
 
 

@@ -92,6 +92,31 @@ def test_literal_source_golden_output():
     check_golden(GOLDEN / "literal_source.verify.txt", text)
 
 
+LITERAL_WITH_SAFETY = FIXTURES / "literal_with_safety.yaml"
+
+
+def test_literal_source_with_safety_overlay_golden_output():
+    """The literal source with the shipped safety overlay is refuted at every unsafe place,
+    each with a witness patient (hypercalcaemia and calcium, anticoagulant and NSAID, low
+    clearance and bisphosphonate, deficit and nerve-root block, ...)."""
+    # A fresh process: the nonlinear clearance makes witness polishing depend on the state
+    # the solver cache carries over from earlier tests in the same process.
+    import subprocess
+    import sys
+    r = subprocess.run([sys.executable, "-m", "guideproof", "verify", str(LITERAL_WITH_SAFETY), "--brief"],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 1, r.stderr
+    r.output = r.stdout  # type: ignore[attr-defined]
+    for place in ("'calcium_vitamin_d' is recommended while it is contraindicated (hypercalcaemia)",
+                  "'breakthrough_analgesia' is recommended while it is contraindicated (on_anticoagulant)",
+                  "'osteoporosis_pharmacotherapy' is recommended while it is contraindicated (clearance_below_30)",
+                  "'l2_nerve_root_block' is recommended while it is contraindicated (neuro_deficit)",
+                  "invariant 'ct_alone_followed_by_mri' fails"):
+        assert place in r.output, place
+    text = r.output.replace(str(FIXTURES) + os.sep, "tests/fixtures/")
+    check_golden(GOLDEN / "literal_with_safety.verify.txt", text)
+
+
 def test_witness_files_replay_through_query(tmp_path):
     r = invoke("verify", str(LITERAL), "--witness-dir", str(tmp_path), "--brief")
     assert r.exit_code == 1
@@ -312,7 +337,7 @@ def test_classify_tells_each_outcome_apart(shipped):
     # without the invariant that states it.
     g = shipped.replace(invariants=[i for i in shipped.invariants
                                     if i.id != "reimaging_for_persistence_only_when_indicated"])
-    lax = M.set_guard(g, "imaging_needed", 2, lambda e: X.And(tuple(a for a in e.args if not isinstance(a, X.DefRef))))
+    lax = M.set_guard(g, "imaging_needed", 3, lambda e: X.And(tuple(a for a in e.args if not isinstance(a, X.DefRef))))
     survived = M.classify(g, M.Mutant("drop conjunct", "x", lax))
     assert survived.status == M.SURVIVED
     assert survived.detail["symptom_course"] not in ("persistent", "worsening")
@@ -326,7 +351,7 @@ def test_classify_tells_each_outcome_apart(shipped):
 def test_witnesses_sit_at_the_exposing_boundary(shipped):
     """A threshold moved from 'beyond 8 weeks' to 'beyond 9 weeks' is shown by a patient at
     exactly 9 weeks, otherwise typical: the smallest change that exposes it."""
-    mutant = M.shift_guard(shipped, "imaging_needed", 2, +1)
+    mutant = M.shift_guard(shipped, "imaging_needed", 3, +1)
     f = next(f for f in verify(mutant) if f.subject == "invariant persistent_symptoms_reimaged")
     assert f.verdict == Verdict.REFUTED
     w = f.witness
