@@ -384,3 +384,48 @@ def test_committed_overview_and_phase_charts_match(shipped):
     assert (folder / "l1_l2_compression_fracture-overview.dot").read_text() == overview_dot(shipped)
     for p in shipped.phases:
         assert (folder / f"l1_l2_compression_fracture-phase-{p}.dot").read_text() == phase_dot(shipped, p), p
+
+
+# -- written files ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["under-a-file", "missing-folder", "unwritable-folder"])
+def test_unusable_chart_paths_name_the_path(tmp_path, monkeypatch, where):
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "ro").mkdir()
+    out = {"under-a-file": tmp_path / "file" / "c.svg", "missing-folder": tmp_path / "missing" / "c.svg",
+           "unwritable-folder": tmp_path / "ro" / "c.svg"}[where]
+    if where == "unwritable-folder":  # root ignores folder modes: ask os.access as an ordinary user would
+        real = os.access
+        monkeypatch.setattr(os, "access", lambda p, mode: False if str(p) == str(out.parent) else real(p, mode))
+    r = invoke("flowchart", "--overview", "-o", str(out))
+    assert r.exit_code == 2 and "internal error" not in r.output, r.output
+    assert f"error[bad-output]: --output: cannot write '{out}'" in r.output
+    assert {"under-a-file": "is a file, not a folder", "missing-folder": "does not exist (create it first)",
+            "unwritable-folder": "permission denied"}[where] in r.output
+    assert not (tmp_path / "missing").exists() and list((tmp_path / "ro").iterdir()) == []
+
+
+def test_failed_write_leaves_no_temporary_file(tmp_path, monkeypatch):
+    def refuse(*args):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(os, "replace", refuse)
+    out = tmp_path / "c.dot"
+    r = invoke("flowchart", "--phase", "imaging", "-o", str(out))
+    assert r.exit_code == 2 and f"cannot write '{out}': Permission denied" in r.output, r.output
+    assert ".tmp" not in r.output and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("fmt", ["dot", "svg"])
+def test_charts_get_the_umask_mode(tmp_path, fmt):
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        out = tmp_path / f"c.{fmt}"
+        assert invoke("flowchart", "--overview", "-o", str(out)).exit_code == 0
+        assert stat.S_IMODE(out.stat().st_mode) == 0o644
+    finally:
+        os.umask(old)
+    assert [f.name for f in tmp_path.iterdir()] == [f"c.{fmt}"]
