@@ -63,19 +63,30 @@ mutants: install-test
 	$(PY) tests/mutants.py
 
 CHART := diagrams/l1_l2_compression_fracture
+# The guideline's phase ids (each gets a detail chart).
+PHASES = $$($(PY) -c 'import sys; from guideproof.model.loader import load_guideline; print(*load_guideline(sys.argv[1]).phases)' $(GUIDELINE))
 
-# The committed flowchart of the shipped guideline (DOT is the reviewed source of truth;
-# SVG and PNG are rendered from it).
+# The committed flowcharts of the shipped guideline: the whole chart, the overview and one
+# chart per phase (DOT is the reviewed source of truth; SVG and PNG are rendered from it).
+# $(1): output prefix, $(2): formats.
+define draw_charts
+	set -e; for ext in $(2); do \
+	  $(GP) flowchart --guideline $(GUIDELINE) -o $(1).$$ext; \
+	  $(GP) flowchart --guideline $(GUIDELINE) --overview -o $(1)-overview.$$ext; \
+	  for phase in $(PHASES); do $(GP) flowchart --guideline $(GUIDELINE) --phase $$phase -o $(1)-phase-$$phase.$$ext; done; \
+	done
+endef
+
 diagrams: install
-	$(GP) flowchart --guideline $(GUIDELINE) -o $(CHART).dot
-	$(GP) flowchart --guideline $(GUIDELINE) -o $(CHART).svg
-	$(GP) flowchart --guideline $(GUIDELINE) -o $(CHART).png
+	rm -f $(CHART)-phase-*
+	$(call draw_charts,$(CHART),dot svg png)
 
-# Fails when the committed DOT no longer matches the model.
+# Fails when a committed DOT no longer matches the model (or a phase chart is missing or left over).
 diagrams-check: install
-	@tmp=$$(mktemp -d) && $(GP) flowchart --guideline $(GUIDELINE) -o $$tmp/chart.dot 2>/dev/null && \
-	  if diff -u $(CHART).dot $$tmp/chart.dot > $$tmp/diff; then rm -rf $$tmp; echo "diagrams up to date"; \
-	  else cat $$tmp/diff; rm -rf $$tmp; echo "$(CHART).dot is stale: run 'make diagrams'" >&2; exit 1; fi
+	@tmp=$$(mktemp -d) && mkdir $$tmp/committed $$tmp/fresh && cp $(CHART)*.dot $$tmp/committed/ && \
+	  ( $(call draw_charts,$$tmp/fresh/$(notdir $(CHART)),dot) ) 2>/dev/null && \
+	  if diff -ru $$tmp/committed $$tmp/fresh > $$tmp/diff; then rm -rf $$tmp; echo "diagrams up to date"; \
+	  else cat $$tmp/diff; rm -rf $$tmp; echo "$(CHART)*.dot are stale: run 'make diagrams'" >&2; exit 1; fi
 
 bench: install-test bytecode
 	$(PY) benchmarks/bench_query.py

@@ -1,5 +1,14 @@
 """The decision graph as Graphviz DOT text, drawn from the loaded model alone.
 
+Three charts of one guideline, all read top to bottom in clinical order:
+
+* the **whole chart** (:func:`to_dot`): every step, phases as clusters; for zooming in;
+* the **overview** (:func:`overview_dot`): one box per phase listing its recommendations,
+  and, drawn out in full, the decisions that choose the management pathway (the
+  guideline's ``dispositions``) with those pathways; sized to fit a landscape A3 page;
+* one **phase chart** per phase (:func:`phase_dot`): the phase's steps in detail, with
+  small "from" / "continues in" boxes where arrows enter from or leave to other phases.
+
 The DOT text is built here as a string so that it is deterministic (steps in topological
 order, edges in declaration order, stable ids) and every label is escaped in one place:
 
@@ -9,28 +18,48 @@ order, edges in declaration order, stable ids) and every label is escaped in one
 * tooltips are quoted strings: backslashes are doubled (DOT would otherwise read ``\\N``,
   ``\\G`` and friends as escapes) and quotes escaped.
 
+What the marks mean: each recommendation has a stripe in its category's colour (the
+Okabe-Ito colour-blind-safe colours, every pair at least CIE76 20 apart); a recommendation
+of the guideline's first (strongest) strength is bold, a weaker one regular with its
+strength named; an *urgent* one (see :func:`is_urgent`) is larger and its box has a thick
+border; a safety addition (``origin: safety``) carries a "SAFETY ADDITION" badge; machine
+ids are shown only with ``ids=True``. The branches of a ``first`` decision are drawn left
+to right in their order, numbered. The legend explains exactly the marks a chart uses.
+
 A patient's path can be highlighted: reached steps and fired branches drawn strong, the
-recommendations that apply ticked, and everything not reached faded. With partial facts a
-step can also be *possible* (reached in some completions of the known facts) or *not
-decided* (the solver gave up on it: drawn grey and dotted, never as possible).
+recommendations that apply ticked, and everything not reached faded (grey text that still
+reads at 4.5:1 or more). With partial facts a step can also be *possible* (reached in some
+completions of the known facts) or *not decided* (the solver gave up on it: drawn grey and
+dotted, never as possible).
 """
 from __future__ import annotations
 
+import re
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from ..model.guideline import Guideline, Recommendation, Step
 from ..model.evaluate import Trace
 from ..model.graph import Edge, edges_of
 
-# ColorBrewer Pastel1/Set3 tones: distinguishable, printable, readable under black text.
-PALETTE = ["#cfe8f3", "#fde2b8", "#d9ead3", "#e6d5ef", "#fff2b3", "#f9d3d9",
-           "#d4e5f7", "#e2efd9", "#f3e1cd", "#dcdcf0", "#f2f2f2", "#e0f0ee"]
+# Okabe & Ito's colour-blind-safe set, then black and a brown: used as stripes beside the
+# text (never under it), so dark colours cost no contrast.
+PALETTE = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7",
+           "#000000", "#8B4513"]
+INK = "#1a1a1a"
+BACKGROUND = "#ffffff"
 AVOID_FILL, AVOID_INK = "#fbe3e3", "#a11d1d"
-FADED = "#c8c8c8"
+DECISION_FILL = "#fff3c4"
+SAFETY_FILL, SAFETY_INK = "#4b2991", "#ffffff"
+FADED = "#666666"        # text of parts the patient does not reach: 5.7:1 on white
+FADED_LINE = "#b8b8b8"   # their borders and arrows
 PATH = "#1f5fbf"
-UNDECIDED = "#8c8c8c"
-WRAP = 34
+UNDECIDED = "#6b6b6b"
+REFERRAL = re.compile(r"\brefer", re.I)
+URGENT_WORDS = re.compile(r"\b(immediate(ly)?|urgent(ly)?|emergency)\b", re.I)
+WRAP = 30
+SMALL = 12  # the smallest text in any chart (points)
+FONT = 'fontname="Helvetica"'
 
 
 def html(text: str) -> str:
@@ -52,6 +81,10 @@ def quoted(text: str) -> str:
 
 def _lines(text: str, width: int = WRAP) -> str:
     return '<BR ALIGN="LEFT"/>'.join(html(x) for x in textwrap.wrap(" ".join(text.split()), width)) or " "
+
+
+def _centred(text: str, width: int) -> str:
+    return "<BR/>".join(html(x) for x in textwrap.wrap(" ".join(text.split()), width)) or " "
 
 
 def node_id(step_id: str) -> str:
@@ -87,153 +120,391 @@ class Highlight:
             return "undecided"
         return "possible" if key in self.possible else "excluded"
 
+    def best(self, keys: Iterable[str]) -> str:
+        """The strongest state among ``keys`` (certain, then possible, undecided, excluded)."""
+        states = {self.state(k) for k in keys}
+        return next((s for s in ("certain", "possible", "undecided") if s in states), "excluded")
+
 
 def category_colors(g: Guideline) -> dict[str, str]:
     return {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(g.categories)}
 
 
-def to_dot(g: Guideline, highlight: Highlight | None = None) -> str:
-    colors = category_colors(g)
-    order = list(g.order) + [s for s in g.steps if s not in g.order]
-    out = [
-        "// Generated by guideproof from the guideline model; do not edit by hand.",
-        f"digraph {quoted(g.id)} {{",
-        '  graph [rankdir=TB, newrank=true, splines=spline, nodesep=0.6, ranksep=0.5,',
-        '         fontname="Helvetica", fontsize=11, charset="UTF-8", compound=true,',
-        f"         label=<{_title(g, highlight)}>, labelloc=t];",
-        '  node [fontname="Helvetica", fontsize=10, margin="0.12,0.06"];',
-        '  edge [fontname="Helvetica", fontsize=9, arrowsize=0.7];',
-    ]
+def is_urgent(g: Guideline, r: Recommendation) -> bool:
+    """A referral or management pathway to start at once: a disposition, or a recommendation
+    that refers (its title or category says so), timed from week 0 with "immediate", "urgent"
+    or "emergency" in its timing or title."""
+    if r.kind != "do" or r.timing is None or r.timing.start_week not in (0, None):
+        return False
+    pathway = r.id in g.dispositions or REFERRAL.search(f"{r.short} {g.categories[r.category].title}")
+    return bool(pathway and URGENT_WORDS.search(f"{r.timing.text} {r.short}"))
+
+
+class _Chart:
+    """What one chart draws, and the marks it used (the legend explains only those)."""
+
+    def __init__(self, g: Guideline, highlight: Highlight | None, ids: bool):
+        self.g = g
+        self.h = highlight
+        self.ids = ids
+        self.colors = category_colors(g)
+        self.strongest = next(iter(g.strengths), "")
+        self.used: set[str] = set()  # marks used: category ids, "avoid", "safety", "urgent", ...
+
+    def state(self, key: str) -> str:
+        return self.h.state(key) if self.h else "certain"
+
+    # -- recommendations -------------------------------------------------------------
+
+    def rec_row(self, r: Recommendation, faded: bool, wrap: int = WRAP, brief: bool = False) -> str:
+        """One recommendation: a category stripe and its text (timing, strength and refs unless brief)."""
+        state = self.state(f"rec:{r.id}")
+        dim = faded or state == "excluded"
+        avoid = r.kind == "avoid"
+        urgent = is_urgent(self.g, r)
+        strong = r.strength == self.strongest
+        self.used.add(r.category)
+        self.used.update(x for x, on in (("avoid", avoid), ("urgent", urgent), ("weaker", not strong),
+                                         ("safety", r.origin == "safety")) if on)
+        ink = FADED if dim else (AVOID_INK if avoid else INK)
+        # The mark is markup, added after escaping: "applies" (certain) or "may apply" (possible).
+        mark = {"certain": "&#9658; ", "possible": "? "}.get(state, "") if self.h is not None else ""
+        head = _lines(f"{'AVOID: ' if avoid else ''}{r.short}", wrap - 8 if urgent else wrap)
+        if strong or avoid:
+            head = f"<B>{head}</B>"
+        if urgent:
+            head = f'<FONT POINT-SIZE="17">{head}</FONT>'
+        timing = f'{_lines(r.timing.text, wrap + 12)}<BR ALIGN="LEFT"/>' if r.timing else ""
+        meta = []
+        if not strong:
+            meta.append(f"<I>{html(self.g.strengths[r.strength].title)}</I>")
+        meta.append("refs " + html(", ".join(r.sources)))
+        if self.ids:
+            meta.append(html(r.id))
+        text = head
+        if not brief:
+            text += f'<BR ALIGN="LEFT"/><FONT POINT-SIZE="{SMALL}">{timing}{" · ".join(meta)}</FONT>'
+        stripe = FADED_LINE if dim else (AVOID_INK if avoid else self.colors[r.category])
+        bg = f' BGCOLOR="{AVOID_FILL}"' if avoid and not dim else ""
+        tip = html(" ".join(f"{r.short}. {r.text} (refs {', '.join(r.sources)}; {r.section})".split()))
+        row = (f'<TR><TD BGCOLOR="{stripe}" WIDTH="7"> </TD>'
+               f'<TD ALIGN="LEFT" BALIGN="LEFT"{bg} HREF="#{html(r.id)}" TOOLTIP="{tip}">'
+               f'<FONT COLOR="{ink}">{mark}{text}</FONT><BR ALIGN="LEFT"/></TD></TR>')
+        if r.origin == "safety":
+            fill, font = (BACKGROUND, FADED) if dim else (SAFETY_FILL, SAFETY_INK)
+            row += (f'<TR><TD></TD><TD ALIGN="LEFT" BGCOLOR="{fill}"><FONT COLOR="{font}" POINT-SIZE="{SMALL}">'
+                    '<B>SAFETY ADDITION</B> (not in the source guideline)</FONT></TD></TR>')
+        return row
+
+    # -- steps -----------------------------------------------------------------------
+
+    def node(self, step: Step, brief: bool = False) -> str:
+        g, h = self.g, self.h
+        state = self.state(f"step:{step.id}")
+        faded = state == "excluded"
+        ink = FADED if faded else INK
+        border = PATH if (h and state == "certain") else UNDECIDED if state == "undecided" else (
+            FADED_LINE if faded else "#555555")
+        width = 3.0 if (h and state == "certain") else 1.2
+        style_extra = ",dashed" if (h and state == "possible") else ",dotted" if state == "undecided" else ""
+        nid = node_id(step.id)
+        tip = quoted(f"{step.id}: {step.title}" + (f" - {step.why}" if step.why else ""))
+        idline = f'<BR/><FONT POINT-SIZE="{SMALL}">{html(step.id)}</FONT>' if self.ids else ""
+        if step.kind == "decision":
+            self.used.add("decision")
+            hint = {"first": "first that applies, in order", "any": "all that apply", "single": "one applies"}[step.choice]
+            label = (f'<FONT COLOR="{ink}"><B>{_centred(step.title, 26)}</B><BR/>'
+                     f'<FONT POINT-SIZE="{SMALL}"><I>{hint}</I></FONT>{idline}</FONT>')
+            fill = BACKGROUND if faded else DECISION_FILL
+            return (f'{nid} [shape=box, style="rounded,filled{style_extra}", fillcolor="{fill}", color="{border}", '
+                    f'penwidth={width}, margin="0.15,0.08", label=<{label}>, tooltip={tip}];')
+        if step.kind == "fork":
+            self.used.add("fork")
+            fill, font = (BACKGROUND, FADED) if faded else ("#444444", "#ffffff")
+            return (f'{nid} [shape=box, style="filled{style_extra}", fillcolor="{fill}", color="{border}", '
+                    f'penwidth={width}, height=0.3, label=<<FONT COLOR="{font}">{html(step.title)}{idline}</FONT>>, '
+                    f'tooltip={tip}];')
+        if step.kind == "end":
+            return (f'{nid} [shape=oval, style="filled{style_extra}", fillcolor="{BACKGROUND if faded else "#eeeeee"}", '
+                    f'color="{border}", penwidth={width}, label=<<FONT COLOR="{ink}">{html(step.title)}{idline}</FONT>>, '
+                    f'tooltip={tip}];')
+        recs = [g.recommendations[r] for r in step.recommend]
+        if any(is_urgent(g, r) for r in recs) and not faded:
+            width = max(width, 3.0)
+            border = PATH if (h and state == "certain") else INK
+        rows = []
+        if self.ids or not (brief or (len(recs) == 1 and recs[0].short.lower() == step.title.lower())):
+            rows.append(f'<TR><TD COLSPAN="2" ALIGN="LEFT" BALIGN="LEFT"><FONT COLOR="{ink}" POINT-SIZE="{SMALL}">'
+                        f'{_lines(step.title, WRAP + 6)}{idline}</FONT></TD></TR>')
+        rows.extend(self.rec_row(r, faded, wrap=22 if brief else WRAP, brief=brief) for r in recs)
+        label = f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="1" CELLPADDING="3">{"".join(rows)}</TABLE>'
+        return (f'{nid} [shape=box, style="rounded,filled{style_extra}", fillcolor="{BACKGROUND}", color="{border}", '
+                f'penwidth={width}, margin="0.06,0.04", label=<{label}>, tooltip={tip}];')
+
+    # -- arrows ----------------------------------------------------------------------
+
+    def edge(self, e: Edge, source: str | None = None, target: str | None = None) -> str:
+        state = self.state(f"edge:{e.key}")
+        step = self.g.steps[e.source]
+        attrs = []
+        if e.kind == "branch":
+            number = f"{e.index + 1}. " if step.choice == "first" else ""
+            attrs.append(f"label=<{_centred(number + e.label, 20)}>")
+        elif e.kind == "otherwise":
+            number = f"{len(step.branches) + 1}. " if step.choice == "first" else ""
+            attrs.append(f"label=<<I>{_centred(number + step.otherwise_label, 20)}</I>>")
+            attrs.append('style="dashed"')
+            self.used.add("otherwise")
+        attrs += self.edge_state(state)
+        attrs.append(f"tooltip={quoted(e.key)}")
+        return f'{source or node_id(e.source)} -> {target or node_id(e.target)} [{", ".join(attrs)}];'
+
+    def edge_state(self, state: str) -> list[str]:
+        if self.h is None:
+            return []
+        if state == "certain":
+            return [f'color="{PATH}"', "penwidth=3", f'fontcolor="{PATH}"']
+        if state == "possible":
+            return [f'color="{PATH}"', 'style="dashed"']
+        if state == "undecided":
+            return [f'color="{UNDECIDED}"', f'fontcolor="{UNDECIDED}"', 'style="dotted"']
+        return [f'color="{FADED_LINE}"', f'fontcolor="{FADED}"']
+
+    def ordered(self, steps: Iterable[str], drawn: set[str]) -> list[str]:
+        """Keep each ``first`` decision's targets left to right in branch order: an invisible
+        chain on one rank (only when every target is drawn, distinct, and reached from here alone)."""
+        incoming: dict[str, int] = {}
+        for sid in drawn:
+            for e in edges_of(self.g.steps[sid]):
+                incoming[e.target] = incoming.get(e.target, 0) + 1
+        out: list[str] = []
+        for sid in steps:
+            step = self.g.steps[sid]
+            if step.kind != "decision" or step.choice != "first":
+                continue
+            targets = [e.target for e in edges_of(step)]
+            if (len(targets) > 1 and len(set(targets)) == len(targets) and set(targets) <= drawn
+                    and all(incoming.get(t) == 1 for t in targets)):
+                chain = " -> ".join(node_id(t) for t in targets)
+                out.append(f"  {{ rank=same; {chain} [style=invis]; }}")
+        return out
+
+    # -- frame -----------------------------------------------------------------------
+
+    def frame(self, name: str, subtitle: str, body: list[str], all_categories: bool = False) -> str:
+        """The whole DOT text: a title block (title, subtitle, the patient, the legend) above ``body``.
+        Built after the body, so that the legend explains exactly the marks the chart uses."""
+        g = self.g
+        title = f'<FONT POINT-SIZE="18"><B>{html(g.title)}</B></FONT> (version {html(g.version)})'
+        if subtitle:
+            title += f'<BR ALIGN="LEFT"/>{subtitle}'
+        if self.h is not None and self.h.title:
+            title += f'<BR ALIGN="LEFT"/><FONT COLOR="{PATH}"><B>{html(self.h.title)}</B></FONT>'
+        label = (f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2"><TR><TD ALIGN="LEFT" BALIGN="LEFT">'
+                 f'{title}<BR ALIGN="LEFT"/></TD></TR><TR><TD ALIGN="LEFT">{self.legend(all_categories)}</TD></TR></TABLE>')
+        head = [
+            "// Generated by guideproof from the guideline model; do not edit by hand.",
+            f"digraph {quoted(name)} {{",
+            "  graph [rankdir=TB, newrank=true, splines=spline, nodesep=0.3, ranksep=0.4,",
+            f'         {FONT}, fontsize=14, charset="UTF-8", compound=true, outputorder=edgesfirst,',
+            f"         label=<{label}>, labelloc=t, labeljust=l];",
+            f'  node [{FONT}, fontsize=13, fontcolor="{INK}"];',
+            f'  edge [{FONT}, fontsize={SMALL}, arrowsize=0.8, color="#555555"];',
+        ]
+        return "\n".join(head + body + ["}"]) + "\n"
+
+    def legend(self, all_categories: bool = False) -> str:
+        cats = [c for c in self.g.categories if all_categories or c in self.used]
+        items = [f'<TD BGCOLOR="{self.colors[c]}" WIDTH="14"> </TD><TD ALIGN="LEFT">{html(self.g.categories[c].title)}</TD>'
+                 for c in cats]
+        strongest = self.g.strengths[self.strongest].title if self.strongest else ""
+        marks = [
+            ("weaker", "", f"<B>bold</B>: {html(strongest)}; regular: weaker (strength named)"),
+            ("urgent", "", '<FONT POINT-SIZE="15"><B>large</B></FONT>, thick border: urgent'),
+            ("avoid", f' BGCOLOR="{AVOID_FILL}"', f'<FONT COLOR="{AVOID_INK}"><B>AVOID</B>: do not do this</FONT>'),
+            ("safety", f' BGCOLOR="{SAFETY_FILL}"', "SAFETY ADDITION: added beyond the source, with its own references"),
+            ("decision", f' BGCOLOR="{DECISION_FILL}"', "decision: conditions on the arrows"),
+            ("fork", ' BGCOLOR="#444444"', "start of parallel tracks"),
+            ("otherwise", "", "<I>dashed arrow</I>: otherwise"),
+        ]
+        items += [f'<TD{bg} WIDTH="14"> </TD><TD ALIGN="LEFT">{text}</TD>' for key, bg, text in marks if key in self.used]
+        if self.h is not None:
+            items.append(f'<TD BGCOLOR="{PATH}"> </TD><TD ALIGN="LEFT">this patient\'s path; &#9658; applies</TD>')
+            if self.h.possible:
+                items.append('<TD>?</TD><TD ALIGN="LEFT">dashed blue: depends on unknown facts</TD>')
+            if self.h.undecided:
+                items.append(f'<TD BORDER="1" COLOR="{UNDECIDED}" STYLE="dotted"> </TD>'
+                             '<TD ALIGN="LEFT">grey dotted: not decided (the solver gave up)</TD>')
+            items.append(f'<TD BGCOLOR="{FADED_LINE}"> </TD><TD ALIGN="LEFT"><FONT COLOR="{FADED}">grey: not reached</FONT></TD>')
+        per_row = 3
+        rows = ["<TR>" + "".join(items[i:i + per_row]) + "</TR>" for i in range(0, len(items), per_row)]
+        table = (f'<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="2" CELLPADDING="3" COLOR="#bbbbbb">'
+                 f'<TR><TD COLSPAN="{2 * per_row}" ALIGN="LEFT"><B>Legend</B></TD></TR>{"".join(rows)}</TABLE>')
+        return f'<FONT POINT-SIZE="{SMALL}">{table}</FONT>'
+
+
+def _order(g: Guideline) -> list[str]:
+    return list(g.order) + [s for s in g.steps if s not in g.order]
+
+
+def _phase_title(g: Guideline, phase: str) -> str:
+    return g.phases[phase].title if phase in g.phases else "Steps"
+
+
+def to_dot(g: Guideline, highlight: Highlight | None = None, ids: bool = False) -> str:
+    """The whole chart: every step, phases as clusters."""
+    c = _Chart(g, highlight, ids)
+    order = _order(g)
+    out: list[str] = []
     by_phase: dict[str, list[str]] = {}
     for sid in order:
         by_phase.setdefault(g.steps[sid].phase, []).append(sid)
     for phase, sids in by_phase.items():
         indent = "  "
         if phase:
-            title = g.phases[phase].title
             out.append(f"  subgraph cluster_{phase} {{")
-            out.append(f'    graph [label=<<B>{html(title)}</B>>, style="rounded,filled", fillcolor="#fafafa", '
-                       f'color="#d0d0d0", fontsize=12, labeljust=l];')
+            out.append(f'    graph [label=<<B>{html(g.phases[phase].title)}</B>>, style="rounded,filled", '
+                       f'fillcolor="#f7f7f7", color="#c8c8c8", fontsize=15, labeljust=l];')
             indent = "    "
-        for sid in sids:
-            out.append(indent + _node(g, g.steps[sid], colors, highlight))
+        out.extend(indent + c.node(g.steps[sid]) for sid in sids)
         if phase:
             out.append("  }")
     for sid in order:
+        out.extend("  " + c.edge(e) for e in edges_of(g.steps[sid]))
+    out.extend(c.ordered(order, set(order)))
+    return c.frame(g.id, "", out, all_categories=True)
+
+
+def phase_dot(g: Guideline, phase: str, highlight: Highlight | None = None, ids: bool = False) -> str:
+    """One phase in detail; arrows from and to other phases end in small boxes naming them."""
+    c = _Chart(g, highlight, ids)
+    order = _order(g)
+    mine = [s for s in order if g.steps[s].phase == phase]
+    drawn = set(mine)
+    out = ["  " + c.node(g.steps[sid]) for sid in mine]
+    stubs: dict[str, tuple[str, list[str]]] = {}  # stub -> label, keys of the steps it stands for
+    arrows = []
+    for sid in order:
         for e in edges_of(g.steps[sid]):
-            out.append("  " + _edge(g, e, highlight))
-    out.extend(_legend(g, colors, highlight))
-    out.append("}")
-    return "\n".join(out) + "\n"
+            if sid in drawn and e.target in drawn:
+                arrows.append("  " + c.edge(e))
+            elif sid in drawn:
+                other = g.steps[e.target]
+                stub = f"to_{e.target}"
+                stubs[stub] = (f"continues in <B>{html(_phase_title(g, other.phase))}</B>:<BR/>"
+                               f"{_centred(other.title, 28)}", [f"step:{e.target}"])
+                arrows.append("  " + c.edge(e, target=stub))
+            elif e.target in drawn:
+                source = g.steps[sid]
+                stub = f"from_{source.phase or 'steps'}"
+                label = f"from <B>{html(_phase_title(g, source.phase))}</B>"
+                stubs.setdefault(stub, (label, []))[1].append(f"step:{sid}")
+                arrows.append("  " + c.edge(e, source=stub))
+    out.extend(f"  {name} {_stub(c, label, keys)}" for name, (label, keys) in stubs.items())
+    out.extend(arrows)
+    out.extend(c.ordered(mine, drawn))
+    return c.frame(f"{g.id}-{phase}", f'<FONT POINT-SIZE="16">Phase: <B>{html(_phase_title(g, phase))}</B></FONT>', out)
 
 
-def _title(g: Guideline, h: Highlight | None) -> str:
-    t = f"<B>{html(g.title)}</B> (version {html(g.version)})"
-    if h is not None and h.title:
-        t += f"<BR/>{html(h.title)}"
-    return t
+def _stub(c: _Chart, label: str, keys: list[str]) -> str:
+    ink = FADED if (c.h is not None and c.h.best(keys) == "excluded") else "#333333"
+    return (f'[shape=note, style="filled", fillcolor="#f2f2f2", color="#999999", fontsize=13, '
+            f'label=<<FONT COLOR="{ink}">{label}</FONT>>];')
 
 
-def _node(g: Guideline, step: Step, colors: dict[str, str], h: Highlight | None) -> str:
-    state = h.state(f"step:{step.id}") if h else "certain"
+def overview_dot(g: Guideline, highlight: Highlight | None = None, ids: bool = False) -> str:
+    """The phases as boxes listing their recommendations; the decisions that choose a
+    disposition (a management pathway) and the dispositions drawn out, in branch order."""
+    c = _Chart(g, highlight, ids)
+    order = _order(g)
+    disp = set(g.dispositions)
+    pathways = [s for s in order if disp & set(g.steps[s].recommend)]
+    routers = [s for s in order if g.steps[s].kind == "decision"
+               and any(e.target in pathways for e in edges_of(g.steps[s]))]
+    own = set(pathways) | set(routers)
+
+    def box(sid: str) -> str:
+        return node_id(sid) if sid in own else f"phase_{g.steps[sid].phase or 'steps'}"
+
+    phases: dict[str, list[str]] = {}
+    for sid in order:
+        phases.setdefault(g.steps[sid].phase, []).append(sid)
+    out: list[str] = []
+    rows: dict[str, int] = {}  # phase box -> its number of lines (title and recommendations)
+    for phase, sids in phases.items():
+        members = [s for s in sids if s in own]
+        rest = [s for s in sids if s not in own]
+        rows[f"phase_{phase or 'steps'}"] = 1 + max(1, len({r for s in rest for r in g.steps[s].recommend}))
+        if members:
+            out.append(f"  subgraph cluster_{phase or 'steps'} {{")
+            out.append(f'    graph [label=<<B>{html(_phase_title(g, phase))}</B>>, style="rounded,filled", '
+                       f'fillcolor="#f7f7f7", color="#c8c8c8", fontsize=15, labeljust=l];')
+            out.extend("    " + c.node(g.steps[s], brief=True) for s in members)
+        if rest:
+            out.append(("  " if members else "") + "  " + _phase_box(c, phase, rest, header=not members))
+        if members:
+            out.append("  }")
+    seen: dict[tuple[str, str], list[Edge]] = {}
+    for sid in order:
+        for e in edges_of(g.steps[sid]):
+            a, b = box(sid), box(e.target)
+            if a == b:
+                continue
+            if sid in routers:
+                out.append("  " + c.edge(e, source=a, target=b))
+            else:
+                seen.setdefault((a, b), []).append(e)
+    for (a, b), edges in seen.items():
+        state = c.h.best(f"edge:{e.key}" for e in edges) if c.h else "certain"
+        attrs = c.edge_state(state) + [f"tooltip={quoted(', '.join(e.key for e in edges))}"]
+        out.append(f"  {a} -> {b} [{', '.join(attrs)}];")
+    out.extend(c.ordered(routers, set(order)))
+    out.extend(_stacked(list(seen) + [(box(s), box(e.target)) for s in routers for e in edges_of(g.steps[s])], rows))
+    return c.frame(f"{g.id}-overview", '<FONT POINT-SIZE="16">Overview: the phases and the management pathways</FONT>', out)
+
+
+def _stacked(arrows: list[tuple[str, str]], rows: dict[str, int]) -> list[str]:
+    """Narrow the overview: phase boxes that lead nowhere and are entered from one place
+    (parallel tracks, typically) are stacked into columns no taller than the tallest of them
+    (first fit, tallest first), by invisible arrows."""
+    sources: dict[str, set[str]] = {}
+    for a, b in arrows:
+        sources.setdefault(b, set()).add(a)
+    leaves: dict[str, list[str]] = {}
+    for box in rows:
+        if box in sources and len(sources[box]) == 1 and not any(a == box for a, _ in arrows):
+            leaves.setdefault(min(sources[box]), []).append(box)
+    out: list[str] = []
+    for group in leaves.values():
+        columns: list[list[str]] = []
+        tallest = max(rows[b] for b in group)
+        for box in sorted(group, key=lambda b: -rows[b]):
+            column = next((col for col in columns if sum(rows[b] for b in col) + rows[box] <= tallest), None)
+            if column is None:
+                columns.append([box])
+            else:
+                column.append(box)
+        out.extend(f"  {col[i]} -> {col[i + 1]} [style=invis];" for col in columns for i in range(len(col) - 1))
+    return out
+
+
+def _phase_box(c: _Chart, phase: str, sids: Sequence[str], header: bool) -> str:
+    g = c.g
+    state = c.h.best(f"step:{s}" for s in sids) if c.h else "certain"
     faded = state == "excluded"
-    ink = FADED if faded else "#222222"
-    border = PATH if (h and state == "certain") else UNDECIDED if state == "undecided" else ("#7a7a7a" if not faded else FADED)
-    width = "2.6" if (h and state == "certain") else "1"
-    style_extra = ',dashed' if (h and state == "possible") else ',dotted' if state == "undecided" else ""
-    nid = node_id(step.id)
-    tip = quoted(f"{step.id}: {step.title}" + (f" - {step.why}" if step.why else ""))
-    if step.kind == "decision":
-        hint = {"first": "first match, in order", "any": "all that apply", "single": "one applies"}[step.choice]
-        label = f'<FONT COLOR="{ink}">{_lines(step.title, 22)}<BR/><FONT POINT-SIZE="8"><I>{hint}</I></FONT></FONT>'
-        fill = "#ffffff" if faded else "#fff8e1"
-        return (f'{nid} [shape=diamond, ordering=out, style="filled{style_extra}", fillcolor="{fill}", color="{border}", '
-                f'penwidth={width}, label=<{label}>, tooltip={tip}];')
-    if step.kind == "fork":
-        fill = "#e0e0e0" if faded else "#555555"
-        font = "#ffffff" if not faded else ink
-        return (f'{nid} [shape=box, style="filled{style_extra}", fillcolor="{fill}", color="{border}", penwidth={width}, '
-                f'height=0.25, label=<<FONT COLOR="{font}" POINT-SIZE="9">{html(step.title)}</FONT>>, tooltip={tip}];')
-    if step.kind == "end":
-        return (f'{nid} [shape=oval, style="filled{style_extra}", fillcolor="{"#ffffff" if faded else "#eeeeee"}", '
-                f'color="{border}", penwidth={width}, label=<<FONT COLOR="{ink}">{html(step.title)}</FONT>>, tooltip={tip}];')
-    recs = [g.recommendations[r] for r in step.recommend]
-    main = next((r for r in recs if r.kind == "do"), recs[0])
-    fill = "#ffffff" if faded else (colors[main.category] if main.kind == "do" else AVOID_FILL)
+    recs = list(dict.fromkeys(r for s in sids for r in g.steps[s].recommend))
     rows = []
-    if not (len(recs) == 1 and recs[0].short.lower() == step.title.lower()):
-        rows.append(f'<TR><TD ALIGN="LEFT" BALIGN="LEFT"><FONT COLOR="{ink}"><B>{_lines(step.title)}</B></FONT></TD></TR>')
-    for r in recs:
-        rows.append(_rec_row(g, r, colors, h, faded))
-    label = f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2" CELLPADDING="3">{"".join(rows)}</TABLE>'
-    return (f'{nid} [shape=box, style="rounded,filled{style_extra}", fillcolor="{fill}", color="{border}", '
-            f'penwidth={width}, label=<{label}>, tooltip={tip}];')
-
-
-def _rec_row(g: Guideline, r: Recommendation, colors: dict[str, str], h: Highlight | None, faded: bool) -> str:
-    state = h.state(f"rec:{r.id}") if h else "certain"
-    dim = faded or state == "excluded"
-    avoid = r.kind == "avoid"
-    ink = FADED if dim else (AVOID_INK if avoid else "#222222")
-    # The mark is markup, added after escaping: "applies" (certain) or "may apply" (possible).
-    mark = {"certain": "&#9658; ", "possible": "? ", "undecided": "", "excluded": ""}[state] if h is not None else ""
-    head = f"{'AVOID: ' if avoid else ''}{r.short}"
-    meta = [r.timing.text] if r.timing else []
-    meta.append("refs " + ", ".join(r.sources))
-    bg = "" if dim else (f' BGCOLOR="{AVOID_FILL}"' if avoid else f' BGCOLOR="{colors[r.category]}"')
-    border = ' BORDER="1" COLOR="#a11d1d" STYLE="dashed"' if avoid and not dim else ""
-    tip = html(" ".join(f"{r.short}. {r.text} (refs {', '.join(r.sources)}; {r.section})".split()))
-    return (f'<TR><TD ALIGN="LEFT" BALIGN="LEFT"{bg}{border} HREF="#{html(r.id)}" TOOLTIP="{tip}">'
-            f'<FONT COLOR="{ink}">{"<B>" if avoid else ""}{mark}{_lines(head)}{"</B>" if avoid else ""}'
-            f'<BR ALIGN="LEFT"/><FONT POINT-SIZE="8">{html(r.id)}<BR ALIGN="LEFT"/>'
-            f'{_lines(" · ".join(meta), 44)}</FONT></FONT>'
-            f'<BR ALIGN="LEFT"/></TD></TR>')
-
-
-def _edge(g: Guideline, e: Edge, h: Highlight | None) -> str:
-    state = h.state(f"edge:{e.key}") if h else "certain"
-    attrs = []
-    if e.kind == "branch":
-        number = f"{e.index + 1}. " if g.steps[e.source].choice == "first" else ""
-        attrs.append(f'label=<{_lines(number + e.label, 20)}>')
-    elif e.kind == "otherwise":
-        attrs.append(f'label=<<I>{_lines(g.steps[e.source].otherwise_label, 20)}</I>>')
-        attrs.append('style="dashed"')
-    elif e.kind == "track":
-        attrs.append("penwidth=1.2")
-    if h is not None:
-        if state == "certain":
-            attrs += [f'color="{PATH}"', "penwidth=2.6", f'fontcolor="{PATH}"']
-        elif state == "possible":
-            attrs += [f'color="{PATH}"', 'style="dashed"']
-        elif state == "undecided":
-            attrs += [f'color="{UNDECIDED}"', f'fontcolor="{UNDECIDED}"', 'style="dotted"']
-        else:
-            attrs += [f'color="{FADED}"', f'fontcolor="{FADED}"']
-    attrs.append(f"tooltip={quoted(e.key)}")
-    return f'{node_id(e.source)} -> {node_id(e.target)} [{", ".join(attrs)}];'
-
-
-def _legend(g: Guideline, colors: dict[str, str], h: Highlight | None) -> Iterable[str]:
-    cells = ['<TR><TD COLSPAN="2" ALIGN="LEFT"><B>Legend</B></TD></TR>']
-    for cid, cat in g.categories.items():
-        cells.append(f'<TR><TD BGCOLOR="{colors[cid]}" WIDTH="18"> </TD><TD ALIGN="LEFT">{html(cat.title)}</TD></TR>')
-    cells.append(f'<TR><TD BGCOLOR="{AVOID_FILL}" BORDER="1" COLOR="{AVOID_INK}" STYLE="dashed"> </TD>'
-                 f'<TD ALIGN="LEFT"><FONT COLOR="{AVOID_INK}"><B>AVOID</B> (things not to do)</FONT></TD></TR>')
-    cells.append('<TR><TD BGCOLOR="#fff8e1">&#9670;</TD><TD ALIGN="LEFT">decision (labels on the arrows)</TD></TR>')
-    cells.append('<TR><TD BGCOLOR="#555555"> </TD><TD ALIGN="LEFT">parallel tracks start</TD></TR>')
-    cells.append('<TR><TD> </TD><TD ALIGN="LEFT"><I>dashed arrow</I>: otherwise</TD></TR>')
-    if h is not None:
-        cells.append(f'<TR><TD BGCOLOR="{PATH}"> </TD><TD ALIGN="LEFT">this patient\'s path; &#9658; applies to the patient</TD></TR>')
-        if h.possible:
-            cells.append('<TR><TD>?</TD><TD ALIGN="LEFT">dashed: depends on unknown facts</TD></TR>')
-        if h.undecided:
-            cells.append(f'<TR><TD BORDER="1" COLOR="{UNDECIDED}" STYLE="dotted"> </TD>'
-                         '<TD ALIGN="LEFT">grey dotted: not decided (the solver gave up)</TD></TR>')
-        cells.append(f'<TR><TD BGCOLOR="{FADED}"> </TD><TD ALIGN="LEFT">not reached</TD></TR>')
-    table = f'<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="4" COLOR="#bbbbbb">{"".join(cells)}</TABLE>'
-    yield "  subgraph cluster_legend {"
-    yield '    graph [label="", style="rounded", color="#bbbbbb"];'
-    yield f"    legend [shape=plaintext, label=<{table}>];"
-    yield "  }"
-    yield f"  legend -> {node_id(g.start)} [style=invis];"
+    if header:
+        ink = FADED if faded else INK
+        rows.append(f'<TR><TD COLSPAN="2" ALIGN="LEFT"><FONT POINT-SIZE="15" COLOR="{ink}">'
+                    f'<B>{_lines(_phase_title(g, phase), 26)}</B></FONT></TD></TR>')
+    rows.extend(c.rec_row(g.recommendations[r], faded, wrap=24, brief=True) for r in recs)
+    if not recs:
+        rows.append(f'<TR><TD></TD><TD ALIGN="LEFT"><I>{len(sids)} steps</I></TD></TR>')
+    border = PATH if (c.h and state == "certain") else FADED_LINE if faded else "#555555"
+    width = 3.0 if (c.h and state == "certain") else 1.2
+    style = ",dashed" if state == "possible" else ",dotted" if state == "undecided" else ""
+    label = f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="1" CELLPADDING="2">{"".join(rows)}</TABLE>'
+    return (f'phase_{phase or "steps"} [shape=box, style="rounded,filled{style}", fillcolor="{BACKGROUND}", '
+            f'color="{border}", penwidth={width}, margin="0.06,0.04", label=<{label}>, '
+            f'tooltip={quoted(_phase_title(g, phase))}];')

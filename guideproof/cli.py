@@ -295,26 +295,44 @@ def verify(guideline_file: Path | None, fmt: str, timeout: float, rlimit: int | 
 @click.option("--output", "-o", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Output file; the format comes from the extension: .svg, .png, .pdf or .dot. Its "
                    "folder must exist; an input file is never overwritten.")
+@click.option("--overview", is_flag=True,
+              help="Draw the overview: one box per phase, and the decisions that choose the management pathway.")
+@click.option("--phase", "phase", metavar="ID", default=None,
+              help="Draw one phase in detail (its id from the guideline's 'phases').")
+@click.option("--ids", is_flag=True, help="Show the machine ids of steps and recommendations.")
 @click.option("--timeout", type=SECONDS, default=10.0, show_default=True,
               help="Seconds the solver may spend on each question about a partial patient.")
 @click.option("--rlimit", type=RLIMIT, default=None,
               help="Z3 resource limit per question (deterministic, machine-independent).")
 def flowchart(guideline_path: Path | None, patient_path: Path | None, sets: tuple[str, ...], out: Path,
-              timeout: float, rlimit: int | None) -> int:
-    """Draw the decision flowchart (optionally with one patient's path highlighted).
-    Exits 3 when the solver left parts of a partial patient's chart undecided."""
-    from .diagrams.dot import to_dot
+              overview: bool, phase: str | None, ids: bool, timeout: float, rlimit: int | None) -> int:
+    """Draw the decision flowchart: the whole guideline (default), the --overview, or one
+    --phase in detail; optionally with one patient's path highlighted. Exits 3 when the
+    solver left parts of a partial patient's chart undecided."""
+    from .diagrams.dot import overview_dot, phase_dot, to_dot
     from .diagrams.render import output_format, write_chart
+    from .model.errors import Diagnostic, InputError
     from .model.files import check_output
 
+    if overview and phase is not None:
+        raise click.UsageError("--overview and --phase draw different charts: give one of them")
     output_format(out)  # refuse a bad extension or an unusable path before any work
     g = _guideline(guideline_path)
+    if phase is not None and phase not in g.phases:
+        known = ", ".join(g.phases) or "none: the guideline declares no phases"
+        raise InputError([Diagnostic("unknown-phase", f"--phase: no phase {phase!r} in {g.file} (phases: {known})")])
     inputs = [Path(g.file)] + ([patient_path] if patient_path is not None else [])
     check_output(out, inputs, "--output")
     highlight = None
     if patient_path is not None or sets:
         highlight = _highlight(g, patient_path, sets, timeout, rlimit)
-    fmt = write_chart(to_dot(g, highlight), out, inputs)
+    if overview:
+        dot = overview_dot(g, highlight, ids)
+    elif phase is not None:
+        dot = phase_dot(g, phase, highlight, ids)
+    else:
+        dot = to_dot(g, highlight, ids)
+    fmt = write_chart(dot, out, inputs)
     click.echo(f"wrote {fmt.upper()} flowchart to {out}", err=True)
     return ExitCode.INCONCLUSIVE if highlight is not None and highlight.undecided else ExitCode.OK
 
@@ -330,7 +348,9 @@ def _highlight(g: Guideline, patient_path: Path | None, sets: tuple[str, ...], t
     if patient_path is not None:
         load_patient_file(g, patient_path, p)
     apply_sets(g, list(sets), p).without_value(g)
-    name = patient_path.name if patient_path is not None else "patient given with --set"
+    name = patient_path.name if patient_path is not None else "the patient given by --set"
+    if sets:
+        name += (" with " if patient_path is not None else ": ") + ", ".join(" ".join(x.split()) for x in sets)
     if p.missing(g):
         from .verify.partial import graph_states
 

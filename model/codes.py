@@ -78,6 +78,7 @@ _CODES = (
     Code("missing-variable", "--require-complete and the patient leaves required variables unknown.", "query --require-complete"),
     Code("constraint-violated", "The patient's facts break a domain constraint of the guideline.",
          "weeks_conservative_care: 9 with weeks_since_fracture: 2"),
+    Code("unknown-phase", "flowchart --phase names a phase the guideline does not declare.", "flowchart --phase imagng -o c.svg"),
     # outputs
     Code("bad-output", "An output path that cannot be written (an unwritable folder, a path under a file, an unknown format).",
          "flowchart -o /proc/x.svg"),

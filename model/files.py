@@ -65,7 +65,11 @@ def check_output(path: Path, inputs: Iterable[Path], what: str) -> None:
                                              "refusing to overwrite it (choose another output file)")
     if path.is_dir():
         raise _refuse("bad-output", f"{what}: {str(path)!r} is a folder, not a file")
-    check_folder(path.parent, what)
+    try:
+        check_folder(path.parent, what)
+    except InputError as e:  # name the file the user asked for, then why its folder will not do
+        (d,) = e.diagnostics
+        raise _refuse(d.code, f"{what}: cannot write {str(path)!r}: " + d.message.removeprefix(f"{what}: ")) from None
 
 
 def _new_file_mode() -> int:

@@ -11,7 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from guideproof.cli import cli
-from guideproof.diagrams.dot import FADED, PATH, Highlight, node_id, to_dot
+from guideproof.diagrams import dot as charts
+from guideproof.diagrams.dot import FADED, FADED_LINE, PATH, Highlight, node_id, overview_dot, phase_dot, to_dot
 from guideproof.guideline import EXAMPLES, SHIPPED
 from guideproof.model.evaluate import run
 from guideproof.model.patient import load_patient_file
@@ -94,9 +95,9 @@ def test_hostile_labels_are_escaped():
     root = ET.fromstring(svg)
     ns = {"s": "http://www.w3.org/2000/svg"}
     titles = [t.text for t in root.iterfind(".//s:g[@class='node']/s:title", ns)]
-    assert sorted(titles) == sorted([node_id(s) for s in g.steps] + ["legend"])
+    assert sorted(titles) == sorted(node_id(s) for s in g.steps)
     edges = root.findall(".//s:g[@class='edge']", ns)
-    assert len(edges) == len(all_edges(g))  # the invisible legend anchor is not drawn
+    assert len(edges) == len(all_edges(g))
     assert not root.findall(".//s:script", ns)
     text = " ".join("".join(root.itertext()).replace("\xa0", " ").split())
     assert 'sick & "old" > 65 <script>' in text
@@ -120,9 +121,9 @@ def test_highlight_follows_the_patient(shipped, example):
     for sid in shipped.steps:
         line = _node_line(dot, sid)
         if sid in trace.reached:
-            assert f'color="{PATH}"' in line and "penwidth=2.6" in line, sid
+            assert f'color="{PATH}"' in line and "penwidth=3.0" in line, sid
         else:
-            assert f'color="{FADED}"' in line, sid
+            assert f'color="{FADED_LINE}"' in line, sid
     for e in all_edges(shipped):
         line = next(l for l in dot.splitlines() if f'tooltip="{e.key}"' in l)
         assert (f'color="{PATH}"' in line) == (e.key in trace.fired_keys()), e.key
@@ -134,7 +135,7 @@ def test_two_pathways_differ(shipped):
     a = _highlight(shipped, "neurological_deficit.yaml")[1]
     b = _highlight(shipped, "failed_conservative_3_months.yaml")[1]
     assert f'color="{PATH}"' in _node_line(a, "surgical_referral")
-    assert f'color="{FADED}"' in _node_line(b, "surgical_referral")
+    assert f'color="{FADED_LINE}"' in _node_line(b, "surgical_referral")
     assert f'color="{PATH}"' in _node_line(b, "late_augmentation")
 
 
@@ -187,7 +188,244 @@ def test_highlight_keys_are_namespaced():
     patient = {"age": 70, "sick": True, "stage": "early", "levels": frozenset({"L1"})}
     h = Highlight({"rec:treat"}, title="x")  # the recommendation applies; the step is not marked
     dot = to_dot(g, h)
-    assert f'color="{FADED}"' in _node_line(dot, "treat")
+    assert f'color="{FADED_LINE}"' in _node_line(dot, "treat")
     assert h.state("step:treat") == "excluded" and h.state("rec:treat") == "certain"
     full = Highlight.of_trace(run(g, patient), title="x")
     assert {"step:treat", "rec:treat", "edge:check#1"} <= full.certain
+
+
+# -- readability: colours, contrast, order, emphasis, page fit ------------------------------
+
+
+def _linear(c):
+    return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+
+def _rgb(hexcolor):
+    return [_linear(int(hexcolor[i:i + 2], 16) / 255) for i in (1, 3, 5)]
+
+
+def lab(hexcolor):
+    """sRGB (D65) to CIE L*a*b*."""
+    r, g, b = _rgb(hexcolor)
+    x = (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047
+    y = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    z = (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883
+    f = [t ** (1 / 3) if t > (6 / 29) ** 3 else t / (3 * (6 / 29) ** 2) + 4 / 29 for t in (x, y, z)]
+    return 116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])
+
+
+def delta_e(a, b):
+    return sum((p - q) ** 2 for p, q in zip(lab(a), lab(b), strict=True)) ** 0.5
+
+
+def contrast(ink, background):
+    """WCAG 2 contrast ratio."""
+    def lum(c):
+        r, g, b = _rgb(c)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+    hi, lo = sorted((lum(ink), lum(background)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_colour_formulas():
+    # Reference values: white L*=100, black L*=0; black on white is 21:1; the old pair #cfe8f3 /
+    # #d4e5f7 was 4.7 apart.
+    assert lab("#ffffff")[0] == pytest.approx(100, abs=0.01) and lab("#000000")[0] == pytest.approx(0, abs=0.01)
+    assert contrast("#000000", "#ffffff") == pytest.approx(21)
+    assert delta_e("#cfe8f3", "#d4e5f7") == pytest.approx(4.7, abs=0.1)
+
+
+@pytest.mark.parametrize("name", ["l1_l2_compression_fracture.yaml", "af_anticoagulation.yaml"])
+def test_category_colours_are_far_apart(name):
+    from guideproof.model.loader import load_guideline
+
+    colours = list(charts.category_colors(load_guideline(SHIPPED.parent / name)).values())
+    assert len(set(colours)) == len(colours)
+    for i, a in enumerate(colours):
+        for b in colours[i + 1:]:
+            assert delta_e(a, b) >= 20, (a, b, delta_e(a, b))
+
+
+def test_text_contrast():
+    pairs = [(charts.INK, charts.BACKGROUND), (charts.FADED, charts.BACKGROUND), (charts.INK, charts.DECISION_FILL),
+             (charts.AVOID_INK, charts.AVOID_FILL), (charts.SAFETY_INK, charts.SAFETY_FILL),
+             (charts.UNDECIDED, charts.BACKGROUND), (charts.PATH, charts.BACKGROUND), ("#333333", "#f2f2f2")]
+    for ink, bg in pairs:
+        assert contrast(ink, bg) >= 4.5, (ink, bg, contrast(ink, bg))
+
+
+def test_faded_parts_use_only_the_readable_grey(shipped):
+    """Every text colour inside a not-reached node is the faded grey, on white."""
+    trace, dot = _highlight(shipped, "neurological_deficit.yaml")
+    for sid in set(shipped.steps) - trace.reached:
+        line = _node_line(dot, sid)
+        inks = set(re.findall(r'<FONT COLOR="(#\w+)"', line))
+        assert inks <= {FADED}, (sid, inks)
+        assert re.search(r'fillcolor="#ffffff"', line), sid
+        assert not (set(re.findall(r'<TD[^>]*ALIGN="LEFT"[^>]*BGCOLOR="(#\w+)"', line)) - {"#ffffff"}), sid
+
+
+def _plain_x(dot_text):
+    out = subprocess.run(["dot", "-Tplain"], input=dot_text, capture_output=True, text=True, check=True).stdout
+    return {f[1]: float(f[2]) for f in (l.split() for l in out.splitlines()) if f and f[0] == "node"}
+
+
+def _first_decisions(g):
+    return [s for s in g.steps.values() if s.kind == "decision" and s.choice == "first"]
+
+
+def test_ordered_branches_are_drawn_left_to_right(shipped):
+    decisions = _first_decisions(shipped)
+    assert decisions  # the shipped guideline has one (the red-flag decision)
+    for s in decisions:
+        targets = [node_id(e.target) for e in all_edges(shipped) if e.source == s.id]
+        # The charts meant for reading; the whole chart (for zooming) does not keep this order yet.
+        for dot in (phase_dot(shipped, s.phase), overview_dot(shipped)):
+            x = _plain_x(dot)
+            xs = [x[t] for t in targets if t in x]
+            assert xs == sorted(xs) and len(xs) == len(targets), (s.id, xs)
+
+
+A3_LANDSCAPE = (1134, 785)  # points: 420 x 297 mm less 10 mm margins
+
+
+def _fitted_smallest_text(dot_text, page=A3_LANDSCAPE):
+    out = subprocess.run(["dot", "-Tplain"], input=dot_text, capture_output=True, text=True, check=True).stdout
+    width, height = (float(v) * 72 for v in out.split()[2:4])
+    scale = min(1.0, page[0] / width, page[1] / height)
+    sizes = [float(v) for v in re.findall(r'(?:fontsize=|POINT-SIZE=")([\d.]+)', dot_text)]
+    return min(sizes) * scale
+
+
+def test_shipped_overview_and_phase_charts_fit_a3_with_8pt_text(shipped):
+    """Says so: the shipped guideline. Fitted to a landscape A3 page, no text is below 8 pt."""
+    for dot in [overview_dot(shipped)] + [phase_dot(shipped, p) for p in shipped.phases]:
+        assert _fitted_smallest_text(dot) >= 8
+
+
+def test_fit_check_can_fail(shipped):
+    assert _fitted_smallest_text(to_dot(shipped)) < 8  # the whole chart is for zooming, not for paper
+
+
+def test_machine_ids_only_with_ids(shipped, tmp_path):
+    rid = "mri_whole_spine_with_and_without_contrast"
+    for ids in (False, True):
+        svg = subprocess.run(["dot", "-Tsvg"], input=to_dot(shipped, ids=ids).encode(), capture_output=True,
+                             check=True).stdout
+        text = " ".join(t.text or "" for t in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text"))
+        assert (rid in text) == ids and ("initial_assessment" in text) == ids
+    r = invoke("flowchart", "--ids", "--phase", "imaging", "-o", str(tmp_path / "c.dot"))
+    assert r.exit_code == 0 and f"· {rid}</FONT>" in (tmp_path / "c.dot").read_text()
+
+
+def test_emphasis_follows_urgency_and_strength(shipped):
+    """Says so: the shipped guideline's immediate surgical referral is large and bold; its
+    'consider' recommendations are regular weight with their strength named."""
+    dot = phase_dot(shipped, "disposition")
+    urgent = _node_line(dot, "surgical_referral")
+    assert '<FONT POINT-SIZE="17"><B>' in urgent and "penwidth=3.0" in urgent
+    weak = _node_line(dot, "early_augmentation")
+    assert "<B>Consider augmentation" not in weak and "<I>Consider</I>" in weak
+    assert charts.is_urgent(shipped, shipped.recommendations["urgent_surgical_referral"])
+    assert not any(charts.is_urgent(shipped, r) for r in shipped.recommendations.values()
+                   if r.id != "urgent_surgical_referral")
+
+
+def test_safety_additions_have_a_badge_and_a_legend_entry():
+    text = MINI.read_text().replace("rest: {short: Rest, text: Rest., category: care, strength: strong, sources: [1], section: S}",
+                                    "rest: {short: Rest, text: Rest., category: care, strength: strong, sources: [1], "
+                                    "section: S, origin: safety}")
+    g = load_text(text)
+    assert g.recommendations["rest"].origin == "safety"
+    dot = to_dot(g)
+    assert "SAFETY ADDITION</B> (not in the source" in _node_line(dot, "do_rest")
+    assert "SAFETY ADDITION</B>" not in _node_line(dot, "do_treat")
+    assert "SAFETY ADDITION: added beyond the source" in dot  # the legend
+    assert "SAFETY ADDITION" not in to_dot(load_text(MINI.read_text()))
+
+
+def test_phase_chart_shows_one_phase_with_its_neighbours(shipped):
+    dot = phase_dot(shipped, "imaging")
+    drawn = set(re.findall(r"^\s*step_(\w+) \[", dot, re.M))
+    assert drawn == {s for s, step in shipped.steps.items() if step.phase == "imaging"}
+    assert re.search(r"^\s*from_assessment \[.*from <B>Immediate assessment</B>", dot, re.M)
+
+
+def test_overview_names_every_phase_and_disposition(shipped):
+    dot = overview_dot(shipped)
+    for phase in shipped.phases.values():
+        assert f"<B>{phase.title}</B>" in dot, phase.id
+    for rid in shipped.dispositions:
+        assert f'HREF="#{rid}"' in dot, rid
+
+
+def test_mini_without_phases_has_an_overview(mini, tmp_path):
+    assert "phase_steps [" in overview_dot(mini)
+    r = invoke("flowchart", "-g", str(MINI), "--phase", "x", "-o", str(tmp_path / "c.dot"))
+    assert r.exit_code == 2 and "error[unknown-phase]" in r.output and "declares no phases" in r.output
+    r = invoke("flowchart", "--overview", "--phase", "imaging", "-o", str(tmp_path / "c.dot"))
+    assert r.exit_code == 2 and not (tmp_path / "c.dot").exists()
+
+
+def test_title_names_every_set_override(tmp_path):
+    out = tmp_path / "c.dot"
+    r = invoke("flowchart", "--overview", "-p", str(EXAMPLES / "neurological_deficit.yaml"), "--set", "age=70",
+               "--set", "symptoms_changed=false", "-o", str(out))
+    assert r.exit_code == 0, r.output
+    assert "Path of neurological_deficit.yaml with age=70, symptoms_changed=false" in out.read_text()
+    r = invoke("flowchart", "--phase", "imaging", "--set", "age=70", "-o", str(out))
+    assert r.exit_code in (0, 3), r.output
+    assert "the patient given by --set: age=70" in out.read_text()
+
+
+def test_committed_overview_and_phase_charts_match(shipped):
+    folder = COMMITTED_DOT.parent
+    assert (folder / "l1_l2_compression_fracture-overview.dot").read_text() == overview_dot(shipped)
+    for p in shipped.phases:
+        assert (folder / f"l1_l2_compression_fracture-phase-{p}.dot").read_text() == phase_dot(shipped, p), p
+
+
+# -- written files ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["under-a-file", "missing-folder", "unwritable-folder"])
+def test_unusable_chart_paths_name_the_path(tmp_path, monkeypatch, where):
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "ro").mkdir()
+    out = {"under-a-file": tmp_path / "file" / "c.svg", "missing-folder": tmp_path / "missing" / "c.svg",
+           "unwritable-folder": tmp_path / "ro" / "c.svg"}[where]
+    if where == "unwritable-folder":  # root ignores folder modes: ask os.access as an ordinary user would
+        real = os.access
+        monkeypatch.setattr(os, "access", lambda p, mode: False if str(p) == str(out.parent) else real(p, mode))
+    r = invoke("flowchart", "--overview", "-o", str(out))
+    assert r.exit_code == 2 and "internal error" not in r.output, r.output
+    assert f"error[bad-output]: --output: cannot write '{out}'" in r.output
+    assert {"under-a-file": "is a file, not a folder", "missing-folder": "does not exist (create it first)",
+            "unwritable-folder": "permission denied"}[where] in r.output
+    assert not (tmp_path / "missing").exists() and list((tmp_path / "ro").iterdir()) == []
+
+
+def test_failed_write_leaves_no_temporary_file(tmp_path, monkeypatch):
+    def refuse(*args):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(os, "replace", refuse)
+    out = tmp_path / "c.dot"
+    r = invoke("flowchart", "--phase", "imaging", "-o", str(out))
+    assert r.exit_code == 2 and f"cannot write '{out}': Permission denied" in r.output, r.output
+    assert ".tmp" not in r.output and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("fmt", ["dot", "svg"])
+def test_charts_get_the_umask_mode(tmp_path, fmt):
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        out = tmp_path / f"c.{fmt}"
+        assert invoke("flowchart", "--overview", "-o", str(out)).exit_code == 0
+        assert stat.S_IMODE(out.stat().st_mode) == 0o644
+    finally:
+        os.umask(old)
+    assert [f.name for f in tmp_path.iterdir()] == [f"c.{fmt}"]
