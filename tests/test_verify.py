@@ -353,8 +353,8 @@ def test_witness_polishing_cut_short_keeps_a_confirmed_witness(monkeypatch):
     fell_back = []
     original = solver.Prover.plausible
 
-    def spy(self, parts, prefer, distance, fallback):
-        model = original(self, parts, prefer, distance, fallback)
+    def spy(self, parts, prefer, distance, fallback, tiebreak=None):
+        model = original(self, parts, prefer, distance, fallback, tiebreak)
         fell_back.append(model is fallback)
         return model
 

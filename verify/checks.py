@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import time
+from functools import partial
 from collections import ChainMap
 from collections.abc import Callable, Iterator, Sequence
 from fractions import Fraction
@@ -31,6 +32,7 @@ from ..model.patient import typical_value
 from ..model.report import answer
 from ..model.graph import Edge, edges_of, predecessors, reachable
 from .findings import Finding, InternalError, Verdict
+from .regions import MAX_REGIONS, decision_atoms, list_regions
 from .solver import Prover, Result, SliceModel, SlicedProver
 
 #: Reachability cover: rounds of one query for a batch of targets, and unsat answers
@@ -48,10 +50,12 @@ Refuted = Callable[[Patient], Recheck]
 class Context:
     """What every check needs: the guideline, its encoding and the prover."""
 
-    def __init__(self, g: Guideline, enc: Encoding, prover: Prover):
+    def __init__(self, g: Guideline, enc: Encoding, prover: Prover, max_regions: int = MAX_REGIONS):
         self.g = g
         self.enc = enc
         self.prover = prover
+        #: regions listed per refuted obligation (0: none, only the one witness)
+        self.max_regions = max_regions
         #: valid patients already confirmed by the evaluator; an existential obligation that
         #: one of them already satisfies is proved by it without another solver call
         self.witnesses: list[Patient] = []
@@ -70,10 +74,15 @@ class Context:
 
     # -- witnesses -------------------------------------------------------------------------
 
-    def witness(self, result: Result, parts: Parts, plausible: bool) -> Patient:
+    def witness(self, result: Result, parts: Parts, plausible: bool, unique: bool = False) -> Patient:
+        """The patient of ``result``; with ``plausible``, the one closest to a typical
+        patient; with ``unique`` too, ties are broken so that the same question gives the
+        same patient whatever the solver was asked before (region witnesses)."""
         if plausible:
             prefer, distance = preferences(self.g, self.enc)
-            model = self.prover.plausible(parts, prefer, distance, result.model)
+            numbers = [t for t in self.enc.vars.values() if z3.is_arith(t)]
+            tiebreak = z3.Sum(numbers) if unique and numbers else z3.IntVal(0) if unique else None
+            model = self.prover.plausible(parts, prefer, distance, result.model, tiebreak)
             # A witness shown to the user is a plain record in declaration order.
             p = self.patient(result.replace(model=model))
             return p if isinstance(p, dict) else {n: p[n] for n in self.g.variables}
@@ -182,12 +191,15 @@ class Check:
                        reason=result.reason, seconds=result.seconds, **kw)
 
     def universal(self, ctx: Context, subject: str, span: Span | None, negation: Parts, proved_msg: str,
-                  refuted: Refuted, rules: tuple[str, ...] = ()) -> Finding:
+                  refuted: Refuted, rules: tuple[str, ...] = (),
+                  regions: Callable[[], Sequence[X.Expr]] | None = None) -> Finding:
         """Prove a property by showing its ``negation`` (tracked parts) unsatisfiable.
 
         ``refuted(patient)`` re-checks a witness with the evaluator and returns
         (evaluator agrees, message, detail lines). While whether any valid patient exists
-        is not settled, nothing universal is proved: it could hold only vacuously."""
+        is not settled, nothing universal is proved: it could hold only vacuously.
+        ``regions``, when given, names the guard atoms over which every region of the
+        problem set is listed (see ``regions.py``)."""
         if ctx.domain_unsettled:
             return self.finding(subject, Verdict.UNKNOWN, f"not settled: {proved_msg}", span,
                                 Result("unknown", reason=f"whether any valid patient exists is not settled ({ctx.domain_unsettled})"),
@@ -200,7 +212,12 @@ class Check:
         patient = ctx.witness(r, negation, plausible=True)
         ok, msg, details = refuted(patient)
         ctx.confirm(ok, f"{self.code} {subject}", patient)
-        return self.finding(subject, Verdict.REFUTED, msg, span, r, witness=patient, rules=rules, details=details)
+        if regions is None or ctx.max_regions <= 0:
+            return self.finding(subject, Verdict.REFUTED, msg, span, r, witness=patient, rules=rules, details=details)
+        listing = list_regions(ctx, negation, regions(), patient, lambda p: refuted(p)[0], f"{self.code} {subject}",
+                               ctx.max_regions)
+        return self.finding(subject, Verdict.REFUTED, msg, span, r, witness=patient, rules=rules, details=details,
+                            regions=tuple(listing.regions), regions_end=listing.end)
 
     def existential(self, ctx: Context, subject: str, span: Span | None, parts: Parts | Callable[[], Parts],
                     proved_msg: str, refuted_msg: str, holds: Callable[[Patient], bool],
@@ -228,6 +245,12 @@ class Check:
         if r.status == "unknown":
             return self.finding(subject, Verdict.UNKNOWN, f"not settled: {proved_msg}", span, r, rules=rules)
         return self.finding(subject, Verdict.REFUTED, refuted_msg, span, r, rules=rules, core=r.core)
+
+
+def _recommending(g: Guideline, recs: Sequence[str]) -> list[str]:
+    """The reachable steps that recommend any of ``recs``, in the guideline's order."""
+    steps = {s.id for r in recs for s in g.steps_recommending(r)}
+    return [s for s in g.order if s in steps]
 
 
 def _paths(ctx: Context, patient: Patient, recs: list[str]) -> tuple[str, ...]:
@@ -518,7 +541,8 @@ class Coverage(Check):
                 ok = step.id in trace.reached and not fired_edges(g, step, p)
                 return ok, f"a valid patient reaches {step.id!r} ({step.title}) and no branch applies", ()
             yield self.universal(ctx, f"step {sid}", step.span, negation,
-                                 f"every valid patient reaching {sid!r} takes a branch", refuted, rules=(sid,))
+                                 f"every valid patient reaching {sid!r} takes a branch", refuted, rules=(sid,),
+                                 regions=partial(decision_atoms, ctx, [sid]))
         if g.dispositions:
             negation = [("no disposition applies", z3.Not(z3.Or([enc.applies[r] for r in g.dispositions])))]
 
@@ -526,7 +550,8 @@ class Coverage(Check):
                 got = set(g.dispositions) & ctx.run(p).applies
                 return not got, "a valid patient gets none of the dispositions: " + ", ".join(g.dispositions), ()
             yield self.universal(ctx, "dispositions", g.dispositions_span, negation,
-                                 "every valid patient gets a disposition", refuted_d, rules=g.dispositions)
+                                 "every valid patient gets a disposition", refuted_d, rules=g.dispositions,
+                                 regions=lambda: decision_atoms(ctx, _recommending(g, g.dispositions)))
 
 
 # ------------------------------------------------------------------------------------ GP003
@@ -563,7 +588,8 @@ class Exclusivity(Check):
                 labels = " and ".join(f"branch {i + 1} ({step.branches[i].label})" for i in both[:2])
                 return ok, f"at single-choice step {step.id!r} {labels} both apply", ()
             yield self.universal(ctx, f"step {sid}", step.span, negation,
-                                 f"at most one branch of {sid!r} applies", refuted, rules=(sid,))
+                                 f"at most one branch of {sid!r} applies", refuted, rules=(sid,),
+                                 regions=partial(decision_atoms, ctx, [sid]))
 
 
 # ------------------------------------------------------------------------------------ GP001
@@ -593,7 +619,8 @@ class Consistency(Check):
                 msg = f"conflict {c.id!r}: a valid patient gets both {both[0]!r} and {both[1]!r}" if len(both) >= 2 else ""
                 return len(both) >= 2, msg, _paths(ctx, p, both)
             yield self.universal(ctx, f"conflict {c.id}", c.span, negation,
-                                 f"no valid patient gets two of {', '.join(c.recs)}", refuted, rules=c.recs)
+                                 f"no valid patient gets two of {', '.join(c.recs)}", refuted, rules=c.recs,
+                                 regions=partial(decision_atoms, ctx, _recommending(g, c.recs)))
 
 
 # ------------------------------------------------------------------------------------ GP005
@@ -679,10 +706,13 @@ CHECKS: tuple[Check, ...] = (Vacuity(), Reachability(), Coverage(), Exclusivity(
 
 
 def verify(g: Guideline, timeout: float | None = 10.0, rlimit: int | None = None,
-           only: set[str] | None = None, timings: dict[str, float] | None = None) -> list[Finding]:
+           only: set[str] | None = None, timings: dict[str, float] | None = None,
+           max_regions: int = MAX_REGIONS) -> list[Finding]:
     """Run every obligation on ``g``; returns one finding per obligation.
 
     ``timings``, when given, receives the wall time of the encoding and of each check class.
+    ``max_regions`` caps the problem regions listed per refuted coverage, exclusivity and
+    consistency obligation (0: the one witness only).
     """
     t0 = time.perf_counter()
     enc = Encoding(g)
@@ -691,15 +721,15 @@ def verify(g: Guideline, timeout: float | None = 10.0, rlimit: int | None = None
     # superlinear (a full collection over a 20,000-branch model costs half a second).
     gc.freeze()
     try:
-        return _verify(g, enc, timeout, rlimit, only, timings if timings is not None else {}, t0)
+        return _verify(g, enc, timeout, rlimit, only, timings if timings is not None else {}, t0, max_regions)
     finally:
         gc.unfreeze()
 
 
 def _verify(g: Guideline, enc: Encoding, timeout: float | None, rlimit: int | None, only: set[str] | None,
-            timings: dict[str, float], t0: float) -> list[Finding]:
+            timings: dict[str, float], t0: float, max_regions: int) -> list[Finding]:
     prover = SlicedProver(enc.domain, enc.support, timeout=timeout, rlimit=rlimit)
-    ctx = Context(g, enc, prover)
+    ctx = Context(g, enc, prover, max_regions)
     timings["encode"] = time.perf_counter() - t0
     vac = CHECKS[0]
     assert isinstance(vac, Vacuity)

@@ -22,6 +22,32 @@ def _location(f: Finding) -> str:
     return f"{f.span}: " if f.span else ""
 
 
+def _differences(g: Guideline, witness: dict[str, Any]) -> str:
+    """How a witness differs from a typical patient: ``age = 70, pain = severe``."""
+    key = [f"{n} = {format_value(v)}" for n, v in witness.items() if v != typical_value(g.variables[n])]
+    return ", ".join(key) or "nothing"
+
+
+#: What the end of a region listing means, for people (see Finding.regions_end).
+REGIONS_END = {
+    "complete": "complete: together they are exactly the patients with this problem",
+    "limit": "listing stopped after {n} (--max-findings): more patients with this problem lie outside them",
+    "unknown": "INCOMPLETE: the solver answered unknown before the listing ended",
+}
+
+
+def regions_text(g: Guideline, f: Finding) -> list[str]:
+    """The problem regions of a finding, one condition and one witness each."""
+    if not f.regions_end:
+        return []
+    n = len(f.regions)
+    out = [f"    problem regions ({n}, {REGIONS_END[f.regions_end].format(n=n)}):"]
+    for i, r in enumerate(f.regions, 1):
+        out.append(f"      {i}. {r.condition}")
+        out.append(f"         witness (differs from a typical patient in: {_differences(g, r.witness)})")
+    return out
+
+
 def text(g: Guideline, findings: list[Finding], verbose: bool = True) -> str:
     out: list[str] = []
     for f in findings:
@@ -35,13 +61,12 @@ def text(g: Guideline, findings: list[Finding], verbose: bool = True) -> str:
             out.append("    unsatisfiable together:")
             out.extend(f"      - {c}" for c in f.core)
         if f.witness is not None:
-            key = [f"{n} = {format_value(v)}" for n, v in f.witness.items()
-                   if v != typical_value(g.variables[n])]
-            out.append(f"    witness patient (differs from a typical patient in: {', '.join(key) or 'nothing'}):")
+            out.append(f"    witness patient (differs from a typical patient in: {_differences(g, f.witness)}):")
             out.extend(f"      {k}: {format_value(v)}" for k, v in to_plain(g, f.witness).items())
         if f.details:
             out.append("    paths:")
             out.extend(f"      {d}" for d in f.details)
+        out.extend(regions_text(g, f))
         out.append("")
     by_check: dict[tuple[str, str], Counter[Verdict]] = {}
     for f in findings:
@@ -83,6 +108,11 @@ def finding_json(g: Guideline, f: Finding) -> dict[str, Any]:
         "reason": f.reason or None,
         "details": list(f.details),
         "seconds": round(f.seconds, 6),
+        # every region of the problem set (refuted coverage, exclusivity and consistency
+        # obligations, GP008 warnings); "truncated" when the listing is not the whole set
+        "regions": [{"condition": r.condition, "witness": to_plain(g, r.witness)} for r in f.regions],
+        "regions_end": f.regions_end or None,
+        "truncated": f.regions_end in ("limit", "unknown"),
     }
 
 
