@@ -224,3 +224,35 @@ def test_region_witness_files_replay_through_query(tmp_path):
         q = json.loads(invoke("query", "-g", str(TABLE), "-p", str(tmp_path / name), "--format", "json").stdout)
         assert [x["kind"] for x in q["guideline_problems"]] == ["no-branch"], name
     assert "problem region 2: " in (tmp_path / "GP002-step_table-region2.yaml").read_text()
+
+
+# -- masked branches (GP004) -----------------------------------------------------------------------
+
+MINI_FIRST = MINI.read_text().replace("choice: single", "choice: first")
+
+
+def _branch_finding(text, subject):
+    return next(f for f in verify(load_text(text)) if f.subject == subject)
+
+
+def test_masked_branch_names_a_minimal_set_of_masking_branches():
+    """Branch 4 (age >= 80) is masked by branch 3 (age >= 65) alone; branch 1 (sick and old)
+    and branch 2 (stage == late) also overlap it but are not needed to mask it."""
+    text = MINI_FIRST.replace(
+        "      - {when: not (sick and old), goto: do_rest}",
+        "      - {when: stage == late, label: late, goto: do_rest}\n"
+        "      - {when: age >= 65, label: older, goto: do_treat}\n"
+        "      - {when: age >= 80, label: oldest, goto: do_rest}\n"
+        "      - {when: not (sick and old), goto: do_rest}")
+    f = _branch_finding(text, "branch check#4")
+    assert f.verdict == Verdict.REFUTED
+    assert "masked by branch 3 (older), which takes every patient" in f.message
+
+
+def test_masked_branch_taken_together_names_both():
+    text = MINI_FIRST.replace(
+        "      - {when: not (sick and old), goto: do_rest}",
+        "      - {when: not (sick and old), label: not both, goto: do_rest}\n      - {when: sick, label: sick, goto: do_rest}")
+    f = _branch_finding(text, "branch check#3")
+    assert f.verdict == Verdict.REFUTED
+    assert "masked by branches 1 and 2 (" in f.message and "; not both), which, taken together" in f.message

@@ -499,15 +499,41 @@ class Reachability(Check):
         masked = ""
         if f"edge:{e.key}" not in ctx.covered and step.choice == "first" and e.index > 0:
             # Distinguish "guard unsatisfiable where the step is reached" from masking.
-            alone = ctx.prover.check([(f"step {step.id} is reached", ctx.enc.reached.get(step.id, z3.BoolVal(False))),
-                                      ("guard", ctx.enc.term(b.cond.expr))], want_core=False)
-            if alone.status == "sat":
-                masked = "; the branches before it, taken together, take every patient that satisfies it"
+            alone = [(f"step {step.id} is reached", ctx.enc.reached.get(step.id, z3.BoolVal(False))),
+                     ("guard", ctx.enc.term(b.cond.expr))]
+            if ctx.prover.check(alone, want_core=False).status == "sat":
+                masked = self.masked_by(ctx, step, e.index, alone)
         return self.existential(
             ctx, f"branch {e.key}", b.span, lambda: ctx.guard_parts(step, e.index),
             f"branch {e.index + 1} of {step.id!r} ({b.label}) is taken by some valid patient",
             f"branch {e.index + 1} of {step.id!r} ({b.label}) is never taken{masked}",
             lambda p: e.key in ctx.run(p).fired_keys(), rules=(step.id,), cover=f"edge:{e.key}")
+
+
+    def masked_by(self, ctx: Context, step: Step, index: int, alone: Parts) -> str:
+        """Which earlier branches mask branch ``index``: a minimal set of them whose
+        negations, with the branch's guard where the step is reached, are unsatisfiable
+        (an unsat core over the tracked "branch j not taken" parts, from a fresh solver,
+        then shrunk by deletion). In masked-rule terms (DMN decision-table analysis, e.g.
+        the Drools ``DTAnalysis`` "masked rule"), these are the rules that mask it."""
+        def negations(js: Sequence[int]) -> list[tuple[str, z3.BoolRef]]:
+            return [(f"branch {j + 1} not taken", z3.Not(ctx.enc.term(step.branches[j].cond.expr))) for j in js]
+        r = ctx.prover.check(list(alone) + negations(range(index)))
+        if r.status != "unsat":
+            return "; the branches before it, taken together, take every patient that satisfies it"
+        keep = [j for j in range(index) if f"branch {j + 1} not taken" in r.core]
+        if not keep:  # the guard alone was satisfiable: some earlier branch must be involved
+            raise InternalError(f"{self.code} branch {step.id}#{index + 1}: masked, but by no earlier branch")
+        for j in list(keep):
+            trial = [k for k in keep if k != j]
+            if ctx.prover.check(list(alone) + negations(trial), want_core=False).status == "unsat":
+                keep = trial
+        labels = "; ".join(step.branches[j].label for j in keep)
+        if len(keep) == 1:
+            return f"; masked by branch {keep[0] + 1} ({labels}), which takes every patient that satisfies it"
+        numbers = ", ".join(str(j + 1) for j in keep[:-1]) + f" and {keep[-1] + 1}"
+        return (f"; masked by branches {numbers} ({labels}), which, taken together, take every patient "
+                "that satisfies it")
 
 
 # ------------------------------------------------------------------------------------ GP002
