@@ -33,7 +33,8 @@ class ExitCode(IntEnum):
 
 
 EPILOG = (
-    "Exit codes: 0 success (verify: every obligation proved); 1 verify refuted something, or query found "
+    "Exit codes: 0 success (verify: every obligation proved; a GP008 warning does not change it); 1 verify "
+    "refuted something, or query found "
     "the guideline fails this patient; "
     "2 bad input or usage; 3 inconclusive: the solver answered unknown (verify: with nothing refuted; "
     "query: some recommendation undecided); 4 internal error; 130 interrupted (Ctrl-C)."

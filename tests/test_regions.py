@@ -256,3 +256,82 @@ def test_masked_branch_taken_together_names_both():
     f = _branch_finding(text, "branch check#3")
     assert f.verdict == Verdict.REFUTED
     assert "masked by branches 1 and 2 (" in f.message and "; not both), which, taken together" in f.message
+
+
+# -- misleading overlaps (GP008, a warning) ---------------------------------------------------------
+
+def _first(branches: str, rest: bool = True) -> str:
+    """The mini guideline with a ``first`` decision of the given branches, and with
+    ``rest`` a last branch that takes everyone else."""
+    return MINI_FIRST.replace(
+        "      - {when: sick and old, goto: do_treat}\n      - {when: not (sick and old), goto: do_rest}\n",
+        branches + ("      - {when: true, label: everyone else, goto: do_rest}\n" if rest else ""))
+
+
+def _gp008(text):
+    return [f for f in verify(load_text(text)) if f.code == "GP008"]
+
+
+def test_overlapping_ranges_on_one_variable_are_a_warning():
+    text = _first("      - {when: age <= 70, label: younger, goto: do_rest}\n"
+                  "      - {when: age >= 60 and sick, label: older and sick, goto: do_treat}\n")
+    f = next(f for f in _gp008(text) if f.subject == "branch check#1 over check#2")
+    assert f.verdict == Verdict.WARNING and "both bound age and their ranges overlap" in f.message
+    assert f.regions_end == "complete" and [r.condition for r in f.regions] == ["age <= 70 and age >= 60 and sick"]
+    assert f.details == ("age = 71: no longer branch 1, still branch 2", "age = 59: branch 1, no longer branch 2")
+    r = invoke("verify", "--brief", str(_write(text)))
+    assert "warning[GP008]: misleading: misleading overlap" in r.output
+    assert "age <= 70 and age >= 60 and sick" in r.output
+
+
+def test_a_warning_alone_exits_0(tmp_path):
+    text = _first("      - {when: age <= 70, label: younger, goto: do_treat}\n"
+                  "      - {when: age >= 60, label: older, goto: do_rest}\n", rest=False).replace(
+        "conflicts:\n  - {id: c, between: [treat, rest], why: W.}\n", "").replace(
+        "invariants:\n  - {id: i, holds: sick and old implies recommends(treat), why: W.}\n", "")
+    path = tmp_path / "g.yaml"
+    path.write_text(text)
+    r = invoke("verify", "--brief", str(path))
+    assert r.exit_code == 0, r.output
+    assert "PROVED: all" in r.output and "1 with a warning" in r.output
+    doc = json.loads(invoke("verify", "--format", "json", str(path)).output)
+    assert doc["summary"]["warning"] == 1 and doc["summary"]["refuted"] == 0
+
+
+@pytest.mark.parametrize("branches,why", [
+    # different facts at once: the priority order doing its job (the shipped red flags)
+    ("      - {when: sick, label: sick, goto: do_rest}\n      - {when: age >= 65, label: old, goto: do_treat}\n",
+     "no variable in common"),
+    # an exception listed before its general rule
+    ("      - {when: age >= 80, label: oldest, goto: do_rest}\n      - {when: age >= 65, label: old, goto: do_treat}\n",
+     "no variable they both test has overlapping ranges"),
+    # ranges that touch but do not overlap
+    ("      - {when: age <= 70, label: younger, goto: do_rest}\n      - {when: age > 70, label: older, goto: do_treat}\n",
+     "no variable they both test has overlapping ranges"),
+    # the lower branch wholly masked: GP004's error, not this warning
+    ("      - {when: age >= 60, label: sixty, goto: do_rest}\n      - {when: age >= 65, label: old, goto: do_treat}\n",
+     "no variable they both test has overlapping ranges"),
+    ("      - {when: age <= 70, label: a, goto: do_rest}\n"
+     "      - {when: age > 70, label: b, goto: do_rest}\n"
+     "      - {when: age >= 60 and sick, label: c, goto: do_treat}\n", "never taken (GP004)"),
+])
+def test_intended_overlaps_are_not_warned_about(branches, why):
+    found = {f.subject: f for f in _gp008(_first(branches))}
+    f = found.get("branch check#1 over check#3") or found["branch check#1 over check#2"]
+    assert f.verdict == Verdict.PROVED and why in f.message, f.message
+
+
+def test_shipped_guidelines_have_no_misleading_overlap(shipped):
+    from guideproof.guideline import SHIPPED
+    af = load_guideline(SHIPPED.parent / "af_anticoagulation.yaml")
+    for g in (shipped, af):
+        found = [f for f in verify(g, only={"GP008"}) if f.code == "GP008"]
+        assert found and all(f.verdict == Verdict.PROVED for f in found), [f.message for f in found]
+
+
+def _write(text):
+    import tempfile
+    from pathlib import Path
+    path = Path(tempfile.mkdtemp()) / "mini.yaml"
+    path.write_text(text)
+    return path

@@ -28,11 +28,11 @@ from ..model.evaluate import Patient, Trace, eval_expr, fired_edges, run, violat
 from ..model.guideline import Branch, Conflict, Constraint, Definition, Guideline, Invariant, Step
 from ..model.kinds import kind_of
 from ..model.numbers import format_number
-from ..model.patient import typical_value
+from ..model.patient import format_value, typical_value
 from ..model.report import answer
 from ..model.graph import Edge, edges_of, predecessors, reachable
 from .findings import Finding, InternalError, Verdict
-from .regions import MAX_REGIONS, decision_atoms, list_regions
+from .regions import MAX_REGIONS, decision_atoms, list_regions, names_read
 from .solver import Prover, Result, SliceModel, SlicedProver
 
 #: Reachability cover: rounds of one query for a batch of targets, and unsat answers
@@ -719,6 +719,187 @@ class Invariants(Check):
                                  f"invariant {inv.id!r} holds for every valid patient", refuted, rules=(inv.id,))
 
 
+# ------------------------------------------------------------------------------------ GP008
+
+
+class MisleadingOverlaps(Check):
+    """GP008 misleading overlaps, a warning (never a failure: exit 0 when nothing else
+    fails): in a ``first`` decision a higher branch takes some of the patients a lower
+    branch, leading elsewhere, was written for, and the two draw their lines on the same
+    variable with ranges that overlap.
+
+    The name is DMN decision-table analysis's: a *misleading rule* overlaps a rule of lower
+    priority with a different output (a warning in the KIE/Drools DMN validator,
+    ``DTAnalysis.computeMisleadingRules``, beside the *masked rule*, an error, which is
+    GP004's masked branch here).
+
+    Which overlaps. Overlapping branches are what ``first`` is for: the shipped guideline
+    takes surgical red flags before indications for early augmentation on purpose (a
+    patient with a neurological deficit and pulmonary dysfunction sees a surgeon), and an
+    exception listed before its general rule (``age >= 80`` above ``age >= 65``) misleads
+    no one. A warning for every overlap would be noise an author learns to skip. Warned is
+    the interval slip: the lower branch keeps patients of its own (it is only partly
+    masked; wholly masked is GP004) and some patient in the overlap can, by a change of one
+    variable alone, leave the higher branch while still satisfying the lower one, and by
+    another change of it satisfy the higher branch but no longer the lower one. Both
+    branches then bound that variable and their ranges overlap (``weeks <= 6`` above
+    ``weeks >= 4``: between 4 and 6 weeks the lower branch reads as if it applied). An
+    overlap of two different facts present at once is never warned about. Computed values
+    cannot change on their own and are not varied (a limitation: ``crcl > 95`` above
+    ``crcl <= 50`` is not looked at).
+
+    Failing::
+
+        choice: first
+        branches:
+          - {when: weeks_since_fracture <= 6, goto: acute}
+          - {when: weeks_since_fracture >= 4 and pain == severe, goto: augmentation}
+
+    Passing: ``weeks_since_fracture > 6 and pain == severe`` in the second branch; or
+    red flags above indications that test other facts.
+    """
+
+    code, name = "GP008", "misleading"
+
+    def reads(self, g: Guideline, b: Branch) -> set[str]:
+        """The variables branch ``b`` tests by name (once per branch and run)."""
+        hit = self._reads.get(id(b))
+        if hit is None or hit[0] is not b:
+            hit = self._reads[id(b)] = (b, names_read(g, b.cond.expr))
+        return hit[1]
+
+    def run(self, ctx: Context) -> Iterator[Finding]:
+        g = ctx.g
+        self._reads: dict[int, tuple[Branch, set[str]]] = {}
+        for sid in g.order:
+            step = g.steps[sid]
+            if step.kind != "decision" or step.choice != "first":
+                continue
+            # The domain entries on the decision's variables, for the patient and for its two
+            # copies that differ in one variable (each copy's entries on fresh constants).
+            scratch = ctx.prover.scratch()
+            seen: set[int] = set()
+            for v in sorted(set().union(*(self.reads(g, b) for b in step.branches))):
+                for t in ctx.enc.domain_reading(v):
+                    if t.get_id() not in seen:
+                        seen.add(t.get_id())
+                        scratch.add(t)
+                    for tag in ("leaves", "enters"):
+                        scratch.add(z3.substitute(t, *self.copy(ctx, v, tag)[0]))
+            for j, bj in enumerate(step.branches):
+                for i, bi in enumerate(step.branches[:j]):
+                    if bi.target != bj.target:
+                        yield self.pair(ctx, step, i, j, scratch)
+
+    def pair(self, ctx: Context, step: Step, i: int, j: int, scratch: z3.Solver) -> Finding:
+        g, enc = ctx.g, ctx.enc
+        bi, bj = step.branches[i], step.branches[j]
+        subject = f"branch {step.id}#{i + 1} over {step.id}#{j + 1}"
+        proved = f"branch {i + 1} of {step.id!r} ({bi.label}) does not mislead a reader of branch {j + 1} ({bj.label})"
+        key = {e.index: e.key for e in edges_of(step) if e.kind == "branch"}
+        both = self.reads(g, bi) & self.reads(g, bj)
+        shared = [v for v in g.variables if v in both]
+        if not shared:
+            return self.finding(subject, Verdict.PROVED, proved + ": they test no variable in common", bj.span,
+                                Result("unsat"), rules=(step.id,))
+        gi, gj = enc.term(bi.cond.expr), enc.term(bj.cond.expr)
+        # First without the path to the decision and with only the domain entries on the
+        # decision's variables (a relaxation: unsat here is unsat with everything), in a small
+        # solver kept per decision, so that the many pairs that cannot mislead (nested
+        # thresholds, different facts) cost a small query each.
+        candidates = []
+        for v in shared:
+            (out_i, _), (out_j, _) = self.copy(ctx, v, "leaves"), self.copy(ctx, v, "enters")
+            scratch.push()
+            scratch.add(gi, gj, z3.substitute(z3.And(z3.Not(gi), gj), *out_i), z3.substitute(z3.And(gi, z3.Not(gj)), *out_j))
+            if scratch.check() != z3.unsat:
+                candidates.append(v)
+            scratch.pop()
+        if not candidates:
+            return self.finding(subject, Verdict.PROVED, proved + ": where they overlap, no variable they both test "
+                                "has overlapping ranges", bj.span, Result("unsat"), rules=(step.id,))
+        if f"edge:{key[j]}" not in ctx.covered:
+            r = ctx.prover.check([(f"branch {j + 1} taken", enc.fired[key[j]])], want_core=False)
+            if r.status == "unknown":
+                return self.finding(subject, Verdict.UNKNOWN, f"not settled: {proved}", bj.span, r, rules=(step.id,))
+            if r.status == "unsat":
+                return self.finding(subject, Verdict.PROVED, proved + f": branch {j + 1} is never taken (GP004)",
+                                    bj.span, r, rules=(step.id,))
+        reached = enc.reached[step.id]
+        overlap = [(f"step {step.id} is reached", reached), (f"branch {i + 1} is taken", enc.fired[key[i]]),
+                   (f"branch {j + 1} applies", gj)]
+
+        def in_overlap(p: Patient) -> bool:
+            return key[i] in ctx.run(p).fired_keys() and bool(eval_expr(bj.cond.expr, p, g))
+        r = ctx.prover.check(overlap, want_core=False)
+        if r.status == "unknown":
+            return self.finding(subject, Verdict.UNKNOWN, f"not settled: {proved}", bj.span, r, rules=(step.id,))
+        if r.status == "unsat":
+            return self.finding(subject, Verdict.PROVED, proved + ": no patient satisfies both", bj.span, r,
+                                rules=(step.id,))
+        unknown: Result | None = None
+        for v in candidates:
+            leave, c1 = self.moved(ctx, v, "leaves", [reached, z3.Not(gi), gj])
+            enter, c2 = self.moved(ctx, v, "enters", [reached, gi, z3.Not(gj)])
+            parts = [*overlap, *leave, *enter]
+            r = ctx.prover.check(parts, want_core=False)
+            if r.status == "unknown":
+                unknown = r
+            if r.status != "sat":
+                continue
+            # The witness closest to a typical patient, and its two changed copies as close
+            # to it as they can be (at the lines the branches draw).
+            prefer, distance = preferences(g, enc)
+            orig = enc.term_of(v)
+            near = [z3.If(c >= orig, c - orig, orig - c) for c in (c1, c2) if z3.is_arith(orig)]
+            numbers = [t for t in enc.vars.values() if z3.is_arith(t)]
+            found = ctx.prover.plausible(parts, prefer, z3.Sum([x for x in [distance, *near] if x is not None] or [0]),
+                                         r.model, z3.Sum(numbers) if numbers else z3.IntVal(0))
+            if isinstance(found, SliceModel):  # not polished: the slice's values over the base patient
+                patient, model = dict(ctx.patient(r.replace(model=found))), found.model
+            else:
+                patient, model = enc.patient(found), found
+            var = g.variables[v]
+            p1 = {**patient, v: kind_of(var.type).read(var, c1, model)}
+            p2 = {**patient, v: kind_of(var.type).read(var, c2, model)}
+
+            def lines(p: Patient) -> tuple[bool, bool, bool]:
+                return (step.id in ctx.run(p).reached and not ctx.violated(p), bool(eval_expr(bi.cond.expr, p, g)),
+                        bool(eval_expr(bj.cond.expr, p, g)))
+            ok = in_overlap(patient) and lines(p1) == (True, False, True) and lines(p2) == (True, True, False)
+            ctx.confirm(ok, f"{self.code} {subject}", patient)
+            details = (f"{v} = {format_value(p1[v])}: no longer branch {i + 1}, still branch {j + 1}",
+                       f"{v} = {format_value(p2[v])}: branch {i + 1}, no longer branch {j + 1}")
+            msg = (f"misleading overlap: branch {i + 1} of {step.id!r} ({bi.label}) takes patients that branch "
+                   f"{j + 1} ({bj.label}) also describes and sends them to {bi.target!r}, not {bj.target!r}; "
+                   f"both bound {v} and their ranges overlap")
+            listing = None
+            if ctx.max_regions > 0:
+                listing = list_regions(ctx, overlap, decision_atoms(ctx, [step.id]), patient, in_overlap,
+                                       f"{self.code} {subject}", ctx.max_regions)
+            return self.finding(subject, Verdict.WARNING, msg, bj.span, r, witness=patient, rules=(step.id,),
+                                details=details, regions=tuple(listing.regions) if listing else (),
+                                regions_end=listing.end if listing else "")
+        if unknown is not None:
+            return self.finding(subject, Verdict.UNKNOWN, f"not settled: {proved}", bj.span, unknown, rules=(step.id,))
+        return self.finding(subject, Verdict.PROVED, proved + ": where they overlap, no variable they both test "
+                            "has overlapping ranges", bj.span, Result("unsat"), rules=(step.id,))
+
+    @staticmethod
+    def copy(ctx: Context, v: str, tag: str) -> tuple[list[tuple[Any, Any]], Any]:
+        """The substitution of ``v``'s term(s) by a fresh copy's (``v~tag``), and the copy."""
+        orig, copy = ctx.enc.term_of(v), ctx.enc.copy_of(v, tag)
+        return ([(orig[el], copy[el]) for el in orig] if isinstance(orig, dict) else [(orig, copy)]), copy
+
+    def moved(self, ctx: Context, v: str, tag: str, terms: list[z3.BoolRef]) -> tuple[Parts, Any]:
+        """A copy of the patient that differs only in ``v`` (a fresh constant, or one per
+        member of a set), valid, and satisfying ``terms``; and the copy's term for ``v``."""
+        pairs, copy = self.copy(ctx, v, tag)
+        domain = [z3.substitute(t, *pairs) for t in ctx.enc.domain_reading(v)]
+        return [(f"{v} {tag}: valid", z3.And(domain)),
+                (f"{v} {tag}", z3.And([z3.substitute(t, *pairs) for t in terms]))], copy
+
+
 def _recs_in(e: X.Expr) -> set[str]:
     """The recommendations an invariant mentions, wherever they stand in it."""
     if isinstance(e, X.Recommends):
@@ -728,7 +909,7 @@ def _recs_in(e: X.Expr) -> set[str]:
 
 #: Every check, in the order obligations are run and reported.
 CHECKS: tuple[Check, ...] = (Vacuity(), Reachability(), Coverage(), Exclusivity(), Consistency(),
-                             Redundancy(), Invariants())
+                             Redundancy(), Invariants(), MisleadingOverlaps())
 
 
 def verify(g: Guideline, timeout: float | None = 10.0, rlimit: int | None = None,

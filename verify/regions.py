@@ -91,6 +91,27 @@ def guard_atoms(g: Guideline, exprs: Iterable[X.Expr]) -> list[X.Expr]:
     return list(out)
 
 
+def names_read(g: Guideline, e: X.Expr) -> set[str]:
+    """The patient variables ``e`` reads by name, through the conditions that named
+    definitions stand for but not into computed values (``crcl > 95`` reads no variable
+    here: it cannot be changed on its own)."""
+    out: set[str] = set()
+    seen: set[str] = set()
+    todo = [e]
+    while todo:
+        x = todo.pop()
+        match x:
+            case X.Var(name=n) | X.Member(var=X.Var(name=n)):
+                out.add(n)
+            case X.DefRef(name=n):
+                if n not in seen and not g.definitions[n].computed:
+                    seen.add(n)
+                    todo.append(g.definitions[n].cond.expr)
+            case _:
+                todo.extend(X.children(x))
+    return out
+
+
 def decision_atoms(ctx: Context, steps: Sequence[str]) -> list[X.Expr]:
     """The guard atoms of the decisions ``steps`` and of every decision on a path to them:
     the decisions' own first, then the others in the guideline's order."""

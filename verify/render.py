@@ -15,7 +15,7 @@ VERIFY_JSON_VERSION = 1
 def summary(findings: list[Finding]) -> dict[str, int]:
     c = Counter(f.verdict for f in findings)
     return {"total": len(findings), "proved": c[Verdict.PROVED], "refuted": c[Verdict.REFUTED],
-            "unknown": c[Verdict.UNKNOWN]}
+            "unknown": c[Verdict.UNKNOWN], "warning": c[Verdict.WARNING]}
 
 
 def _location(f: Finding) -> str:
@@ -55,6 +55,8 @@ def text(g: Guideline, findings: list[Finding], verbose: bool = True) -> str:
             continue
         level = "error" if f.verdict == Verdict.REFUTED else "warning"
         out.append(f"{_location(f)}{level}[{f.code}]: {f.check}: {f.message}")
+        if f.verdict == Verdict.WARNING:
+            out.append("    (a warning: the obligation holds and the exit code does not change)")
         if f.verdict == Verdict.UNKNOWN:
             out.append(f"    solver answered unknown ({f.reason}): not proved")
         if f.core:
@@ -72,10 +74,10 @@ def text(g: Guideline, findings: list[Finding], verbose: bool = True) -> str:
     for f in findings:
         by_check.setdefault((f.code, f.check), Counter())[f.verdict] += 1
     out.append(f"{g.file}: {g.title}")
-    out.append(f"{'check':<22} {'obligations':>11} {'proved':>7} {'refuted':>8} {'unknown':>8}")
+    out.append(f"{'check':<22} {'obligations':>11} {'proved':>7} {'refuted':>8} {'unknown':>8} {'warning':>8}")
     for (code, name), c in by_check.items():
         out.append(f"{code} {name:<16} {sum(c.values()):>11} {c[Verdict.PROVED]:>7} "
-                   f"{c[Verdict.REFUTED]:>8} {c[Verdict.UNKNOWN]:>8}")
+                   f"{c[Verdict.REFUTED]:>8} {c[Verdict.UNKNOWN]:>8} {c[Verdict.WARNING]:>8}")
     s = summary(findings)
     if verbose:
         out.append("")
@@ -89,8 +91,10 @@ def text(g: Guideline, findings: list[Finding], verbose: bool = True) -> str:
         verdict = f"INCONCLUSIVE: {s['unknown']} of {s['total']} obligations not settled by the solver"
     else:
         verdict = f"PROVED: all {s['total']} obligations hold"
-    out.append(verdict + (f" ({s['proved']} proved, {s['refuted']} refuted, {s['unknown']} unknown)"
-                          if s["refuted"] or s["unknown"] else ""))
+        if s["warning"]:
+            verdict += f", {s['warning']} with a warning"
+    out.append(verdict + (f" ({s['proved']} proved, {s['refuted']} refuted, {s['unknown']} unknown, "
+                          f"{s['warning']} warning)" if s["refuted"] or s["unknown"] else ""))
     return "\n".join(out) + "\n"
 
 

@@ -84,6 +84,11 @@ class Prover:
             s.set("rlimit", int(self.rlimit))
         return s
 
+    def scratch(self) -> z3.Solver:
+        """An empty solver with this prover's seed and limits, for a caller that asserts
+        part of the domain itself (a relaxation: unsat there is unsat with the whole)."""
+        return self._new_solver(simple=True)
+
     def check(self, parts: Sequence[tuple[str, z3.BoolRef]], use_domain: bool = True,
               want_core: bool = True) -> Result:
         """Is the conjunction of the domain (unless ``use_domain`` is false) and ``parts``
