@@ -723,10 +723,10 @@ class Invariants(Check):
 
 
 class MisleadingOverlaps(Check):
-    """GP008 misleading overlaps, a warning (never a failure: exit 0 when nothing else
-    fails): in a ``first`` decision a higher branch takes some of the patients a lower
-    branch, leading elsewhere, was written for, and the two draw their lines on the same
-    variable with ranges that overlap.
+    """GP008 misleading: a warning, never a failure (exit 0 when nothing else fails), when
+    in a ``first`` decision a higher branch takes some of the patients a lower branch,
+    leading elsewhere, was written for, and the two draw their lines on the same variable
+    with ranges that overlap (a misleading overlap).
 
     The name is DMN decision-table analysis's: a *misleading rule* overlaps a rule of lower
     priority with a different output (a warning in the KIE/Drools DMN validator,
