@@ -33,7 +33,8 @@ class ExitCode(IntEnum):
 
 
 EPILOG = (
-    "Exit codes: 0 success (verify: every obligation proved); 1 verify refuted something, or query found "
+    "Exit codes: 0 success (verify: every obligation proved; a GP009 warning does not change it); 1 verify "
+    "refuted something, or query found "
     "the guideline fails this patient; "
     "2 bad input or usage; 3 inconclusive: the solver answered unknown (verify: with nothing refuted; "
     "query: some recommendation undecided); 4 internal error; 130 interrupted (Ctrl-C)."
@@ -262,8 +263,12 @@ def _interactive(g: Guideline, p: PatientInput, timeout: float, rlimit: int | No
                    "is created if missing, its parent must exist; files guideproof did not write "
                    "are never overwritten).")
 @click.option("--brief", is_flag=True, help="Text output: leave out the list of proved obligations.")
+@click.option("--max-findings", type=click.IntRange(min=0, max=100_000), default=20, show_default=True,
+              metavar="N",
+              help="Problem regions listed per refuted coverage, exclusivity or consistency obligation (and "
+                   "per misleading overlap); a longer listing is cut and says so. 0: one witness only.")
 def verify(guideline_file: Path | None, fmt: str, timeout: float, rlimit: int | None, witness_dir: Path | None,
-           brief: bool) -> int:
+           brief: bool, max_findings: int) -> int:
     """Prove the guideline sound: consistency, coverage, exclusivity, reachability,
     redundancy, invariants and vacuity, with a witness patient for every failure."""
     from .verify import render
@@ -274,7 +279,7 @@ def verify(guideline_file: Path | None, fmt: str, timeout: float, rlimit: int | 
     if witness_dir is not None:
         check_witness_dir(witness_dir)  # before the work, not after it
     g = _guideline(guideline_file)
-    findings = run_checks(g, timeout=timeout, rlimit=rlimit)  # InternalError: exit 4 via the group
+    findings = run_checks(g, timeout=timeout, rlimit=rlimit, max_regions=max_findings)  # InternalError: exit 4
     if witness_dir is not None:
         for path in write_witnesses(g, findings, witness_dir):
             click.echo(f"wrote witness {path}", err=True)

@@ -62,6 +62,7 @@ class Encoding:
             if v.optional:
                 self._register(self.known.setdefault(v.name, z3.Bool(f"known({v.name})")), own)
         self._position = {name: i for i, name in enumerate(g.variables)}
+        self._domain_by_var: dict[str, list[z3.BoolRef]] | None = None
         self._defs: dict[str, z3.BoolRef] = {}
         self._def_support: dict[str, frozenset[str]] = {}
         for c in g.constraints:
@@ -224,6 +225,37 @@ class Encoding:
                 self.fired[e.key] = z3.And(here, guard)
                 into[e.target].append(self._register(self.fired[e.key], here_support | guards_support))
                 incoming[e.target].append(self.fired[e.key])
+
+    def domain_reading(self, name: str) -> list[z3.BoolRef]:
+        """The domain entries that read variable ``name`` (those of unknown support too),
+        worked out once for all variables."""
+        if self._domain_by_var is None:
+            by_var: dict[str, list[z3.BoolRef]] = {}
+            unknown: list[z3.BoolRef] = []
+            for _, t in self.domain:
+                sup = self.support(t)
+                if sup is None:
+                    unknown.append(t)
+                for v in sup or ():
+                    by_var.setdefault(v, []).append(t)
+            self._domain_by_var = {v: by_var.get(v, []) + unknown for v in self.g.variables}
+        return self._domain_by_var[name]
+
+    def copy_of(self, name: str, tag: str) -> Any:
+        """A fresh copy of variable ``name``'s term (one per member for a set), named
+        ``name~tag`` and registered as reading ``name``, so that queries about a patient
+        and a copy of it that differs in ``name`` alone still see only the domain
+        components they read."""
+        orig = self.term_of(name)
+        own = frozenset((name,))
+        if isinstance(orig, dict):
+            members = {el: z3.Bool(f"{name}.{el}~{tag}") for el in orig}
+            for t in members.values():
+                self._register(t, own)
+            return members
+        copy = z3.Const(f"{name}~{tag}", orig.sort())
+        self._register(copy, own)
+        return copy
 
     def term_of(self, name: str) -> Any:
         """The Z3 term of a variable (a member map for a set)."""

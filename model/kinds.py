@@ -14,6 +14,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
+from . import expr as X
 from .expr import DURATION_UNITS, MAX_INT_DIGITS, UNIT_DAYS, Type
 from .numbers import exact_text, format_number
 
@@ -111,6 +112,11 @@ class Kind:
         """Soft goals toward ``typical`` and, for numbers, the distance from it (or None)."""
         return [self.fix(v, term, typical)], None
 
+    def point(self, v: Variable, value: Any) -> list[X.Expr]:
+        """Conditions in the guideline's language that, with their truth at ``value``, pin
+        ``v`` to ``value`` (``age == 72``; one membership test per member of a set)."""
+        raise NotImplementedError
+
 
 class BoolKind(Kind):
     name = "bool"
@@ -145,6 +151,9 @@ class BoolKind(Kind):
         import z3
 
         return term == z3.BoolVal(bool(value))
+
+    def point(self, v: Variable, value: Any) -> list[X.Expr]:
+        return [X.Var(v.name, v.type)]
 
 
 class NumberKind(Kind):
@@ -207,6 +216,10 @@ class NumberKind(Kind):
 
         t = _z3num(typical, self.whole)
         return [term == t], z3.If(term >= t, term - t, t - term)
+
+    def point(self, v: Variable, value: Any) -> list[X.Expr]:
+        lit: X.Expr = X.IntLit(int(value)) if self.whole else X.DecLit(Fraction(value))
+        return [X.Eq(X.Var(v.name, v.type), lit)]
 
 
 _DURATION_TEXT = re.compile(r"(-?[0-9]+)\s*([a-z]+)")
@@ -277,6 +290,9 @@ class EnumKind(Kind):
     def fix(self, v: Variable, term: Any, value: Any) -> Any:
         return term == v.type.values.index(value)
 
+    def point(self, v: Variable, value: Any) -> list[X.Expr]:
+        return [X.Eq(X.Var(v.name, v.type), X.EnumLit(value, v.type))]
+
 
 class SetKind(Kind):
     """Any subset of a list, encoded as one Bool per possible member (``var.member``)."""
@@ -325,6 +341,9 @@ class SetKind(Kind):
         import z3
 
         return [b if el in typical else z3.Not(b) for el, b in term.items()], None
+
+    def point(self, v: Variable, value: Any) -> list[X.Expr]:
+        return [X.Member(el, X.Var(v.name, v.type)) for el in v.type.values]
 
 
 KINDS: dict[str, Kind] = {k.name: k for k in (BoolKind(), NumberKind("int", True), NumberKind("decimal", False),

@@ -403,7 +403,7 @@ class _NoWitnessPolish:
         from guideproof.verify.solver import Prover
 
         self._saved = Prover.plausible
-        Prover.plausible = lambda self, parts, prefer, distance, fallback: fallback
+        Prover.plausible = lambda self, parts, prefer, distance, fallback, tiebreak=None: fallback
         return self
 
     def __exit__(self, *exc):

@@ -219,7 +219,7 @@ def test_always_true_definition():
 
 def test_checks_document_themselves():
     codes = [c.code for c in CHECKS]
-    assert len(set(codes)) == len(codes) == 8
+    assert len(set(codes)) == len(codes) == 9
     for c in CHECKS:
         assert c.__doc__ and "Failing" in c.__doc__ and "Passing" in c.__doc__ and c.__doc__.startswith(c.code)
 
@@ -380,8 +380,8 @@ def test_witness_polishing_cut_short_keeps_a_confirmed_witness(monkeypatch):
     fell_back = []
     original = solver.Prover.plausible
 
-    def spy(self, parts, prefer, distance, fallback):
-        model = original(self, parts, prefer, distance, fallback)
+    def spy(self, parts, prefer, distance, fallback, tiebreak=None):
+        model = original(self, parts, prefer, distance, fallback, tiebreak)
         fell_back.append(model is fallback)
         return model
 

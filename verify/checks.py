@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import time
+from functools import partial
 from collections import ChainMap
 from collections.abc import Callable, Iterator, Sequence
 from fractions import Fraction
@@ -27,10 +28,11 @@ from ..model.evaluate import Patient, Trace, eval_expr, fired_edges, run, violat
 from ..model.guideline import Branch, Condition, Conflict, Constraint, Definition, Guideline, Invariant, Step
 from ..model.kinds import kind_of
 from ..model.numbers import format_number
-from ..model.patient import typical_value
+from ..model.patient import format_value, typical_value
 from ..model.report import answer
 from ..model.graph import Edge, edges_of, predecessors, reachable
 from .findings import Finding, InternalError, Verdict
+from .regions import MAX_REGIONS, decision_atoms, list_regions, names_read
 from .solver import Prover, Result, SliceModel, SlicedProver
 
 #: Reachability cover: rounds of one query for a batch of targets, and unsat answers
@@ -48,10 +50,12 @@ Refuted = Callable[[Patient], Recheck]
 class Context:
     """What every check needs: the guideline, its encoding and the prover."""
 
-    def __init__(self, g: Guideline, enc: Encoding, prover: Prover):
+    def __init__(self, g: Guideline, enc: Encoding, prover: Prover, max_regions: int = MAX_REGIONS):
         self.g = g
         self.enc = enc
         self.prover = prover
+        #: regions listed per refuted obligation (0: none, only the one witness)
+        self.max_regions = max_regions
         #: valid patients already confirmed by the evaluator; an existential obligation that
         #: one of them already satisfies is proved by it without another solver call
         self.witnesses: list[Patient] = []
@@ -70,10 +74,15 @@ class Context:
 
     # -- witnesses -------------------------------------------------------------------------
 
-    def witness(self, result: Result, parts: Parts, plausible: bool) -> Patient:
+    def witness(self, result: Result, parts: Parts, plausible: bool, unique: bool = False) -> Patient:
+        """The patient of ``result``; with ``plausible``, the one closest to a typical
+        patient; with ``unique`` too, ties are broken so that the same question gives the
+        same patient whatever the solver was asked before (region witnesses)."""
         if plausible:
             prefer, distance = preferences(self.g, self.enc)
-            model = self.prover.plausible(parts, prefer, distance, result.model)
+            numbers = [t for t in self.enc.vars.values() if z3.is_arith(t)]
+            tiebreak = z3.Sum(numbers) if unique and numbers else z3.IntVal(0) if unique else None
+            model = self.prover.plausible(parts, prefer, distance, result.model, tiebreak)
             # A witness shown to the user is a plain record in declaration order.
             p = self.patient(result.replace(model=model))
             return p if isinstance(p, dict) else {n: p[n] for n in self.g.variables}
@@ -188,12 +197,15 @@ class Check:
                        reason=result.reason, seconds=result.seconds, **kw)
 
     def universal(self, ctx: Context, subject: str, span: Span | None, negation: Parts, proved_msg: str,
-                  refuted: Refuted, rules: tuple[str, ...] = ()) -> Finding:
+                  refuted: Refuted, rules: tuple[str, ...] = (),
+                  regions: Callable[[], Sequence[X.Expr]] | None = None) -> Finding:
         """Prove a property by showing its ``negation`` (tracked parts) unsatisfiable.
 
         ``refuted(patient)`` re-checks a witness with the evaluator and returns
         (evaluator agrees, message, detail lines). While whether any valid patient exists
-        is not settled, nothing universal is proved: it could hold only vacuously."""
+        is not settled, nothing universal is proved: it could hold only vacuously.
+        ``regions``, when given, names the guard atoms over which every region of the
+        problem set is listed (see ``regions.py``)."""
         if ctx.domain_unsettled:
             return self.finding(subject, Verdict.UNKNOWN, f"not settled: {proved_msg}", span,
                                 Result("unknown", reason=f"whether any valid patient exists is not settled ({ctx.domain_unsettled})"),
@@ -206,7 +218,12 @@ class Check:
         patient = ctx.witness(r, negation, plausible=True)
         ok, msg, details = refuted(patient)
         ctx.confirm(ok, f"{self.code} {subject}", patient)
-        return self.finding(subject, Verdict.REFUTED, msg, span, r, witness=patient, rules=rules, details=details)
+        if regions is None or ctx.max_regions <= 0:
+            return self.finding(subject, Verdict.REFUTED, msg, span, r, witness=patient, rules=rules, details=details)
+        listing = list_regions(ctx, negation, regions(), patient, lambda p: refuted(p)[0], f"{self.code} {subject}",
+                               ctx.max_regions)
+        return self.finding(subject, Verdict.REFUTED, msg, span, r, witness=patient, rules=rules, details=details,
+                            regions=tuple(listing.regions), regions_end=listing.end)
 
     def existential(self, ctx: Context, subject: str, span: Span | None, parts: Parts | Callable[[], Parts],
                     proved_msg: str, refuted_msg: str, holds: Callable[[Patient], bool],
@@ -234,6 +251,12 @@ class Check:
         if r.status == "unknown":
             return self.finding(subject, Verdict.UNKNOWN, f"not settled: {proved_msg}", span, r, rules=rules)
         return self.finding(subject, Verdict.REFUTED, refuted_msg, span, r, rules=rules, core=r.core)
+
+
+def _recommending(g: Guideline, recs: Sequence[str]) -> list[str]:
+    """The reachable steps that recommend any of ``recs``, in the guideline's order."""
+    steps = {s.id for r in recs for s in g.steps_recommending(r)}
+    return [s for s in g.order if s in steps]
 
 
 def _paths(ctx: Context, patient: Patient, recs: list[str]) -> tuple[str, ...]:
@@ -506,15 +529,41 @@ class Reachability(Check):
         masked = ""
         if f"edge:{e.key}" not in ctx.covered and step.choice == "first" and e.index > 0:
             # Distinguish "guard unsatisfiable where the step is reached" from masking.
-            alone = ctx.prover.check([(f"step {step.id} is reached", ctx.enc.reached.get(step.id, z3.BoolVal(False))),
-                                      ("guard", ctx.enc.term(b.cond.expr))], want_core=False)
-            if alone.status == "sat":
-                masked = "; the branches before it, taken together, take every patient that satisfies it"
+            alone = [(f"step {step.id} is reached", ctx.enc.reached.get(step.id, z3.BoolVal(False))),
+                     ("guard", ctx.enc.term(b.cond.expr))]
+            if ctx.prover.check(alone, want_core=False).status == "sat":
+                masked = self.masked_by(ctx, step, e.index, alone)
         return self.existential(
             ctx, f"branch {e.key}", b.span, lambda: ctx.guard_parts(step, e.index),
             f"branch {e.index + 1} of {step.id!r} ({b.label}) is taken by some valid patient",
             f"branch {e.index + 1} of {step.id!r} ({b.label}) is never taken{masked}",
             lambda p: e.key in ctx.run(p).fired_keys(), rules=(step.id,), cover=f"edge:{e.key}")
+
+
+    def masked_by(self, ctx: Context, step: Step, index: int, alone: Parts) -> str:
+        """Which earlier branches mask branch ``index``: a minimal set of them whose
+        negations, with the branch's guard where the step is reached, are unsatisfiable
+        (an unsat core over the tracked "branch j not taken" parts, from a fresh solver,
+        then shrunk by deletion). In masked-rule terms (DMN decision-table analysis, e.g.
+        the Drools ``DTAnalysis`` "masked rule"), these are the rules that mask it."""
+        def negations(js: Sequence[int]) -> list[tuple[str, z3.BoolRef]]:
+            return [(f"branch {j + 1} not taken", z3.Not(ctx.enc.term(step.branches[j].cond.expr))) for j in js]
+        r = ctx.prover.check(list(alone) + negations(range(index)))
+        if r.status != "unsat":
+            return "; the branches before it, taken together, take every patient that satisfies it"
+        keep = [j for j in range(index) if f"branch {j + 1} not taken" in r.core]
+        if not keep:  # the guard alone was satisfiable: some earlier branch must be involved
+            raise InternalError(f"{self.code} branch {step.id}#{index + 1}: masked, but by no earlier branch")
+        for j in list(keep):
+            trial = [k for k in keep if k != j]
+            if ctx.prover.check(list(alone) + negations(trial), want_core=False).status == "unsat":
+                keep = trial
+        labels = "; ".join(step.branches[j].label for j in keep)
+        if len(keep) == 1:
+            return f"; masked by branch {keep[0] + 1} ({labels}), which takes every patient that satisfies it"
+        numbers = ", ".join(str(j + 1) for j in keep[:-1]) + f" and {keep[-1] + 1}"
+        return (f"; masked by branches {numbers} ({labels}), which, taken together, take every patient "
+                "that satisfies it")
 
 
 # ------------------------------------------------------------------------------------ GP002
@@ -548,7 +597,8 @@ class Coverage(Check):
                 ok = step.id in trace.reached and not fired_edges(g, step, p)
                 return ok, f"a valid patient reaches {step.id!r} ({step.title}) and no branch applies", ()
             yield self.universal(ctx, f"step {sid}", step.span, negation,
-                                 f"every valid patient reaching {sid!r} takes a branch", refuted, rules=(sid,))
+                                 f"every valid patient reaching {sid!r} takes a branch", refuted, rules=(sid,),
+                                 regions=partial(decision_atoms, ctx, [sid]))
         if g.dispositions:
             negation = [("no disposition applies", z3.Not(z3.Or([enc.applies[r] for r in g.dispositions])))]
 
@@ -556,7 +606,8 @@ class Coverage(Check):
                 got = set(g.dispositions) & ctx.run(p).applies
                 return not got, "a valid patient gets none of the dispositions: " + ", ".join(g.dispositions), ()
             yield self.universal(ctx, "dispositions", g.dispositions_span, negation,
-                                 "every valid patient gets a disposition", refuted_d, rules=g.dispositions)
+                                 "every valid patient gets a disposition", refuted_d, rules=g.dispositions,
+                                 regions=lambda: decision_atoms(ctx, _recommending(g, g.dispositions)))
 
 
 # ------------------------------------------------------------------------------------ GP003
@@ -593,7 +644,8 @@ class Exclusivity(Check):
                 labels = " and ".join(f"branch {i + 1} ({step.branches[i].label})" for i in both[:2])
                 return ok, f"at single-choice step {step.id!r} {labels} both apply", ()
             yield self.universal(ctx, f"step {sid}", step.span, negation,
-                                 f"at most one branch of {sid!r} applies", refuted, rules=(sid,))
+                                 f"at most one branch of {sid!r} applies", refuted, rules=(sid,),
+                                 regions=partial(decision_atoms, ctx, [sid]))
 
 
 # ------------------------------------------------------------------------------------ GP001
@@ -623,7 +675,8 @@ class Consistency(Check):
                 msg = f"conflict {c.id!r}: a valid patient gets both {both[0]!r} and {both[1]!r}" if len(both) >= 2 else ""
                 return len(both) >= 2, msg, _paths(ctx, p, both)
             yield self.universal(ctx, f"conflict {c.id}", c.span, negation,
-                                 f"no valid patient gets two of {', '.join(c.recs)}", refuted, rules=c.recs)
+                                 f"no valid patient gets two of {', '.join(c.recs)}", refuted, rules=c.recs,
+                                 regions=partial(decision_atoms, ctx, _recommending(g, c.recs)))
 
 
 # ------------------------------------------------------------------------------------ GP005
@@ -735,6 +788,187 @@ class Contraindications(Check):
                                      f"{rid!r} is never recommended when {cond.text}", refuted, rules=(rid,))
 
 
+# ------------------------------------------------------------------------------------ GP009
+
+
+class MisleadingOverlaps(Check):
+    """GP009 misleading: a warning, never a failure (exit 0 when nothing else fails), when
+    in a ``first`` decision a higher branch takes some of the patients a lower branch,
+    leading elsewhere, was written for, and the two draw their lines on the same variable
+    with ranges that overlap (a misleading overlap).
+
+    The name is DMN decision-table analysis's: a *misleading rule* overlaps a rule of lower
+    priority with a different output (a warning in the KIE/Drools DMN validator,
+    ``DTAnalysis.computeMisleadingRules``, beside the *masked rule*, an error, which is
+    GP004's masked branch here).
+
+    Which overlaps. Overlapping branches are what ``first`` is for: the shipped guideline
+    takes surgical red flags before indications for early augmentation on purpose (a
+    patient with a neurological deficit and pulmonary dysfunction sees a surgeon), and an
+    exception listed before its general rule (``age >= 80`` above ``age >= 65``) misleads
+    no one. A warning for every overlap would be noise an author learns to skip. Warned is
+    the interval slip: the lower branch keeps patients of its own (it is only partly
+    masked; wholly masked is GP004) and some patient in the overlap can, by a change of one
+    variable alone, leave the higher branch while still satisfying the lower one, and by
+    another change of it satisfy the higher branch but no longer the lower one. Both
+    branches then bound that variable and their ranges overlap (``weeks <= 6`` above
+    ``weeks >= 4``: between 4 and 6 weeks the lower branch reads as if it applied). An
+    overlap of two different facts present at once is never warned about. Computed values
+    cannot change on their own and are not varied (a limitation: ``crcl > 95`` above
+    ``crcl <= 50`` is not looked at).
+
+    Failing::
+
+        choice: first
+        branches:
+          - {when: weeks_since_fracture <= 6, goto: acute}
+          - {when: weeks_since_fracture >= 4 and pain == severe, goto: augmentation}
+
+    Passing: ``weeks_since_fracture > 6 and pain == severe`` in the second branch; or
+    red flags above indications that test other facts.
+    """
+
+    code, name = "GP009", "misleading"
+
+    def reads(self, g: Guideline, b: Branch) -> set[str]:
+        """The variables branch ``b`` tests by name (once per branch and run)."""
+        hit = self._reads.get(id(b))
+        if hit is None or hit[0] is not b:
+            hit = self._reads[id(b)] = (b, names_read(g, b.cond.expr))
+        return hit[1]
+
+    def run(self, ctx: Context) -> Iterator[Finding]:
+        g = ctx.g
+        self._reads: dict[int, tuple[Branch, set[str]]] = {}
+        for sid in g.order:
+            step = g.steps[sid]
+            if step.kind != "decision" or step.choice != "first":
+                continue
+            # The domain entries on the decision's variables, for the patient and for its two
+            # copies that differ in one variable (each copy's entries on fresh constants).
+            scratch = ctx.prover.scratch()
+            seen: set[int] = set()
+            for v in sorted(set().union(*(self.reads(g, b) for b in step.branches))):
+                for t in ctx.enc.domain_reading(v):
+                    if t.get_id() not in seen:
+                        seen.add(t.get_id())
+                        scratch.add(t)
+                    for tag in ("leaves", "enters"):
+                        scratch.add(z3.substitute(t, *self.copy(ctx, v, tag)[0]))
+            for j, bj in enumerate(step.branches):
+                for i, bi in enumerate(step.branches[:j]):
+                    if bi.target != bj.target:
+                        yield self.pair(ctx, step, i, j, scratch)
+
+    def pair(self, ctx: Context, step: Step, i: int, j: int, scratch: z3.Solver) -> Finding:
+        g, enc = ctx.g, ctx.enc
+        bi, bj = step.branches[i], step.branches[j]
+        subject = f"branch {step.id}#{i + 1} over {step.id}#{j + 1}"
+        proved = f"branch {i + 1} of {step.id!r} ({bi.label}) does not mislead a reader of branch {j + 1} ({bj.label})"
+        key = {e.index: e.key for e in edges_of(step) if e.kind == "branch"}
+        both = self.reads(g, bi) & self.reads(g, bj)
+        shared = [v for v in g.variables if v in both]
+        if not shared:
+            return self.finding(subject, Verdict.PROVED, proved + ": they test no variable in common", bj.span,
+                                Result("unsat"), rules=(step.id,))
+        gi, gj = enc.term(bi.cond.expr), enc.term(bj.cond.expr)
+        # First without the path to the decision and with only the domain entries on the
+        # decision's variables (a relaxation: unsat here is unsat with everything), in a small
+        # solver kept per decision, so that the many pairs that cannot mislead (nested
+        # thresholds, different facts) cost a small query each.
+        candidates = []
+        for v in shared:
+            (out_i, _), (out_j, _) = self.copy(ctx, v, "leaves"), self.copy(ctx, v, "enters")
+            scratch.push()
+            scratch.add(gi, gj, z3.substitute(z3.And(z3.Not(gi), gj), *out_i), z3.substitute(z3.And(gi, z3.Not(gj)), *out_j))
+            if scratch.check() != z3.unsat:
+                candidates.append(v)
+            scratch.pop()
+        if not candidates:
+            return self.finding(subject, Verdict.PROVED, proved + ": where they overlap, no variable they both test "
+                                "has overlapping ranges", bj.span, Result("unsat"), rules=(step.id,))
+        if f"edge:{key[j]}" not in ctx.covered:
+            r = ctx.prover.check([(f"branch {j + 1} taken", enc.fired[key[j]])], want_core=False)
+            if r.status == "unknown":
+                return self.finding(subject, Verdict.UNKNOWN, f"not settled: {proved}", bj.span, r, rules=(step.id,))
+            if r.status == "unsat":
+                return self.finding(subject, Verdict.PROVED, proved + f": branch {j + 1} is never taken (GP004)",
+                                    bj.span, r, rules=(step.id,))
+        reached = enc.reached[step.id]
+        overlap = [(f"step {step.id} is reached", reached), (f"branch {i + 1} is taken", enc.fired[key[i]]),
+                   (f"branch {j + 1} applies", gj)]
+
+        def in_overlap(p: Patient) -> bool:
+            return key[i] in ctx.run(p).fired_keys() and bool(eval_expr(bj.cond.expr, p, g))
+        r = ctx.prover.check(overlap, want_core=False)
+        if r.status == "unknown":
+            return self.finding(subject, Verdict.UNKNOWN, f"not settled: {proved}", bj.span, r, rules=(step.id,))
+        if r.status == "unsat":
+            return self.finding(subject, Verdict.PROVED, proved + ": no patient satisfies both", bj.span, r,
+                                rules=(step.id,))
+        unknown: Result | None = None
+        for v in candidates:
+            leave, c1 = self.moved(ctx, v, "leaves", [reached, z3.Not(gi), gj])
+            enter, c2 = self.moved(ctx, v, "enters", [reached, gi, z3.Not(gj)])
+            parts = [*overlap, *leave, *enter]
+            r = ctx.prover.check(parts, want_core=False)
+            if r.status == "unknown":
+                unknown = r
+            if r.status != "sat":
+                continue
+            # The witness closest to a typical patient, and its two changed copies as close
+            # to it as they can be (at the lines the branches draw).
+            prefer, distance = preferences(g, enc)
+            orig = enc.term_of(v)
+            near = [z3.If(c >= orig, c - orig, orig - c) for c in (c1, c2) if z3.is_arith(orig)]
+            numbers = [t for t in enc.vars.values() if z3.is_arith(t)]
+            found = ctx.prover.plausible(parts, prefer, z3.Sum([x for x in [distance, *near] if x is not None] or [0]),
+                                         r.model, z3.Sum(numbers) if numbers else z3.IntVal(0))
+            if isinstance(found, SliceModel):  # not polished: the slice's values over the base patient
+                patient, model = dict(ctx.patient(r.replace(model=found))), found.model
+            else:
+                patient, model = enc.patient(found), found
+            var = g.variables[v]
+            p1 = {**patient, v: kind_of(var.type).read(var, c1, model)}
+            p2 = {**patient, v: kind_of(var.type).read(var, c2, model)}
+
+            def lines(p: Patient) -> tuple[bool, bool, bool]:
+                return (step.id in ctx.run(p).reached and not ctx.violated(p), bool(eval_expr(bi.cond.expr, p, g)),
+                        bool(eval_expr(bj.cond.expr, p, g)))
+            ok = in_overlap(patient) and lines(p1) == (True, False, True) and lines(p2) == (True, True, False)
+            ctx.confirm(ok, f"{self.code} {subject}", patient)
+            details = (f"{v} = {format_value(p1[v])}: no longer branch {i + 1}, still branch {j + 1}",
+                       f"{v} = {format_value(p2[v])}: branch {i + 1}, no longer branch {j + 1}")
+            msg = (f"misleading overlap: branch {i + 1} of {step.id!r} ({bi.label}) takes patients that branch "
+                   f"{j + 1} ({bj.label}) also describes and sends them to {bi.target!r}, not {bj.target!r}; "
+                   f"both bound {v} and their ranges overlap")
+            listing = None
+            if ctx.max_regions > 0:
+                listing = list_regions(ctx, overlap, decision_atoms(ctx, [step.id]), patient, in_overlap,
+                                       f"{self.code} {subject}", ctx.max_regions)
+            return self.finding(subject, Verdict.WARNING, msg, bj.span, r, witness=patient, rules=(step.id,),
+                                details=details, regions=tuple(listing.regions) if listing else (),
+                                regions_end=listing.end if listing else "")
+        if unknown is not None:
+            return self.finding(subject, Verdict.UNKNOWN, f"not settled: {proved}", bj.span, unknown, rules=(step.id,))
+        return self.finding(subject, Verdict.PROVED, proved + ": where they overlap, no variable they both test "
+                            "has overlapping ranges", bj.span, Result("unsat"), rules=(step.id,))
+
+    @staticmethod
+    def copy(ctx: Context, v: str, tag: str) -> tuple[list[tuple[Any, Any]], Any]:
+        """The substitution of ``v``'s term(s) by a fresh copy's (``v~tag``), and the copy."""
+        orig, copy = ctx.enc.term_of(v), ctx.enc.copy_of(v, tag)
+        return ([(orig[el], copy[el]) for el in orig] if isinstance(orig, dict) else [(orig, copy)]), copy
+
+    def moved(self, ctx: Context, v: str, tag: str, terms: list[z3.BoolRef]) -> tuple[Parts, Any]:
+        """A copy of the patient that differs only in ``v`` (a fresh constant, or one per
+        member of a set), valid, and satisfying ``terms``; and the copy's term for ``v``."""
+        pairs, copy = self.copy(ctx, v, tag)
+        domain = [z3.substitute(t, *pairs) for t in ctx.enc.domain_reading(v)]
+        return [(f"{v} {tag}: valid", z3.And(domain)),
+                (f"{v} {tag}", z3.And([z3.substitute(t, *pairs) for t in terms]))], copy
+
+
 def _recs_in(e: X.Expr) -> set[str]:
     """The recommendations an invariant mentions, wherever they stand in it."""
     if isinstance(e, X.Recommends):
@@ -744,14 +978,17 @@ def _recs_in(e: X.Expr) -> set[str]:
 
 #: Every check, in the order obligations are run and reported.
 CHECKS: tuple[Check, ...] = (Vacuity(), Reachability(), Coverage(), Exclusivity(), Consistency(),
-                             Redundancy(), Invariants(), Contraindications())
+                             Redundancy(), Invariants(), Contraindications(), MisleadingOverlaps())
 
 
 def verify(g: Guideline, timeout: float | None = 10.0, rlimit: int | None = None,
-           only: set[str] | None = None, timings: dict[str, float] | None = None) -> list[Finding]:
+           only: set[str] | None = None, timings: dict[str, float] | None = None,
+           max_regions: int = MAX_REGIONS) -> list[Finding]:
     """Run every obligation on ``g``; returns one finding per obligation.
 
     ``timings``, when given, receives the wall time of the encoding and of each check class.
+    ``max_regions`` caps the problem regions listed per refuted coverage, exclusivity and
+    consistency obligation (0: the one witness only).
     """
     t0 = time.perf_counter()
     enc = Encoding(g)
@@ -760,15 +997,15 @@ def verify(g: Guideline, timeout: float | None = 10.0, rlimit: int | None = None
     # superlinear (a full collection over a 20,000-branch model costs half a second).
     gc.freeze()
     try:
-        return _verify(g, enc, timeout, rlimit, only, timings if timings is not None else {}, t0)
+        return _verify(g, enc, timeout, rlimit, only, timings if timings is not None else {}, t0, max_regions)
     finally:
         gc.unfreeze()
 
 
 def _verify(g: Guideline, enc: Encoding, timeout: float | None, rlimit: int | None, only: set[str] | None,
-            timings: dict[str, float], t0: float) -> list[Finding]:
+            timings: dict[str, float], t0: float, max_regions: int) -> list[Finding]:
     prover = SlicedProver(enc.domain, enc.support, timeout=timeout, rlimit=rlimit)
-    ctx = Context(g, enc, prover)
+    ctx = Context(g, enc, prover, max_regions)
     timings["encode"] = time.perf_counter() - t0
     vac = CHECKS[0]
     assert isinstance(vac, Vacuity)

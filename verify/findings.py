@@ -12,6 +12,18 @@ class Verdict(StrEnum):
     PROVED = "proved"  #: universal: the negation is unsat; existential: a witness exists and was re-checked
     REFUTED = "refuted"  #: a witness patient (or an unsat core, for existential properties) shows it fails
     UNKNOWN = "unknown"  #: the solver gave up (timeout, resource limit): never counted as proved
+    #: holds, but with something a careful author should look at (a misleading overlap in a
+    #: ``first`` decision, GP009); does not change verify's exit code
+    WARNING = "warning"
+
+
+class Region(Record):
+    """One region of a refuted obligation's problem set: a conjunction of conditions in the
+    guideline's own terms that Z3 proved lies inside the problem set, and a patient in it
+    (re-checked by the evaluator)."""
+
+    condition: str
+    witness: dict[str, Any]
 
 
 class Finding(Record):
@@ -32,6 +44,13 @@ class Finding(Record):
     seconds: float = 0.0
     #: extra lines explaining the witness (paths taken), in the author's words
     details: tuple[str, ...] = ()
+    #: every distinct region of the problem set, one witness each (the first region holds
+    #: :attr:`witness`); empty when the obligation is not refuted or regions are not listed
+    regions: tuple[Region, ...] = ()
+    #: how the listing of :attr:`regions` ended: "complete" (their union is exactly the
+    #: problem set), "limit" (stopped at --max-findings with more problem patients left) or
+    #: "unknown" (the solver gave up: the listing is incomplete); "" when not listed
+    regions_end: str = ""
 
 
 class InternalError(Exception):

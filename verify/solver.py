@@ -84,6 +84,11 @@ class Prover:
             s.set("rlimit", int(self.rlimit))
         return s
 
+    def scratch(self) -> z3.Solver:
+        """An empty solver with this prover's seed and limits, for a caller that asserts
+        part of the domain itself (a relaxation: unsat there is unsat with the whole)."""
+        return self._new_solver(simple=True)
+
     def check(self, parts: Sequence[tuple[str, z3.BoolRef]], use_domain: bool = True,
               want_core: bool = True) -> Result:
         """Is the conjunction of the domain (unless ``use_domain`` is false) and ``parts``
@@ -171,7 +176,8 @@ class Prover:
         return status, time.perf_counter() - t0
 
     def plausible(self, parts: Sequence[tuple[str, z3.BoolRef]], prefer: Sequence[z3.BoolRef],
-                  distance: z3.ArithRef | None, fallback: z3.ModelRef | None) -> z3.ModelRef | None:
+                  distance: z3.ArithRef | None, fallback: z3.ModelRef | None,
+                  tiebreak: z3.ArithRef | None = None) -> z3.ModelRef | None:
         """A model of the domain and ``parts`` that keeps as many ``prefer`` literals as it can,
         then minimises ``distance``. Only used for witnesses that will be shown to a user, so
         the extra solving is paid for refuted obligations alone; on any failure to optimise
@@ -192,9 +198,14 @@ class Prover:
         # preferences, so witnesses do not depend on Z3's internal term order.
         n = len(prefer)
         for i, p in enumerate(prefer):
-            opt.add_soft(p, 2 * n + (n - i))
+            # With ``tiebreak``, weights that make the optimum unique outright: the fewest
+            # deviations, then the set of deviations read as a binary number (no two sets
+            # weigh the same), then ``distance``, then ``tiebreak`` (a sum of the numbers).
+            opt.add_soft(p, (1 << (n + 1)) + (1 << (n - 1 - i)) if tiebreak is not None else 2 * n + (n - i))
         if distance is not None:
             opt.minimize(distance)
+        if tiebreak is not None:
+            opt.minimize(tiebreak)
         self.calls += 1
         try:
             # ``sat`` only when the optimum was reached; a run cut short by the resource limit

@@ -5,6 +5,7 @@ import json
 import re
 from pathlib import Path
 from collections.abc import Iterable
+from typing import Any
 
 from ..model.errors import Diagnostic, InputError
 from ..model.files import check_folder, same_file, write_unless_foreign
@@ -15,8 +16,11 @@ from .findings import Finding
 HEADER = "# guideproof witness"
 
 
-def _filename(f: Finding) -> str:
-    return f"{f.code}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', f.subject).strip('_')}.yaml"
+def _filename(f: Finding, region: int = 1) -> str:
+    """``GP002-step_x.yaml`` for a finding's witness; ``GP002-step_x-region2.yaml`` for the
+    witness of its second problem region (the first region's witness is the finding's)."""
+    suffix = f"-region{region}" if region > 1 else ""
+    return f"{f.code}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', f.subject).strip('_')}{suffix}.yaml"
 
 
 def is_witness(head: bytes) -> bool:
@@ -48,25 +52,29 @@ def write_witnesses(g: Guideline, findings: list[Finding], directory: Path,
     except OSError as e:
         raise InputError([Diagnostic("bad-output", f"--witness-dir: cannot create the folder {str(directory)!r}: {e.strerror}")]) from None
     check_folder(directory, "--witness-dir")
-    targets = [(f, directory / _filename(f)) for f in with_witness]
+    targets: list[tuple[Finding, str, dict[str, Any], Path]] = []
+    for f in with_witness:
+        assert f.witness is not None  # with_witness holds the findings with a witness
+        targets.append((f, f.message, f.witness, directory / _filename(f)))
+        targets.extend((f, f"{f.message} (problem region {i}: {r.condition})", r.witness, directory / _filename(f, i))
+                       for i, r in enumerate(f.regions[1:], 2))
     sources = list(inputs) + [Path(g.file)]
-    for _, path in targets:
+    for *_, path in targets:
         for source in sources:
             if same_file(path, source):
                 raise InputError([Diagnostic("output-is-input", f"--witness-dir: {str(path)!r} is the input file "
                                                                 f"{str(source)!r}; refusing to overwrite it")])
-    for _, path in targets:  # refuse before writing any file, not half-way through
+    for *_, path in targets:  # refuse before writing any file, not half-way through
         if _foreign(path):
             raise InputError([Diagnostic("bad-output", f"--witness-dir: {str(path)!r} exists and was not "
                                                        "written by guideproof; not overwriting it")])
     written = []
-    for f, path in targets:
-        assert f.witness is not None  # targets are the findings with a witness
-        lines = [f"{HEADER}: {f.code} {f.check}: {f.subject}", f"# {f.message}", f"# guideline: {g.file}"]
+    for f, message, witness, path in targets:
+        lines = [f"{HEADER}: {f.code} {f.check}: {f.subject}", f"# {message}", f"# guideline: {g.file}"]
         # JSON values are valid YAML flow values, and keep strings like "none" unambiguous;
         # a decimal is written bare (``70``, ``1.25``, ``875/18``), as an author writes it.
         body = [f"{k}: {v if g.variables[k].type.kind == 'decimal' else json.dumps(v)}"
-                for k, v in to_plain(g, f.witness).items()]
+                for k, v in to_plain(g, witness).items()]
         write_unless_foreign(path, ("\n".join(lines + body) + "\n").encode(), is_witness, "--witness-dir")
         written.append(path)
     return written
