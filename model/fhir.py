@@ -92,15 +92,24 @@ def load_bundle(path: str | os.PathLike[str]) -> tuple[str, list[_Entry]]:
     """The bundle's resources, validated as FHIR (exit 2 naming the JSON path otherwise)."""
     src = read_text(path, "FHIR bundle")
     try:
-        data = json.loads(src.text, parse_float=Decimal)
+        data = json.loads(src.text, parse_float=Decimal, parse_constant=_no_constant)
+        as_floats = json.loads(src.text, parse_constant=_no_constant)
     except json.JSONDecodeError as e:
         raise InputError([Diagnostic("fhir-invalid", f"{src.file}:{e.lineno}:{e.colno}: not JSON: {e.msg}")]) from None
+    except (ValueError, RecursionError) as e:
+        raise InputError([Diagnostic("fhir-invalid", f"{src.file}: not JSON: {e}")]) from None
     if not isinstance(data, dict) or data.get("resourceType") != "Bundle":
         found = data.get("resourceType") if isinstance(data, dict) else describe_value(data)
         raise fhir_error("fhir-invalid", src.file, "Bundle.resourceType", "", f"expected a FHIR Bundle, found {found!r}")
     entries = data.get("entry", [])
-    _validate(src.file, data, json.loads(src.text))
-    return src.file, [_Entry(i, e["resource"]) for i, e in enumerate(entries) if isinstance(e, dict) and "resource" in e]
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise fhir_error("fhir-invalid", src.file, "Bundle.entry", "", "expected a list of entries (JSON objects)")
+    _validate(src.file, data, as_floats)
+    return src.file, [_Entry(i, e["resource"]) for i, e in enumerate(entries) if isinstance(e.get("resource"), dict)]
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def _validate(file: str, data: dict[str, Any], as_floats: Any) -> None:
@@ -110,7 +119,7 @@ def _validate(file: str, data: dict[str, Any], as_floats: Any) -> None:
     from fhir.resources.R4B import get_fhir_model_class
 
     for i, e in enumerate(data.get("entry") or []):
-        rtype = e.get("resource", {}).get("resourceType") if isinstance(e, dict) and isinstance(e.get("resource"), dict) else None
+        rtype = e["resource"].get("resourceType") if isinstance(e.get("resource"), dict) else None
         if rtype is not None:
             try:
                 get_fhir_model_class(str(rtype))
@@ -126,8 +135,8 @@ def _validate(file: str, data: dict[str, Any], as_floats: Any) -> None:
             path = "Bundle" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in x["loc"])
             ref = ""
             loc = x["loc"]
-            if len(loc) > 2 and loc[0] == "entry" and isinstance(loc[1], int):
-                r = data["entry"][loc[1]].get("resource", {})
+            if len(loc) > 2 and loc[0] == "entry" and isinstance(loc[1], int) and isinstance(data["entry"][loc[1]].get("resource"), dict):
+                r = data["entry"][loc[1]]["resource"]
                 ref = f"{r.get('resourceType')}/{r.get('id', '(no id)')}"
             problems.append(Diagnostic("fhir-invalid", f"{file}: {path}{f' ({ref})' if ref else ''}: not valid FHIR R4: {x['msg']}"))
         raise InputError(problems) from None
@@ -168,34 +177,42 @@ def read_facts(g: Guideline, path: str | os.PathLike[str], at: dt.date) -> FhirF
     """The value of every bound variable the bundle holds, at the visit date ``at``."""
     file, entries = load_bundle(path)
     out = FhirFacts(file, at)
+    problems: list[Diagnostic] = []
     for v in g.variables.values():
-        if v.fhir is None:
-            continue
-        b = v.fhir
-        mine = [e for e in entries if e.type in b.resources]
-        fact: Fact | None
-        why = "no matching resource in the bundle"
-        if b.rule in ("age", "gender"):
-            fact, why = _patient(file, v, b, mine, at)
-        elif b.rule == "latest":
-            fact, why = _latest(file, v, b, mine, at)
-        elif b.rule == "active":
-            fact = _active(file, v, b, mine)
-        elif b.rule == "history":
-            fact = _history(b, mine)
-        else:
-            fact, why = _since(file, v, b, mine, at, g.unit_days[v.unit])
-        if fact is None and b.absent is not None:
-            fact = Fact(b.absent, "no matching resource", "", "the binding's 'absent' value")
-        if fact is None:
-            out.unknown[v.name] = why
-            continue
-        value, problem = coerce(v, fact.value if not isinstance(fact.value, Fraction) else exact_text(fact.value))
-        if problem:
-            raise fhir_error("fhir-value", file, fact.path, fact.source, f"{v.name}: {problem[1]}")
-        fact.value = value
-        out.facts[v.name] = fact
+        if v.fhir is not None:
+            try:
+                _read_one(g, file, entries, v, v.fhir, at, out)
+            except InputError as e:  # every problem of the bundle in one pass
+                problems.extend(e.diagnostics)
+    if problems:
+        raise InputError(problems)
     return out
+
+
+def _read_one(g: Guideline, file: str, entries: list[_Entry], v: Variable, b: FhirBinding, at: dt.date, out: FhirFacts) -> None:
+    mine = [e for e in entries if e.type in b.resources]
+    fact: Fact | None
+    why = "no matching resource in the bundle"
+    if b.rule in ("age", "gender"):
+        fact, why = _patient(file, v, b, mine, at)
+    elif b.rule == "latest":
+        fact, why = _latest(file, v, b, mine, at)
+    elif b.rule == "active":
+        fact = _active(file, v, b, mine)
+    elif b.rule == "history":
+        fact = _history(b, mine)
+    else:
+        fact, why = _since(file, v, b, mine, at, g.unit_days[v.unit])
+    if fact is None and b.absent is not None:
+        fact = Fact(b.absent, "no matching resource", "", "the binding's 'absent' value")
+    if fact is None:
+        out.unknown[v.name] = why
+        return
+    value, problem = coerce(v, fact.value if not isinstance(fact.value, Fraction) else exact_text(fact.value))
+    if problem:
+        raise fhir_error("fhir-value", file, fact.path, fact.source, f"{v.name}: {problem[1]}")
+    fact.value = value
+    out.facts[v.name] = fact
 
 
 def _patient(file: str, v: Variable, b: FhirBinding, mine: list[_Entry], at: dt.date) -> tuple[Fact | None, str]:
@@ -231,6 +248,8 @@ def _latest(file: str, v: Variable, b: FhirBinding, mine: list[_Entry], at: dt.d
             continue
         if not isinstance(q, dict) or q.get("value") is None:
             raise fhir_error("fhir-value", file, qpath, e.ref, f"{v.name} needs a quantity value")
+        if not isinstance(q["value"], (int, Decimal)) or isinstance(q["value"], bool):
+            raise fhir_error("fhir-invalid", file, f"{qpath}.value", e.ref, f"a quantity's value is a JSON number, found {q['value']!r}")
         unit_path = f"{qpath}.{'code' if q.get('system') == UCUM and 'code' in q else 'unit'}"
         unit = str(q.get("code") if q.get("system") == UCUM and "code" in q else q.get("unit", ""))
         value = convert(Fraction(q["value"]), unit, b.unit, b.convert)

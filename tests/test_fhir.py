@@ -156,6 +156,11 @@ def test_weight_in_pounds_converts_exactly(tmp_path):
     assert doc["patient"]["weight_kg"] == "45.359237"
 
 
+def test_a_value_written_as_text_is_not_a_fhir_decimal(tmp_path):
+    r = _af(tmp_path, PATIENT, _obs("w", "29463-7", "72", "kg"))
+    assert r.exit_code == 2 and "Bundle.entry[1].resource.valueQuantity.value (Observation/w)" in r.output, r.output
+
+
 def test_a_unit_no_conversion_covers_is_an_error_naming_the_path(tmp_path):
     r = _af(tmp_path, PATIENT, _obs("w", "29463-7", 72, "kg"), _obs("cr2", "2160-0", 1, "mmol/L"))
     assert r.exit_code == 2, r.output
@@ -173,7 +178,7 @@ def test_stale_observations_are_not_used(tmp_path):
 
 def test_the_latest_observation_wins_and_ties_that_agree_are_fine(tmp_path):
     doc = _json(_af(tmp_path, PATIENT, _obs("w", "29463-7", 72, "kg"), _obs("old", "2160-0", 3, "mg/dL", day="2026-05-01"),
-                    _obs("new", "2160-0", 2, "mg/dL", day="2026-05-25"), _obs("same", "14682-9", "176.8", "umol/L", day="2026-05-25"),
+                    _obs("new", "2160-0", 2, "mg/dL", day="2026-05-25"), _obs("same", "14682-9", 176.8, "umol/L", day="2026-05-25"),
                     _obs("prelim", "2160-0", 9, "mg/dL", day="2026-05-31", status="preliminary")))
     assert doc["patient"]["creatinine_mg_dl"] == "2"
 
@@ -240,6 +245,9 @@ def test_at_needs_fhir():
     ("{not json", "not JSON"),
     ('{"resourceType": "Patient", "id": "p"}', "expected a FHIR Bundle, found 'Patient'"),
     ('[1, 2]', "expected a FHIR Bundle"),
+    ('{"resourceType": "Bundle", "type": "collection", "entry": 5}', "Bundle.entry: expected a list of entries"),
+    ('{"resourceType": "Bundle", "type": "collection", "entry": [{"resource": {"resourceType": "Observation", "id": "x",'
+     ' "status": "final", "code": {"text": "c"}, "valueQuantity": {"value": NaN}}}]}', "NaN is not a JSON number"),
     ('{"resourceType": "Bundle", "type": "collection", "entry": [{"resource": {"resourceType": "Observation", "id": "x",'
      ' "code": {"text": "creatinine"}}}]}', "Bundle.entry[0].resource.status (Observation/x): not valid FHIR R4"),
     ('{"resourceType": "Bundle", "type": "collection", "entry": [{"resource": {"resourceType": "Observation", "id": "x",'
@@ -255,6 +263,15 @@ def test_malformed_bundles_exit_2_with_the_json_path(tmp_path, raw, expect):
     assert r.exit_code == 2, r.output
     assert expect in r.output and "bundle.json" in r.output
     assert "internal error" not in r.output
+
+
+def test_values_the_variable_cannot_take_are_errors_all_reported(tmp_path):
+    r = _af(tmp_path, PATIENT, _obs("w", "29463-7", 300, "kg"), _obs("cr", "2160-0", 1, "mg/dL"),
+            _obs("bp", "8480-6", 130.5, "mm[Hg]"))
+    assert r.exit_code == 2, r.output
+    assert "Bundle.entry[1].resource.valueQuantity (Observation/w): weight_kg: weight_kg must be between 25 and 250 kg" in r.output
+    assert "(Observation/bp): systolic_bp: systolic_bp is a whole number" in r.output
+    assert r.output.count("error[fhir-value]") == 2
 
 
 def test_a_missing_bundle_is_a_file_error(tmp_path):
