@@ -82,6 +82,7 @@ bench: install-test bytecode
 	$(PY) benchmarks/bench_verify.py
 	$(PY) benchmarks/bench_flowchart.py
 	$(PY) benchmarks/bench_partial.py
+	$(PY) benchmarks/bench_fhir.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
