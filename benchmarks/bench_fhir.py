@@ -21,7 +21,7 @@ GUIDELINE = "guideline/af_anticoagulation.yaml"
 NAME = "elderly_low_weight_reduced_dose"
 BUNDLE = f"guideline/examples/fhir/af/{NAME}.json"
 BOUND = {"age", "female", "weight_kg", "creatinine_mg_dl", "systolic_bp", "hypertension", "diabetes", "heart_failure",
-         "prior_stroke_tia_te", "on_vka", "antiplatelet_or_nsaid"}
+         "prior_stroke_tia_te", "on_vka", "antiplatelet_or_nsaid", "on_dialysis"}
 
 facts = yaml.safe_load((ROOT / "guideline" / "examples" / "af" / f"{NAME}.yaml").read_text())
 rest = {n: v for n, v in facts.items() if n not in BOUND}

@@ -202,12 +202,16 @@ def test_conditions_and_medications_true_false_and_unknown(tmp_path):
     med = {"resourceType": "MedicationRequest", "id": "rx", "status": "active", "intent": "order",
            "subject": {"reference": "Patient/p"}, "medicationCodeableConcept": {"coding": [{"system": "http://www.whocc.no/atc", "code": "B01AA03"}]}}
     path = _bundle(tmp_path, PATIENT, _cond("dm", "73211009", clinical=None, ver="refuted"), _cond("hf", "84114007", clinical="resolved"),
-                   _cond("cva", "230690007", clinical="resolved"), med)
+                   _cond("cva", "230690007", clinical="resolved"), med,
+                   _cond("ich", "I61.9", clinical="resolved", system="http://hl7.org/fhir/sid/icd-10-cm"),
+                   _cond("mi", "22298006", ver="refuted", clinical=None))
     doc = _json(run("-g", str(AF), "--fhir", path, "--at", VISIT, "--format", "json"))
     known = doc["known"]
     assert known["diabetes"] is False and known["heart_failure"] is False and known["on_vka"] is True
     assert known["prior_stroke_tia_te"] is True  # a history: a resolved stroke counts
+    assert known["prior_haemorrhagic_stroke"] is True  # ICD-10-CM I61.9 under the bound prefix I61
     assert "hypertension" in doc["unknown"] and "antiplatelet_or_nsaid" in doc["unknown"]
+    assert "vascular_disease" in doc["unknown"]  # a refuted history is not a "no": other codes may apply
 
 
 def test_precedence_set_over_file_over_record(tmp_path):
@@ -317,7 +321,8 @@ def test_shipped_bindings_load_and_bind_what_the_record_holds():
     af = load_guideline(AF)
     bound = {n for n, v in af.variables.items() if v.fhir is not None}
     assert {"age", "female", "weight_kg", "creatinine_mg_dl", "systolic_bp", "hypertension", "diabetes", "heart_failure",
-            "prior_stroke_tia_te", "on_vka", "antiplatelet_or_nsaid"} <= bound
+            "prior_stroke_tia_te", "on_vka", "antiplatelet_or_nsaid", "on_dialysis", "prior_haemorrhagic_stroke",
+            "vascular_disease"} <= bound
     assert af.variables["creatinine_mg_dl"].fhir.convert == "creatinine"
     fr = load_guideline(FRACTURE)
     assert {n for n, v in fr.variables.items() if v.fhir is not None} == {"age", "fracture_levels", "weeks_since_fracture"}

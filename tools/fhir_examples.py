@@ -45,7 +45,8 @@ CONDITIONS = {"heart_failure": ("84114007", "Heart failure"), "hypertension": ("
 TAKEN = {"warfarin": ("B01AA03", "Warfarin"), "aspirin": ("B01AC06", "Acetylsalicylic acid"), "ibuprofen": ("M01AE01", "Ibuprofen")}
 NOT_TAKEN = {"on_vka": [("B01AA", "Vitamin K antagonists")],
              "antiplatelet_or_nsaid": [("B01AC", "Platelet aggregation inhibitors excl. heparin"),
-                                       ("M01A", "Antiinflammatory and antirheumatic products, non-steroids")]}
+                                       ("M01A", "Antiinflammatory and antirheumatic products, non-steroids"),
+                                       ("N02BA", "Salicylic acid and derivatives")]}
 #: ICD-10-CM wedge compression fracture of the vertebra, initial encounter (codelle.io)
 LEVELS = {"L1": ("S32.010A", "Wedge compression fracture of first lumbar vertebra"),
           "L2": ("S32.020A", "Wedge compression fracture of second lumbar vertebra"),
@@ -103,6 +104,11 @@ def bundle(folder: str, name: str, opts: dict[str, Any]) -> dict[str, Any]:
                         "code": concept(SNOMED, code, display),
                         **({"clinicalStatus": status("clinical", "active"), "verificationStatus": status("ver-status", "confirmed")}
                            if patient[var] else {"verificationStatus": status("ver-status", "refuted")})})
+        # ICD-10-CM Z99.2 Dependence on renal dialysis (Da Vinci Risk Adjustment IG example)
+        res.append({"resourceType": "Condition", "id": "dialysis", "subject": subject,
+                    "code": concept(ICD10CM, "Z99.2", "Dependence on renal dialysis"),
+                    **({"clinicalStatus": status("clinical", "active"), "verificationStatus": status("ver-status", "confirmed")}
+                       if patient["on_dialysis"] else {"verificationStatus": status("ver-status", "refuted")})})
         taken = {"on_vka": ["warfarin"] if patient["on_vka"] else [],
                  "antiplatelet_or_nsaid": [opts.get("nsaid", "aspirin")] if patient["antiplatelet_or_nsaid"] else []}
         for var, drugs in taken.items():
