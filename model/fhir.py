@@ -260,7 +260,7 @@ def _latest(file: str, v: Variable, b: FhirBinding, mine: list[_Entry], at: dt.d
         note = f"{q['value']} {ucum(unit)} = {exact_text(value)} {b.unit}" if ucum(unit) != ucum(b.unit) else ""
         found.append((day, value, e, note, qpath))
     if not found:
-        return None, (f"only stale observations (older than {b.within_days} days): {', '.join(stale)}" if stale
+        return None, (f"only stale observations (older than {exact_text(b.within_days)} days): {', '.join(stale)}" if stale
                       else "no matching observation in the bundle")
     last = max(d for d, *_ in found)
     latest = [x for x in found if x[0] == last]

@@ -29,7 +29,7 @@ class FhirBinding(Record):
     #: (system URI, code) pairs; ICD-10 and ATC codes match as prefixes (hierarchical systems)
     codes: tuple[tuple[str, str], ...] = ()
     #: latest: the observation window in days, the UCUM unit expected, the conversion family
-    within_days: int = 0
+    within_days: Fraction = Fraction(0)
     unit: str = ""
     convert: str = ""
     #: gender: Patient.gender -> the variable's value

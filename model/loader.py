@@ -399,7 +399,7 @@ class _Loader(NodeReader):
                 ok = False
         if resources is None or INVALID in codes or any(INVALID in c for _, c in members) or not ok:
             return None
-        return FhirBinding(rule, resources, codes, int(v["within"] / 1) if v["within"] is not None else 0,
+        return FhirBinding(rule, resources, codes, Fraction(v["within"]) if v["within"] is not None else Fraction(0),
                            v["unit"] or "", v["convert"] or "", tuple(mapping), tuple(members), absent)
 
     def fhir_resources(self, node: YNode, where: str, allowed: tuple[str, ...]) -> tuple[str, ...] | None:

@@ -339,3 +339,22 @@ def test_conversion_factors_are_exact():
     assert convert(Fraction(1), "[lb_av]", "kg", "mass") == Fraction("0.45359237")
     assert convert(Fraction(1), "mmol/L", "mg/dL", "creatinine") is None
     assert convert(Fraction(1), "g", "kg", "") is None
+
+
+def test_absent_and_gender_to_enum_bindings(tmp_path):
+    """``absent`` gives the value when no resource matches (shown as such); ``gender`` maps
+    to an enum value and leaves an unmapped gender unknown."""
+    text = MINI.read_text()
+    text = text.replace("{type: bool, question: 'Sick?'}",
+                        "{type: bool, question: 'Sick?', fhir: {rule: active, resource: Condition, codes: {snomed: ['1']}, absent: false}}")
+    text = text.replace("{type: enum, values: [early, late], question: 'Stage?'}",
+                        "{type: enum, values: [early, late], question: 'Stage?', fhir: {rule: gender, resource: Patient, map: {male: early}}}")
+    g = tmp_path / "g.yaml"
+    g.write_text(text)
+    doc = _json(run("-g", str(g), "--fhir", _bundle(tmp_path, PATIENT), "--at", VISIT, "--format", "json"))
+    facts = {f["variable"]: f for f in doc["provenance"]["facts"]}
+    assert facts["sick"]["value"] == "false" and facts["sick"]["resource"] == "no matching resource"
+    assert facts["stage"]["value"] == "early"
+    doc = _json(run("-g", str(g), "--fhir", _bundle(tmp_path, {**PATIENT, "gender": "other"}), "--at", VISIT, "--format", "json"))
+    assert "stage" in doc["unknown"]
+    assert any(u["variable"] == "stage" and "'other' is not mapped" in u["why"] for u in doc["provenance"]["unknown"])
