@@ -155,6 +155,11 @@ def cli(max_input_mb: float | None) -> None:
               help="Patient file (YAML or JSON mapping of variable names to values).")
 @click.option("--set", "-s", "sets", multiple=True, metavar="NAME=VALUE",
               help="Set one variable (repeatable; overrides the file). Sets take a comma-separated list.")
+@click.option("--fhir", "fhir_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="An HL7 FHIR R4 Bundle (JSON): facts of the variables the guideline binds to the record. "
+                   "The patient file overrides it, and --set overrides both.")
+@click.option("--at", "visit", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, metavar="YYYY-MM-DD",
+              help="With --fhir: the visit date for 'within N days', ages and times since a date (default: today).")
 @FORMAT_OPTION
 @click.option("--interactive", "-i", is_flag=True,
               help="Ask the most useful unknown fact, one at a time (works with piped input).")
@@ -165,8 +170,9 @@ def cli(max_input_mb: float | None) -> None:
               help="Seconds the solver may spend on each question about a partial patient.")
 @click.option("--rlimit", type=RLIMIT, default=None,
               help="Z3 resource limit per question (deterministic, machine-independent).")
-def query(guideline_path: Path | None, patient_path: Path | None, sets: tuple[str, ...], fmt: str, interactive: bool,
-          require_complete: bool, explain: bool, timeout: float, rlimit: int | None) -> int:
+def query(guideline_path: Path | None, patient_path: Path | None, sets: tuple[str, ...], fhir_path: Path | None,
+          visit: Any, fmt: str, interactive: bool, require_complete: bool, explain: bool, timeout: float,
+          rlimit: int | None) -> int:
     """The recommendations that apply to one patient, and why.
 
     Unset variables are unknown, never defaulted: each recommendation then applies, does not
@@ -174,8 +180,20 @@ def query(guideline_path: Path | None, patient_path: Path | None, sets: tuple[st
     """
     from .model.patient import PatientInput, apply_sets, load_patient_file, require_complete as complete
 
+    if visit is not None and fhir_path is None:
+        raise click.UsageError("--at gives the visit date of a --fhir bundle: give --fhir too")
     g = _guideline(guideline_path)
     p = PatientInput()
+    record = None
+    if fhir_path is not None:  # the lowest precedence: the file and --set override it
+        import datetime as dt
+
+        from .model.fhir import read_facts
+
+        record = read_facts(g, fhir_path, visit.date() if visit is not None else dt.date.today())
+        for name, fact in record.facts.items():
+            p.values[name] = fact.value
+            p.origin[name] = fact.source
     if patient_path is not None:
         load_patient_file(g, patient_path, p)
     apply_sets(g, list(sets), p).without_value(g)
@@ -183,6 +201,10 @@ def query(guideline_path: Path | None, patient_path: Path | None, sets: tuple[st
         complete(g, p)
     partial = _interactive(g, p, timeout, rlimit) if interactive else None
     text, code = _answer_text(g, p, fmt, timeout, rlimit, partial, explain)
+    if record is not None:
+        from . import views
+
+        text = views.with_provenance(text, fmt, g, p, record)
     _emit(text)
     return code
 

@@ -17,6 +17,8 @@ from .model.patient import format_value, type_words, to_plain
 from .model.report import Answer, Applied
 
 if TYPE_CHECKING:  # the query path never imports the solver layer at run time
+    from .model.fhir import FhirFacts
+    from .model.patient import PatientInput
     from .verify.partial import PartialAnswer, RecStatus
 
 QUERY_JSON_VERSION = 1
@@ -412,3 +414,56 @@ def checks_json() -> str:
                             "examples": [{"heading": h, "lines": b} for h, b in parts]})
     return _json({"version": 1, "obligations": obligations,
                   "input_errors": [{"code": x.code, "meaning": x.meaning, "example": x.example} for x in CODES.values()]})
+
+
+# -- where the facts came from (query --fhir) ---------------------------------------------------
+
+def provenance(g: Guideline, p: PatientInput, record: FhirFacts) -> dict[str, Any]:
+    """Each variable's value and source: the record (resource and JSON path), the patient
+    file, --set or an interactive answer; and the variables still unknown, with why."""
+    facts = []
+    for name in g.variables:
+        if name not in p.values:
+            continue
+        origin = p.origin.get(name, "")
+        fact = record.facts.get(name)
+        entry: dict[str, Any] = {"variable": name, "value": format_value(p.values[name])}
+        if fact is not None and origin == fact.source:
+            entry.update({"from": "fhir", "resource": fact.source, "path": fact.path or None, "note": fact.note or None})
+        elif origin == "--set":
+            entry["from"] = "set"
+        elif origin == "answer":
+            entry["from"] = "answer"
+        elif origin == "left out (optional)":
+            entry["from"] = "no value (optional, left out)"
+        else:
+            entry.update({"from": "patient file", "at": origin})
+            if fact is not None:
+                entry["overrides"] = f"{fact.source}: {format_value(fact.value)}"
+        facts.append(entry)
+    unknown = [{"variable": n, "why": record.unknown.get(n) or ("the guideline does not bind it to the record"
+                                                                if g.variables[n].fhir is None else "")}
+               for n in g.variables if n not in p.values]
+    return {"bundle": record.file, "visit_date": record.at.isoformat(), "facts": facts, "unknown": unknown}
+
+
+def with_provenance(text: str, fmt: str, g: Guideline, p: PatientInput, record: FhirFacts) -> str:
+    """The answer with where each fact came from: a ``provenance`` key in JSON, a FACTS
+    section at the end of the text."""
+    doc = provenance(g, p, record)
+    if fmt == "json":
+        return _json({**json.loads(text), "provenance": doc})
+    out = [text.rstrip("\n"), "", f"FACTS (record {doc['bundle']}, visit date {doc['visit_date']})"]
+    for f in doc["facts"]:
+        if f["from"] == "fhir":
+            where = f"{f['resource']}" + (f", {f['path']}" if f["path"] else "") + (f"; {f['note']}" if f["note"] else "")
+        elif f["from"] == "patient file":
+            where = f"patient file {f['at']}" + (f" (overrides {f['overrides']})" if "overrides" in f else "")
+        else:
+            where = f["from"]
+        out.append(textwrap.fill(f"{f['variable']} = {f['value']}  <- {where}", WIDTH, initial_indent="  ",
+                                 subsequent_indent="      "))
+    if doc["unknown"]:
+        out.append("  still unknown (asked above when needed):")
+        out.extend(_wrap(f"? {u['variable']}: {u['why']}", "    ") for u in doc["unknown"])
+    return "\n".join(out) + "\n"

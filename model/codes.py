@@ -79,6 +79,16 @@ _CODES = (
     Code("constraint-violated", "The patient's facts break a domain constraint of the guideline.",
          "weeks_conservative_care: 9 with weeks_since_fracture: 2"),
     Code("unknown-phase", "flowchart --phase names a phase the guideline does not declare.", "flowchart --phase imagng -o c.svg"),
+    # health records (query --fhir)
+    Code("fhir-invalid", "A --fhir file that is not a valid FHIR R4 Bundle in JSON; the message names the JSON path.",
+         "Bundle.entry[0].resource.status (Observation/x): not valid FHIR R4: Field required"),
+    Code("fhir-unit", "An observation in a unit that neither the binding's unit nor its declared conversion covers.",
+         "creatinine in mmol/L for a binding in mg/dL with convert: creatinine"),
+    Code("fhir-conflict", "Two resources give one fact different values (two latest observations on one date, "
+                          "a condition both active and resolved), or a bundle has two Patients.",
+         "creatinine 1.0 and 2.0 mg/dL both on 2026-05-20"),
+    Code("fhir-value", "A value read from the record that the variable cannot take, or a date after the visit date.",
+         "a systolic pressure of 130.5 for an int variable; a fracture onset after --at"),
     # outputs
     Code("bad-output", "An output path that cannot be written (an unwritable folder, a path under a file, an unknown format).",
          "flowchart -o /proc/x.svg"),

@@ -20,6 +20,26 @@ StepKind = Literal["decision", "action", "fork", "end"]
 #: how many branches of a decision may be taken ("" for steps that are not decisions)
 Choice = Literal["single", "first", "any", ""]
 
+class FhirBinding(Record):
+    """How a variable is found in an HL7 FHIR R4 bundle (``fhir:`` in the guideline; the
+    rules are in ``model/fhir.py`` and docs/language.md)."""
+
+    rule: str  # latest | active | age | gender | since
+    resources: tuple[str, ...]
+    #: (system URI, code) pairs; ICD-10 and ATC codes match as prefixes (hierarchical systems)
+    codes: tuple[tuple[str, str], ...] = ()
+    #: latest: the observation window in days, the UCUM unit expected, the conversion family
+    within_days: Fraction = Fraction(0)
+    unit: str = ""
+    convert: str = ""
+    #: gender: Patient.gender -> the variable's value
+    map: tuple[tuple[str, Any], ...] = ()
+    #: a set variable's members: member -> its codes
+    members: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+    #: what no matching resource means: None (unknown) or a value of the variable
+    absent: Any = None
+
+
 class Variable(Record):
     name: str
     type: Type
@@ -34,6 +54,8 @@ class Variable(Record):
     #: an optional fact may have no value (not measured, does not apply): the patient's
     #: value is then None, and conditions read it only where ``known(name)`` holds
     optional: bool = False
+    #: how the health record holds it (``query --fhir``); None: it stays a question
+    fhir: FhirBinding | None = None
 
 
 class Condition(Record):

@@ -24,11 +24,12 @@ from .errors import Span
 from .graph import dependency_order
 from .fields import (INVALID, VALUE, Field, NodeReader, Values, boolean, describe, identifier, integer,
                      number, one_of, text)
-from .guideline import (Branch, Condition, Conflict, Constraint, Definition, Guideline, Invariant,
+from .guideline import (Branch, Condition, Conflict, Constraint, Definition, FhirBinding, Guideline, Invariant,
                         Named, Recommendation, SafetyRule, Source, Step, Timing, Variable)
 from .numbers import format_number
 from .patient import coerce
-from .source import SourceText, YMap, YNode, YScalar, parse_yaml, plain, read_text
+from .source import SourceText, YMap, YNode, YScalar, YSeq, parse_yaml, plain, read_text
+from .units import FAMILIES
 from .wellformed import Decl, Ref, RefKind
 
 LANGUAGE_VERSION = 1
@@ -73,6 +74,21 @@ DURATIONS_FIELDS = (Field("rule", text, True), Field("why", text, True))
 _MONTH_RULE = re.compile(r"\s*([1-9][0-9]{0,3})\s+months?\s*=\s*([1-9][0-9]{0,5})\s+(weeks?|days?)\s*")
 _DURATION = re.compile(r"\s*(0|[1-9][0-9]{0,5})\s+([a-z]+)\s*")
 STEP_KINDS = ("decision", "action", "fork", "end")
+#: rule -> (the resource types it reads, the variable kinds it gives values of)
+FHIR_RULES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "latest": (("Observation",), ("int", "decimal")),
+    "active": (("Condition", "MedicationStatement", "MedicationRequest"), ("bool", "set")),
+    "history": (("Condition",), ("bool",)),
+    "age": (("Patient",), ("int",)),
+    "gender": (("Patient",), ("bool", "enum")),
+    "since": (("Condition", "Procedure", "ImagingStudy", "Observation"), ("duration",)),
+}
+#: the code systems a binding may name, by short name
+FHIR_SYSTEMS = {"loinc": "http://loinc.org", "snomed": "http://snomed.info/sct", "icd10": "http://hl7.org/fhir/sid/icd-10",
+                "icd10cm": "http://hl7.org/fhir/sid/icd-10-cm", "atc": "http://www.whocc.no/atc",
+                "rxnorm": "http://www.nlm.nih.gov/research/umls/rxnorm"}
+#: Patient.gender's codes (FHIR R4 AdministrativeGender)
+FHIR_GENDERS = ("male", "female", "other", "unknown")
 
 
 class _Loader(NodeReader):
@@ -304,7 +320,7 @@ class _Loader(NodeReader):
             tnode = body.get("type") if isinstance(body, YMap) else None
             tname = tnode.value if isinstance(tnode, YScalar) else None
             fields = [Field("type", one_of(*VARIABLE_TYPES), True), Field("question", text, True),
-                      Field("typical", _any), Field("optional", boolean, default=False)]
+                      Field("typical", _any), Field("optional", boolean, default=False), Field("fhir", _any)]
             if tname in ("int", "decimal"):
                 bound = integer if tname == "int" else number
                 fields += [Field("min", bound, True), Field("max", bound, True), Field("unit", text, True)]
@@ -318,8 +334,107 @@ class _Loader(NodeReader):
                 continue
             var = self.variable(name, key.span, vals, where)
             if var is not None:
-                out[name] = self.typical(var.replace(optional=vals["optional"]), vals["typical"], where)
+                var = self.typical(var.replace(optional=vals["optional"]), vals["typical"], where)
+                if vals["fhir"] is not None:
+                    var = var.replace(fhir=self.fhir_binding(var, vals["fhir"], f"{where}.fhir"))
+                out[name] = var
         return out
+
+    def fhir_binding(self, var: Variable, node: YNode, where: str) -> FhirBinding | None:
+        """``fhir: {rule, resource, codes, ...}``: how a health record holds the variable
+        (see docs/language.md); checked against the variable's type."""
+        fields = (Field("rule", one_of(*FHIR_RULES), True), Field("resource", _any, True),
+                  Field("codes", _any), Field("within", self.duration), Field("unit", text),
+                  Field("convert", one_of(*FAMILIES)), Field("map", _any), Field("members", _any),
+                  Field("absent", _any))
+        v = self.record(node, where, fields)
+        if v is None or not v.complete:
+            return None
+        rule, kind = v["rule"], var.type.kind
+        allowed, kinds = FHIR_RULES[rule]
+        ok = True
+        if kind not in kinds:
+            self.err("wrong-type", f"{where}.rule: rule {rule!r} gives {' or '.join(kinds)} values, but {var.name} is {kind}",
+                     v.span("rule"))
+            ok = False
+        resources = self.fhir_resources(v.nodes["resource"], f"{where}.resource", allowed)
+        needs = {"latest": ("codes", "within", "unit"), "active": ("codes",) if kind != "set" else ("members",),
+                 "history": ("codes",), "since": ("codes",), "gender": ("map",), "age": ()}[rule]
+        for key in needs:
+            if v[key] is None:
+                self.err("missing-key", f"{where}: rule {rule!r} needs {key!r}", v.span("rule"))
+                ok = False
+        for key in ("codes", "within", "unit", "convert", "map", "members", "absent"):
+            if v[key] is not None and key not in needs + ({"latest": ("convert",), "active": ("absent",), "history": ("absent",)}.get(rule, ())):
+                self.err("unknown-key", f"{where}.{key}: rule {rule!r} does not use {key!r}", v.span(key))
+                ok = False
+        codes = self.fhir_codes(v.nodes["codes"], f"{where}.codes") if v["codes"] is not None else ()
+        members: list[tuple[str, tuple[tuple[str, str], ...]]] = []
+        if v["members"] is not None and (m := self.mapping(v.nodes["members"], f"{where}.members")) is not None:
+            for k, body in m.items:
+                if str(k.value) not in var.type.values:
+                    self.err("unknown-value", f"{where}.members: {k.value!r} is not a value of {var.name} "
+                                              f"({', '.join(var.type.values)})", k.span)
+                    ok = False
+                    continue
+                members.append((str(k.value), self.fhir_codes(body, f"{where}.members.{k.value}")))
+        mapping: list[tuple[str, Any]] = []
+        if v["map"] is not None and (m := self.mapping(v.nodes["map"], f"{where}.map")) is not None:
+            for k, body in m.items:
+                if str(k.value) not in FHIR_GENDERS:
+                    self.one_of(k, f"{where}.map", FHIR_GENDERS)
+                    ok = False
+                    continue
+                value, problem = coerce(var, plain(body))
+                if problem:
+                    self.err(problem[0], f"{where}.map.{k.value}: {problem[1]}", body.span)
+                    ok = False
+                    continue
+                mapping.append((str(k.value), value))
+        absent = None
+        if v["absent"] is not None and not (isinstance(v.nodes["absent"], YScalar) and v.nodes["absent"].value == "unknown"):
+            absent, problem = coerce(var, plain(v.nodes["absent"]))
+            if problem:
+                self.err(problem[0], f"{where}.absent: 'unknown' or a value: {problem[1]}", v.span("absent"))
+                ok = False
+        if resources is None or INVALID in codes or any(INVALID in c for _, c in members) or not ok:
+            return None
+        return FhirBinding(rule, resources, codes, Fraction(v["within"]) if v["within"] is not None else Fraction(0),
+                           v["unit"] or "", v["convert"] or "", tuple(mapping), tuple(members), absent)
+
+    def fhir_resources(self, node: YNode, where: str, allowed: tuple[str, ...]) -> tuple[str, ...] | None:
+        items = node.items if isinstance(node, YSeq) else [node]
+        out = []
+        for item in items:
+            if not (isinstance(item, YScalar) and item.value in allowed):
+                self.err("wrong-type", f"{where}: expected {' or '.join(allowed)}, found {describe(item)}", item.span)
+                return None
+            out.append(str(item.value))
+        return tuple(out) if out else None
+
+    def fhir_codes(self, node: YNode, where: str) -> Any:
+        """``{loinc: ['2160-0'], snomed: [38341003], ...}``: system short name -> codes."""
+        m = self.mapping(node, where)
+        if m is None:
+            return (INVALID,)
+        out: list[tuple[str, str]] = []
+        for k, body in m.items:
+            system = FHIR_SYSTEMS.get(str(k.value))
+            if system is None:
+                self.one_of(k, where, FHIR_SYSTEMS)
+                return (INVALID,)
+            s = self.seq(body, f"{where}.{k.value}")
+            if s is None or not s.items:
+                if s is not None:
+                    self.err("wrong-type", f"{where}.{k.value}: expected at least one code", s.span)
+                return (INVALID,)
+            for item in s.items:
+                if not (isinstance(item, YScalar) and isinstance(item.value, (str, int)) and not isinstance(item.value, bool)
+                        and str(item.value).strip()):
+                    self.err("wrong-type", f"{where}.{k.value}: expected a code, found {describe(item)}", item.span)
+                    return (INVALID,)
+                out.append((system, str(item.value).strip()))
+        return tuple(out)
 
     def variable(self, name: str, span: Span, vals: Values, where: str) -> Variable | None:
         tname, question = vals["type"], vals["question"]

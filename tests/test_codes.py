@@ -14,7 +14,7 @@ from guideproof.model.codes import CODES
 from guideproof.verify.checks import CHECKS
 
 ROOT = Path(__file__).resolve().parent.parent
-CALLS = {"err", "error", "ExprError", "Diagnostic"}
+CALLS = {"err", "error", "ExprError", "Diagnostic", "fhir_error"}
 
 
 def _codes_in_source() -> dict[str, str]:

@@ -64,21 +64,41 @@ def test_layers_import_downward_only():
     assert not problems, problems
 
 
-@pytest.mark.parametrize("args", [
-    ["-p", "guideline/examples/uncomplicated_acute.yaml"],
-    # scores, decimals, an optional fact left out: the second guideline's complete query
-    ["-g", "guideline/af_anticoagulation.yaml", "-p", "guideline/examples/af/elderly_low_weight_reduced_dose.yaml"],
-])
-def test_query_path_never_imports_z3(args):
+def _after_query(args: list[str], expr: str) -> str:
+    """``expr`` evaluated (and printed) in a fresh interpreter after ``query ARGS``."""
     import subprocess
     import sys
 
     code = ("import sys; from guideproof.cli import cli; "
             "from click.testing import CliRunner; "
             f"r = CliRunner().invoke(cli, ['query', *{args!r}]); "
-            "assert r.exit_code == 0, r.output; print('z3' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
-    assert out.stdout.strip() == "False"
+            f"assert r.exit_code in (0, 3), r.output; print({expr})")
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True).stdout.strip()
+
+
+COMPLETE_QUERIES = pytest.mark.parametrize("args", [
+    ["-p", "guideline/examples/uncomplicated_acute.yaml"],
+    # scores, decimals, an optional fact left out: the second guideline's complete query
+    ["-g", "guideline/af_anticoagulation.yaml", "-p", "guideline/examples/af/elderly_low_weight_reduced_dose.yaml"],
+])
+
+
+@COMPLETE_QUERIES
+def test_query_path_never_imports_z3(args):
+    assert _after_query(args, "'z3' in sys.modules") == "False"
+
+
+@COMPLETE_QUERIES
+def test_query_without_fhir_never_imports_the_fhir_library(args):
+    """fhir.resources (and pydantic under it) is loaded only by `query --fhir`."""
+    assert _after_query(args, "any(m.split('.')[0] in ('fhir', 'pydantic', 'fhir_core') for m in sys.modules)") == "False"
+
+
+def test_query_with_fhir_does_load_the_fhir_library():
+    """The check above can fail: with --fhir the library is loaded."""
+    args = ["-g", "guideline/af_anticoagulation.yaml", "--fhir", "guideline/examples/fhir/af/woman_score_2_consider.json",
+            "--at", "2026-06-01"]
+    assert _after_query(args, "'fhir.resources' in sys.modules") == "True"
 
 
 def _module_name(path: Path) -> str:
@@ -107,3 +127,4 @@ def test_no_import_cycles():
         graph[me] = sorted(deps)
     assert len(graph) > 20, sorted(graph)
     assert cycles(graph) == []
+
