@@ -5,7 +5,8 @@ Three charts of one guideline, all read top to bottom in clinical order:
 * the **whole chart** (:func:`to_dot`): every step, phases as clusters; for zooming in;
 * the **overview** (:func:`overview_dot`): one box per phase listing its recommendations,
   and, drawn out in full, the decisions that choose the management pathway (the
-  guideline's ``dispositions``) with those pathways; sized to fit a landscape A3 page;
+  guideline's ``dispositions``) and every ``first`` decision, with the steps their branches
+  lead to; sized to fit a landscape A3 page;
 * one **phase chart** per phase (:func:`phase_dot`): the phase's steps in detail, with
   small "from" / "continues in" boxes where arrows enter from or leave to other phases.
 
@@ -22,9 +23,10 @@ What the marks mean: each recommendation has a stripe in its category's colour (
 Okabe-Ito colour-blind-safe colours, every pair at least CIE76 20 apart); a recommendation
 of the guideline's first (strongest) strength is bold, a weaker one regular with its
 strength named; an *urgent* one (see :func:`is_urgent`) is larger and its box has a thick
-border; a safety addition (``origin: safety``) carries a "SAFETY ADDITION" badge; machine
-ids are shown only with ``ids=True``. The branches of a ``first`` decision are drawn left
-to right in their order, numbered. The legend explains exactly the marks a chart uses.
+border; a safety addition (``origin: safety``) ends with a "SAFETY" mark; machine
+ids are shown only with ``ids=True``. The branches of a ``first`` decision are numbered and,
+in the overview and the phase charts, drawn left to right in their order (see
+:meth:`_Chart.ordered`). The legend explains exactly the marks a chart uses.
 
 A patient's path can be highlighted: reached steps and fired branches drawn strong, the
 recommendations that apply ticked, and everything not reached faded (grey text that still
@@ -36,11 +38,12 @@ from __future__ import annotations
 
 import re
 import textwrap
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from itertools import pairwise
 
 from ..model.guideline import Guideline, Recommendation, Step
 from ..model.evaluate import Trace
-from ..model.graph import Edge, edges_of
+from ..model.graph import Edge, edges_of, reachable
 
 # Okabe & Ito's colour-blind-safe set, then black and a brown: used as stripes beside the
 # text (never under it), so dark colours cost no contrast.
@@ -50,7 +53,9 @@ INK = "#1a1a1a"
 BACKGROUND = "#ffffff"
 AVOID_FILL, AVOID_INK = "#fbe3e3", "#a11d1d"
 DECISION_FILL = "#fff3c4"
-SAFETY_FILL, SAFETY_INK = "#4b2991", "#ffffff"
+SAFETY_INK = "#4b2991"  # the SAFETY mark ending a safety addition's text (on white or AVOID_FILL)
+SAFETY_MARK = "SAFETY"
+_SAFETY_WORD = "\x00SAFETY"  # stands for the mark while the text is wrapped and escaped
 FADED = "#666666"        # text of parts the patient does not reach: 5.7:1 on white
 FADED_LINE = "#b8b8b8"   # their borders and arrows
 PATH = "#1f5fbf"
@@ -58,6 +63,8 @@ UNDECIDED = "#6b6b6b"
 REFERRAL = re.compile(r"\brefer", re.I)
 URGENT_WORDS = re.compile(r"\b(immediate(ly)?|urgent(ly)?|emergency)\b", re.I)
 WRAP = 30
+NARROW, CROWDED = 18, 4  # a rank of more than CROWDED ordered targets is drawn NARROW (text wrapped at 18)
+COLUMN = 5  # an overview phase box listing more recommendations sets them in two columns
 SMALL = 12  # the smallest text in any chart (points)
 FONT = 'fontname="Helvetica"'
 
@@ -85,6 +92,11 @@ def _lines(text: str, width: int = WRAP) -> str:
 
 def _centred(text: str, width: int) -> str:
     return "<BR/>".join(html(x) for x in textwrap.wrap(" ".join(text.split()), width)) or " "
+
+
+def _heading(title: str, ink: str, end: str = "<BR/>") -> str:
+    """A phase title set above the step that enters the phase (overview), or nothing."""
+    return f'<FONT POINT-SIZE="15" COLOR="{ink}"><B>{title}</B></FONT>{end}' if title else ""
 
 
 def node_id(step_id: str) -> str:
@@ -150,14 +162,23 @@ class _Chart:
         self.colors = category_colors(g)
         self.strongest = next(iter(g.strengths), "")
         self.used: set[str] = set()  # marks used: category ids, "avoid", "safety", "urgent", ...
+        self.narrow: set[str] = set()  # steps in a crowded rank, drawn narrow (set by ordered)
 
     def state(self, key: str) -> str:
         return self.h.state(key) if self.h else "certain"
 
     # -- recommendations -------------------------------------------------------------
 
-    def rec_row(self, r: Recommendation, faded: bool, wrap: int = WRAP, brief: bool = False) -> str:
-        """One recommendation: a category stripe and its text (timing, strength and refs unless brief)."""
+    def rec_row(self, r: Recommendation, faded: bool, wrap: int = WRAP, brief: bool = False,
+                narrow: bool = False) -> str:
+        """One recommendation as a table row (see :meth:`rec_cells`)."""
+        return f"<TR>{self.rec_cells(r, faded, wrap, brief, narrow)}</TR>"
+
+    def rec_cells(self, r: Recommendation, faded: bool, wrap: int = WRAP, brief: bool = False,
+                  narrow: bool = False) -> str:
+        """One recommendation's two table cells: a category stripe, and its text (timing,
+        strength and refs unless brief; the small print wrapped tighter when ``narrow``). A
+        safety addition's text ends with the SAFETY mark."""
         state = self.state(f"rec:{r.id}")
         dim = faded or state == "excluded"
         avoid = r.kind == "avoid"
@@ -169,36 +190,38 @@ class _Chart:
         ink = FADED if dim else (AVOID_INK if avoid else INK)
         # The mark is markup, added after escaping: "applies" (certain) or "may apply" (possible).
         mark = {"certain": "&#9658; ", "possible": "? "}.get(state, "") if self.h is not None else ""
-        head = _lines(f"{'AVOID: ' if avoid else ''}{r.short}", wrap - 8 if urgent else wrap)
+        safety = f" {_SAFETY_WORD}" if r.origin == "safety" else ""  # wrapped as one more word
+        head = _lines(f"{'AVOID: ' if avoid else ''}{r.short}{safety}", wrap - 8 if urgent else wrap)
+        head = head.replace(_SAFETY_WORD, f'<FONT COLOR="{FADED if dim else SAFETY_INK}"><B>{SAFETY_MARK}</B></FONT>')
         if strong or avoid:
             head = f"<B>{head}</B>"
         if urgent:
             head = f'<FONT POINT-SIZE="17">{head}</FONT>'
-        timing = f'{_lines(r.timing.text, wrap + 12)}<BR ALIGN="LEFT"/>' if r.timing else ""
+        small = wrap + 4 if narrow else wrap + 12  # the width of the small print
+        timing = f'{_lines(r.timing.text, small)}<BR ALIGN="LEFT"/>' if r.timing else ""
         meta = []
         if not strong:
             meta.append(f"<I>{html(self.g.strengths[r.strength].title)}</I>")
-        meta.append("refs " + html(", ".join(r.sources)))
+        meta.append(_lines("refs " + ", ".join(r.sources), small) if narrow else "refs " + html(", ".join(r.sources)))
         if self.ids:
             meta.append(html(r.id))
         text = head
         if not brief:
-            text += f'<BR ALIGN="LEFT"/><FONT POINT-SIZE="{SMALL}">{timing}{" · ".join(meta)}</FONT>'
+            sep = '<BR ALIGN="LEFT"/>' if narrow else " · "
+            text += f'<BR ALIGN="LEFT"/><FONT POINT-SIZE="{SMALL}">{timing}{sep.join(meta)}</FONT>'
         stripe = FADED_LINE if dim else (AVOID_INK if avoid else self.colors[r.category])
         bg = f' BGCOLOR="{AVOID_FILL}"' if avoid and not dim else ""
         tip = html(" ".join(f"{r.short}. {r.text} (refs {', '.join(r.sources)}; {r.section})".split()))
-        row = (f'<TR><TD BGCOLOR="{stripe}" WIDTH="7"> </TD>'
-               f'<TD ALIGN="LEFT" BALIGN="LEFT"{bg} HREF="#{html(r.id)}" TOOLTIP="{tip}">'
-               f'<FONT COLOR="{ink}">{mark}{text}</FONT><BR ALIGN="LEFT"/></TD></TR>')
-        if r.origin == "safety":
-            fill, font = (BACKGROUND, FADED) if dim else (SAFETY_FILL, SAFETY_INK)
-            row += (f'<TR><TD></TD><TD ALIGN="LEFT" BGCOLOR="{fill}"><FONT COLOR="{font}" POINT-SIZE="{SMALL}">'
-                    '<B>SAFETY ADDITION</B> (not in the source guideline)</FONT></TD></TR>')
-        return row
+        return (f'<TD BGCOLOR="{stripe}" WIDTH="7"> </TD>'
+                f'<TD ALIGN="LEFT" BALIGN="LEFT"{bg} HREF="#{html(r.id)}" TOOLTIP="{tip}">'
+                f'<FONT COLOR="{ink}">{mark}{text}</FONT><BR ALIGN="LEFT"/></TD>')
 
     # -- steps -----------------------------------------------------------------------
 
-    def node(self, step: Step, brief: bool = False) -> str:
+    def node(self, step: Step, brief: bool = False, heading: str = "") -> str:
+        """One step; ``heading`` (a phase title, escaped) is set above it in the overview. A step
+        in a crowded rank (see :meth:`ordered`) is drawn narrow."""
+        narrow = step.id in self.narrow
         g, h = self.g, self.h
         state = self.state(f"step:{step.id}")
         faded = state == "excluded"
@@ -213,7 +236,7 @@ class _Chart:
         if step.kind == "decision":
             self.used.add("decision")
             hint = {"first": "first that applies, in order", "any": "all that apply", "single": "one applies"}[step.choice]
-            label = (f'<FONT COLOR="{ink}"><B>{_centred(step.title, 26)}</B><BR/>'
+            label = (f'<FONT COLOR="{ink}">{_heading(heading, ink)}<B>{_centred(step.title, 26)}</B><BR/>'
                      f'<FONT POINT-SIZE="{SMALL}"><I>{hint}</I></FONT>{idline}</FONT>')
             fill = BACKGROUND if faded else DECISION_FILL
             return (f'{nid} [shape=box, style="rounded,filled{style_extra}", fillcolor="{fill}", color="{border}", '
@@ -222,21 +245,24 @@ class _Chart:
             self.used.add("fork")
             fill, font = (BACKGROUND, FADED) if faded else ("#444444", "#ffffff")
             return (f'{nid} [shape=box, style="filled{style_extra}", fillcolor="{fill}", color="{border}", '
-                    f'penwidth={width}, height=0.3, label=<<FONT COLOR="{font}">{html(step.title)}{idline}</FONT>>, '
+                    f'penwidth={width}, height=0.3, label=<<FONT COLOR="{font}">{_heading(heading, font)}'
+                    f'{html(step.title)}{idline}</FONT>>, '
                     f'tooltip={tip}];')
         if step.kind == "end":
             return (f'{nid} [shape=oval, style="filled{style_extra}", fillcolor="{BACKGROUND if faded else "#eeeeee"}", '
-                    f'color="{border}", penwidth={width}, label=<<FONT COLOR="{ink}">{html(step.title)}{idline}</FONT>>, '
+                    f'color="{border}", penwidth={width}, label=<<FONT COLOR="{ink}">{_heading(heading, ink)}'
+                    f'{html(step.title)}{idline}</FONT>>, '
                     f'tooltip={tip}];')
         recs = [g.recommendations[r] for r in step.recommend]
         if any(is_urgent(g, r) for r in recs) and not faded:
             width = max(width, 3.0)
             border = PATH if (h and state == "certain") else INK
-        rows = []
+        rows = [f'<TR><TD COLSPAN="2" ALIGN="LEFT">{_heading(heading, ink, "")}</TD></TR>'] if heading else []
         if self.ids or not (brief or (len(recs) == 1 and recs[0].short.lower() == step.title.lower())):
             rows.append(f'<TR><TD COLSPAN="2" ALIGN="LEFT" BALIGN="LEFT"><FONT COLOR="{ink}" POINT-SIZE="{SMALL}">'
-                        f'{_lines(step.title, WRAP + 6)}{idline}</FONT></TD></TR>')
-        rows.extend(self.rec_row(r, faded, wrap=22 if brief else WRAP, brief=brief) for r in recs)
+                        f'{_lines(step.title, NARROW + 4 if narrow else WRAP + 6)}{idline}</FONT></TD></TR>')
+        rows.extend(self.rec_row(r, faded, wrap=NARROW if narrow else 22 if brief else WRAP, brief=brief, narrow=narrow)
+                    for r in recs)
         label = f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="1" CELLPADDING="3">{"".join(rows)}</TABLE>'
         return (f'{nid} [shape=box, style="rounded,filled{style_extra}", fillcolor="{BACKGROUND}", color="{border}", '
                 f'penwidth={width}, margin="0.06,0.04", label=<{label}>, tooltip={tip}];')
@@ -249,10 +275,10 @@ class _Chart:
         attrs = []
         if e.kind == "branch":
             number = f"{e.index + 1}. " if step.choice == "first" else ""
-            attrs.append(f"label=<{_centred(number + e.label, 20)}>")
+            attrs.append(f"label=<{_centred(number + e.label, 24)}>")
         elif e.kind == "otherwise":
             number = f"{len(step.branches) + 1}. " if step.choice == "first" else ""
-            attrs.append(f"label=<<I>{_centred(number + step.otherwise_label, 20)}</I>>")
+            attrs.append(f"label=<<I>{_centred(number + step.otherwise_label, 24)}</I>>")
             attrs.append('style="dashed"')
             self.used.add("otherwise")
         attrs += self.edge_state(state)
@@ -270,24 +296,45 @@ class _Chart:
             return [f'color="{UNDECIDED}"', f'fontcolor="{UNDECIDED}"', 'style="dotted"']
         return [f'color="{FADED_LINE}"', f'fontcolor="{FADED}"']
 
-    def ordered(self, steps: Iterable[str], drawn: set[str]) -> list[str]:
-        """Keep each ``first`` decision's targets left to right in branch order: an invisible
-        chain on one rank (only when every target is drawn, distinct, and reached from here alone)."""
-        incoming: dict[str, int] = {}
-        for sid in drawn:
-            for e in edges_of(self.g.steps[sid]):
-                incoming[e.target] = incoming.get(e.target, 0) + 1
-        out: list[str] = []
-        for sid in steps:
+    def ordered(self, decisions: Iterable[str], name: Mapping[str, str],
+                arrows: Iterable[tuple[str, str]]) -> list[tuple[set[str], str]]:
+        """Keep each ``first`` decision's targets left to right in branch order: the DOT text
+        for each rank of targets, with the nodes on it.
+
+        ``name`` maps a step to the node that draws it (a stub for a step in another phase)
+        and ``arrows`` are the arrows drawn between nodes. A decision's targets are put on one
+        rank, joined in branch order by invisible arrows (Graphviz keeps an arrow within a
+        rank pointing right). Decisions that share a target share that rank and all their
+        orders hold at once; a pair whose order contradicts an earlier decision's is left
+        out, and so is a decision with a target that leads to another (they cannot share a rank).
+        """
+        succ: dict[str, list[str]] = {}
+        for a, b in arrows:
+            succ.setdefault(a, []).append(b)
+        groups: list[tuple[set[str], dict[str, list[str]]]] = []  # the nodes of one rank, their order
+        for sid in decisions:
             step = self.g.steps[sid]
             if step.kind != "decision" or step.choice != "first":
                 continue
-            targets = [e.target for e in edges_of(step)]
-            if (len(targets) > 1 and len(set(targets)) == len(targets) and set(targets) <= drawn
-                    and all(incoming.get(t) == 1 for t in targets)):
-                chain = " -> ".join(node_id(t) for t in targets)
-                out.append(f"  {{ rank=same; {chain} [style=invis]; }}")
-        return out
+            seq = list(dict.fromkeys(name[e.target] for e in edges_of(step) if e.target in name))
+            joined = [grp for grp in groups if grp[0] & set(seq)]
+            members = set(seq).union(*(grp[0] for grp in joined))
+            if len(seq) < 2 or any(reachable([m], succ) & (members - {m}) for m in members):
+                continue
+            order: dict[str, list[str]] = {}
+            for grp in joined:
+                groups.remove(grp)
+                for a, bs in grp[1].items():
+                    order.setdefault(a, []).extend(bs)
+            for a, b in pairwise(seq):
+                if a not in reachable([b], order):
+                    order.setdefault(a, []).append(b)
+            groups.append((members, order))
+        self.narrow.update(sid for sid, node in name.items() for members, _ in groups
+                           if len(members) > CROWDED and node in members)
+        return [(members, "{ rank=same; " + " ".join(f"{a} -> {b} [style=invis];" for a, bs in order.items()
+                                                      for b in bs) + " }")
+                for members, order in groups]
 
     # -- frame -----------------------------------------------------------------------
 
@@ -305,7 +352,7 @@ class _Chart:
         head = [
             "// Generated by guideproof from the guideline model; do not edit by hand.",
             f"digraph {quoted(name)} {{",
-            "  graph [rankdir=TB, newrank=true, splines=spline, nodesep=0.3, ranksep=0.4,",
+            "  graph [rankdir=TB, newrank=true, splines=spline, nodesep=0.3, ranksep=0.25,",
             f'         {FONT}, fontsize=14, charset="UTF-8", compound=true, outputorder=edgesfirst,',
             f"         label=<{label}>, labelloc=t, labeljust=l];",
             f'  node [{FONT}, fontsize=13, fontcolor="{INK}"];',
@@ -322,7 +369,8 @@ class _Chart:
             ("weaker", "", f"<B>bold</B>: {html(strongest)}; regular: weaker (strength named)"),
             ("urgent", "", '<FONT POINT-SIZE="15"><B>large</B></FONT>, thick border: urgent'),
             ("avoid", f' BGCOLOR="{AVOID_FILL}"', f'<FONT COLOR="{AVOID_INK}"><B>AVOID</B>: do not do this</FONT>'),
-            ("safety", f' BGCOLOR="{SAFETY_FILL}"', "SAFETY ADDITION: added beyond the source, with its own references"),
+            ("safety", "", f'<FONT COLOR="{SAFETY_INK}"><B>{SAFETY_MARK}</B></FONT> after an item: a safety addition, '
+                           "beyond the source guideline, with its own references"),
             ("decision", f' BGCOLOR="{DECISION_FILL}"', "decision: conditions on the arrows"),
             ("fork", ' BGCOLOR="#444444"', "start of parallel tracks"),
             ("otherwise", "", "<I>dashed arrow</I>: otherwise"),
@@ -336,7 +384,7 @@ class _Chart:
                 items.append(f'<TD BORDER="1" COLOR="{UNDECIDED}" STYLE="dotted"> </TD>'
                              '<TD ALIGN="LEFT">grey dotted: not decided (the solver gave up)</TD>')
             items.append(f'<TD BGCOLOR="{FADED_LINE}"> </TD><TD ALIGN="LEFT"><FONT COLOR="{FADED}">grey: not reached</FONT></TD>')
-        per_row = 3
+        per_row = max(3, -(-len(items) // 3))  # at most three rows
         rows = ["<TR>" + "".join(items[i:i + per_row]) + "</TR>" for i in range(0, len(items), per_row)]
         table = (f'<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="2" CELLPADDING="3" COLOR="#bbbbbb">'
                  f'<TR><TD COLSPAN="{2 * per_row}" ALIGN="LEFT"><B>Legend</B></TD></TR>{"".join(rows)}</TABLE>')
@@ -359,6 +407,9 @@ def to_dot(g: Guideline, highlight: Highlight | None = None, ids: bool = False) 
     by_phase: dict[str, list[str]] = {}
     for sid in order:
         by_phase.setdefault(g.steps[sid].phase, []).append(sid)
+    # Graphviz (2.43) does not keep this order inside clusters: the whole chart's branches may be out of order.
+    ranks = c.ordered(order, {sid: node_id(sid) for sid in order},
+                      [(node_id(e.source), node_id(e.target)) for sid in order for e in edges_of(g.steps[sid])])
     for phase, sids in by_phase.items():
         indent = "  "
         if phase:
@@ -371,7 +422,7 @@ def to_dot(g: Guideline, highlight: Highlight | None = None, ids: bool = False) 
             out.append("  }")
     for sid in order:
         out.extend("  " + c.edge(e) for e in edges_of(g.steps[sid]))
-    out.extend(c.ordered(order, set(order)))
+    out.extend("  " + text for _, text in ranks)
     return c.frame(g.id, "", out, all_categories=True)
 
 
@@ -381,28 +432,31 @@ def phase_dot(g: Guideline, phase: str, highlight: Highlight | None = None, ids:
     order = _order(g)
     mine = [s for s in order if g.steps[s].phase == phase]
     drawn = set(mine)
-    out = ["  " + c.node(g.steps[sid]) for sid in mine]
     stubs: dict[str, tuple[str, list[str]]] = {}  # stub -> label, keys of the steps it stands for
+    name = {sid: node_id(sid) for sid in mine}  # step -> the node drawing it (a stub for another phase's)
+    pairs: list[tuple[str, str]] = []
     arrows = []
     for sid in order:
         for e in edges_of(g.steps[sid]):
-            if sid in drawn and e.target in drawn:
-                arrows.append("  " + c.edge(e))
-            elif sid in drawn:
+            if sid in drawn and e.target not in drawn:
                 other = g.steps[e.target]
-                stub = f"to_{e.target}"
-                stubs[stub] = (f"continues in <B>{html(_phase_title(g, other.phase))}</B>:<BR/>"
-                               f"{_centred(other.title, 28)}", [f"step:{e.target}"])
-                arrows.append("  " + c.edge(e, target=stub))
-            elif e.target in drawn:
+                name[e.target] = f"to_{e.target}"
+                stubs[name[e.target]] = (f"continues in <B>{html(_phase_title(g, other.phase))}</B>:<BR/>"
+                                         f"{_centred(other.title, 28)}", [f"step:{e.target}"])
+            elif e.target in drawn and sid not in drawn:
                 source = g.steps[sid]
-                stub = f"from_{source.phase or 'steps'}"
+                name[sid] = f"from_{source.phase or 'steps'}"
                 label = f"from <B>{html(_phase_title(g, source.phase))}</B>"
-                stubs.setdefault(stub, (label, []))[1].append(f"step:{sid}")
-                arrows.append("  " + c.edge(e, source=stub))
-    out.extend(f"  {name} {_stub(c, label, keys)}" for name, (label, keys) in stubs.items())
+                stubs.setdefault(name[sid], (label, []))[1].append(f"step:{sid}")
+            elif sid not in drawn:
+                continue
+            pairs.append((name[sid], name[e.target]))
+            arrows.append("  " + c.edge(e, *pairs[-1]))
+    ranks = c.ordered(mine, name, pairs)  # first: it tells which steps are drawn narrow
+    out = ["  " + c.node(g.steps[sid]) for sid in mine]
+    out.extend(f"  {stub} {_stub(c, label, keys)}" for stub, (label, keys) in stubs.items())
     out.extend(arrows)
-    out.extend(c.ordered(mine, drawn))
+    out.extend("  " + text for _, text in ranks)
     return c.frame(f"{g.id}-{phase}", f'<FONT POINT-SIZE="16">Phase: <B>{html(_phase_title(g, phase))}</B></FONT>', out)
 
 
@@ -413,54 +467,80 @@ def _stub(c: _Chart, label: str, keys: list[str]) -> str:
 
 
 def overview_dot(g: Guideline, highlight: Highlight | None = None, ids: bool = False) -> str:
-    """The phases as boxes listing their recommendations; the decisions that choose a
-    disposition (a management pathway) and the dispositions drawn out, in branch order."""
+    """The phases as boxes listing their recommendations; drawn out, the decisions that choose a
+    disposition (a management pathway) and every decision taken in priority order, with the
+    steps their branches lead to, in branch order.
+
+    No clusters: Graphviz (2.43) does not keep the left-to-right order of nodes inside a
+    cluster. A phase's title heads its box and each drawn-out step entered from another
+    phase. The phases with drawn-out steps are placed one under another (invisible arrows),
+    so that their fans of branches do not sit side by side."""
     c = _Chart(g, highlight, ids)
     order = _order(g)
     disp = set(g.dispositions)
     pathways = [s for s in order if disp & set(g.steps[s].recommend)]
     routers = [s for s in order if g.steps[s].kind == "decision"
-               and any(e.target in pathways for e in edges_of(g.steps[s]))]
-    own = set(pathways) | set(routers)
+               and (g.steps[s].choice == "first" or any(e.target in pathways for e in edges_of(g.steps[s])))]
+    own = set(pathways) | set(routers) | {e.target for s in routers for e in edges_of(g.steps[s])}
 
     def box(sid: str) -> str:
         return node_id(sid) if sid in own else f"phase_{g.steps[sid].phase or 'steps'}"
 
-    phases: dict[str, list[str]] = {}
-    for sid in order:
-        phases.setdefault(g.steps[sid].phase, []).append(sid)
-    out: list[str] = []
-    rows: dict[str, int] = {}  # phase box -> its number of lines (title and recommendations)
-    for phase, sids in phases.items():
-        members = [s for s in sids if s in own]
-        rest = [s for s in sids if s not in own]
-        rows[f"phase_{phase or 'steps'}"] = 1 + max(1, len({r for s in rest for r in g.steps[s].recommend}))
-        if members:
-            out.append(f"  subgraph cluster_{phase or 'steps'} {{")
-            out.append(f'    graph [label=<<B>{html(_phase_title(g, phase))}</B>>, style="rounded,filled", '
-                       f'fillcolor="#f7f7f7", color="#c8c8c8", fontsize=15, labeljust=l];')
-            out.extend("    " + c.node(g.steps[s], brief=True) for s in members)
-        if rest:
-            out.append(("  " if members else "") + "  " + _phase_box(c, phase, rest, header=not members))
-        if members:
-            out.append("  }")
-    seen: dict[tuple[str, str], list[Edge]] = {}
+    seen: dict[tuple[str, str], list[Edge]] = {}  # arrows between boxes, merged
+    arrows: list[str] = []
+    entered: set[str] = {box(g.start)}  # boxes entered from another phase (or first)
     for sid in order:
         for e in edges_of(g.steps[sid]):
             a, b = box(sid), box(e.target)
             if a == b:
                 continue
+            if g.steps[sid].phase != g.steps[e.target].phase:
+                entered.add(b)
             if sid in routers:
-                out.append("  " + c.edge(e, source=a, target=b))
+                arrows.append("  " + c.edge(e, source=a, target=b))
             else:
                 seen.setdefault((a, b), []).append(e)
     for (a, b), edges in seen.items():
         state = c.h.best(f"edge:{e.key}" for e in edges) if c.h else "certain"
         attrs = c.edge_state(state) + [f"tooltip={quoted(', '.join(e.key for e in edges))}"]
-        out.append(f"  {a} -> {b} [{', '.join(attrs)}];")
-    out.extend(c.ordered(routers, set(order)))
-    out.extend(_stacked(list(seen) + [(box(s), box(e.target)) for s in routers for e in edges_of(g.steps[s])], rows))
-    return c.frame(f"{g.id}-overview", '<FONT POINT-SIZE="16">Overview: the phases and the management pathways</FONT>', out)
+        arrows.append(f"  {a} -> {b} [{', '.join(attrs)}];")
+    drawn = list(seen) + [(box(s), box(e.target)) for s in routers for e in edges_of(g.steps[s])]
+    ranks = c.ordered(routers, {sid: box(sid) for sid in order}, drawn)  # first: it tells which steps are narrow
+    phases: dict[str, list[str]] = {}
+    for sid in order:
+        phases.setdefault(g.steps[sid].phase, []).append(sid)
+    out: list[str] = []
+    rows: dict[str, int] = {}  # phase box -> its number of lines (title and recommendations)
+    blocks: list[set[str]] = []  # the boxes of each phase with drawn-out steps
+    for phase, sids in phases.items():
+        members = [s for s in sids if s in own]
+        rest = [s for s in sids if s not in own]
+        listed = len({r for s in rest for r in g.steps[s].recommend})
+        rows[f"phase_{phase or 'steps'}"] = 1 + max(1, listed if listed <= COLUMN else (listed + 1) // 2)
+        heading = html(_phase_title(g, phase))
+        out.extend("  " + c.node(g.steps[s], brief=True, heading=heading if node_id(s) in entered else "")
+                   for s in members)
+        if rest:
+            out.append("  " + _phase_box(c, phase, rest))
+        if members:
+            blocks.append({box(s) for s in sids})
+    out.extend(arrows)
+    out.extend("  " + text for _, text in ranks)
+    out.extend(_stacked(drawn, rows))
+    out.extend(_one_under_another(blocks, drawn))
+    return c.frame(f"{g.id}-overview", '<FONT POINT-SIZE="16">Overview: the phases and the management pathways</FONT>', out,
+)
+
+
+def _one_under_another(blocks: list[set[str]], arrows: list[tuple[str, str]]) -> list[str]:
+    """Invisible arrows from the last boxes of each block (those with no arrow to another box of
+    the block) to the first boxes of the next (those no box of the block leads to)."""
+    out: list[str] = []
+    for upper, lower in pairwise(blocks):
+        last = [b for b in sorted(upper) if not any(a == b and t in upper for a, t in arrows)]
+        first = [b for b in sorted(lower) if not any(t == b and a in lower for a, t in arrows)]
+        out.extend(f"  {a} -> {b} [style=invis];" for a in last for b in first)
+    return out
 
 
 def _stacked(arrows: list[tuple[str, str]], rows: dict[str, int]) -> list[str]:
@@ -488,17 +568,22 @@ def _stacked(arrows: list[tuple[str, str]], rows: dict[str, int]) -> list[str]:
     return out
 
 
-def _phase_box(c: _Chart, phase: str, sids: Sequence[str], header: bool) -> str:
+def _phase_box(c: _Chart, phase: str, sids: Sequence[str]) -> str:
     g = c.g
     state = c.h.best(f"step:{s}" for s in sids) if c.h else "certain"
     faded = state == "excluded"
     recs = list(dict.fromkeys(r for s in sids for r in g.steps[s].recommend))
-    rows = []
-    if header:
-        ink = FADED if faded else INK
-        rows.append(f'<TR><TD COLSPAN="2" ALIGN="LEFT"><FONT POINT-SIZE="15" COLOR="{ink}">'
-                    f'<B>{_lines(_phase_title(g, phase), 26)}</B></FONT></TD></TR>')
-    rows.extend(c.rec_row(g.recommendations[r], faded, wrap=24, brief=True) for r in recs)
+    ink = FADED if faded else INK
+    rows = [f'<TR><TD COLSPAN="{2 if len(recs) <= COLUMN else 5}" ALIGN="LEFT"><FONT POINT-SIZE="15" COLOR="{ink}">'
+            f'<B>{_lines(_phase_title(g, phase), 26)}</B></FONT></TD></TR>']
+    if len(recs) <= COLUMN:
+        rows.extend(c.rec_row(g.recommendations[r], faded, wrap=24, brief=True) for r in recs)
+    else:  # two columns, read down the first then the second: a short box
+        cells = [c.rec_cells(g.recommendations[r], faded, wrap=24, brief=True) for r in recs]
+        half = (len(cells) + 1) // 2
+        for i in range(half):
+            pair = [cells[i]] + ([cells[i + half]] if i + half < len(cells) else [])
+            rows.append("<TR>" + '<TD WIDTH="10"></TD>'.join(pair) + "</TR>")
     if not recs:
         rows.append(f'<TR><TD></TD><TD ALIGN="LEFT"><I>{len(sids)} steps</I></TD></TR>')
     border = PATH if (c.h and state == "certain") else FADED_LINE if faded else "#555555"

@@ -249,7 +249,8 @@ def test_category_colours_are_far_apart(name):
 
 def test_text_contrast():
     pairs = [(charts.INK, charts.BACKGROUND), (charts.FADED, charts.BACKGROUND), (charts.INK, charts.DECISION_FILL),
-             (charts.AVOID_INK, charts.AVOID_FILL), (charts.SAFETY_INK, charts.SAFETY_FILL),
+             (charts.AVOID_INK, charts.AVOID_FILL), (charts.SAFETY_INK, charts.BACKGROUND),
+             (charts.SAFETY_INK, charts.AVOID_FILL),
              (charts.UNDECIDED, charts.BACKGROUND), (charts.PATH, charts.BACKGROUND), ("#333333", "#f2f2f2")]
     for ink, bg in pairs:
         assert contrast(ink, bg) >= 4.5, (ink, bg, contrast(ink, bg))
@@ -332,17 +333,18 @@ def test_emphasis_follows_urgency_and_strength(shipped):
                    if r.id != "urgent_surgical_referral")
 
 
-def test_safety_additions_have_a_badge_and_a_legend_entry():
+def test_safety_additions_have_a_mark_and_a_legend_entry():
     text = MINI.read_text().replace("rest: {short: Rest, text: Rest., category: care, strength: strong, sources: [1], section: S}",
                                     "rest: {short: Rest, text: Rest., category: care, strength: strong, sources: [1], "
                                     "section: S, origin: safety}")
     g = load_text(text)
     assert g.recommendations["rest"].origin == "safety"
     dot = to_dot(g)
-    assert "SAFETY ADDITION</B> (not in the source" in _node_line(dot, "do_rest")
-    assert "SAFETY ADDITION</B>" not in _node_line(dot, "do_treat")
-    assert "SAFETY ADDITION: added beyond the source" in dot  # the legend
-    assert "SAFETY ADDITION" not in to_dot(load_text(MINI.read_text()))
+    mark = f'<FONT COLOR="{charts.SAFETY_INK}"><B>SAFETY</B></FONT>'
+    assert f"Rest {mark}</B>" in _node_line(dot, "do_rest")  # after the item's text, not a row of its own
+    assert "SAFETY" not in _node_line(dot, "do_treat")
+    assert f"{mark} after an item: a safety addition, beyond the source guideline" in dot  # the legend
+    assert "SAFETY" not in to_dot(load_text(MINI.read_text()))
 
 
 def test_phase_chart_shows_one_phase_with_its_neighbours(shipped):
