@@ -16,6 +16,7 @@ RecKind = Literal["do", "avoid"]
 #: where a piece of advice comes from: the source guideline, or a safety addition beyond it
 #: (with citations of its own: a drug label, a regulator, another guideline)
 Origin = Literal["source", "safety"]
+Treatment = Literal["drug", "procedure", ""]
 StepKind = Literal["decision", "action", "fork", "end"]
 #: how many branches of a decision may be taken ("" for steps that are not decisions)
 Choice = Literal["single", "first", "any", ""]
@@ -139,8 +140,10 @@ class Recommendation(Record):
     origin: Origin = "source"
     contraindications: tuple[SafetyRule, ...] = ()
     cautions: tuple[SafetyRule, ...] = ()
-    #: why a recommendation in a category that needs a safety review declares no
-    #: contraindication or caution (the author's acknowledgement)
+    #: "drug" or "procedure" for a treatment whose safety must be reviewed (GP010), else ""
+    treatment: Treatment = ""
+    #: why a drug or procedure declares no contraindication or caution (the author's
+    #: acknowledgement of the review)
     safety_review: str = ""
 
 
@@ -218,9 +221,6 @@ class Named(Record):
     description: str = ""
     #: categories only: its items are reassessments, listed by timing in the answer
     reassessment: bool = False
-    #: categories only: its items are drugs or procedures, each needing a safety review
-    #: (contraindications or cautions declared, or ``safety_review`` saying why none)
-    safety_review: bool = False
 
 
 class Guideline(Record):

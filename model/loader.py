@@ -60,8 +60,7 @@ SOURCE_FIELDS = (Field("title", text, True), Field("publisher", text, default=""
                  Field("year", integer), Field("note", text, default=""))
 NAMED_FIELDS = (Field("title", text, True), Field("description", text, default=""))
 #: a category may mark its items as reassessments: the answer lists them by their timing
-CATEGORY_FIELDS = NAMED_FIELDS + (Field("reassessment", boolean, default=False),
-                                   Field("safety_review", boolean, default=False))
+CATEGORY_FIELDS = NAMED_FIELDS + (Field("reassessment", boolean, default=False),)
 ORIGIN_FIELD = Field("origin", one_of(*ORIGINS), default="source")
 TOP_FIELDS = tuple(Field(name, _any, required) for name, required in (
     ("guideproof", True), ("guideline", True), ("durations", False), ("sources", True), ("categories", True),
@@ -563,6 +562,7 @@ class _Loader(NodeReader):
             Field("timing", self.timing), Field("note", text, default=""), Field("section", text, True),
             ORIGIN_FIELD, Field("contraindicated_when", self.safety_rules("why", True), default=()),
             Field("cautions", self.safety_rules("text", False), default=()), Field("safety_review", text, default=""),
+            Field("treatment", one_of("drug", "procedure"), default=""),
         )
         out: dict[str, Recommendation] = {}
         for name, key, body in rec_nodes:

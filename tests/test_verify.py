@@ -219,7 +219,7 @@ def test_always_true_definition():
 
 def test_checks_document_themselves():
     codes = [c.code for c in CHECKS]
-    assert len(set(codes)) == len(codes) == 9
+    assert len(set(codes)) == len(codes) == 10
     for c in CHECKS:
         assert c.__doc__ and "Failing" in c.__doc__ and "Passing" in c.__doc__ and c.__doc__.startswith(c.code)
 

@@ -12,6 +12,7 @@ disagreement raises :class:`InternalError` instead of producing a finding.
 from __future__ import annotations
 
 import gc
+import itertools
 import time
 from functools import partial
 from collections import ChainMap
@@ -24,7 +25,7 @@ import z3
 from ..model import expr as X
 from ..model.encode import Encoding
 from ..model.errors import Span
-from ..model.evaluate import Patient, Trace, eval_expr, fired_edges, run, violated_constraints
+from ..model.evaluate import AbsentValue, Patient, Trace, eval_expr, fired_edges, run, violated_constraints
 from ..model.guideline import Branch, Condition, Conflict, Constraint, Definition, Guideline, Invariant, Step
 from ..model.kinds import kind_of
 from ..model.numbers import format_number
@@ -135,6 +136,35 @@ class Context:
         self.covered.update(f"edge:{k}" for k in t.fired_keys())
         self.covered.update(f"rec:{r}" for r in t.applies)
 
+    #: numeric variables whose bounds a corner search combines (2 ** CORNER_VARIABLES patients)
+    CORNER_VARIABLES = 6
+
+    def corner(self, reads: frozenset[str], holds: Callable[[Patient], bool]) -> Patient | None:
+        """A valid patient satisfying ``holds``, looked for without the solver: the first
+        confirmed witness with the numeric variables in ``reads`` at the corners of their
+        bounds. Cheap, and a witness like any other (the evaluator checks it and every
+        constraint), so an existential obligation over a nonlinear formula (a clearance from
+        age, weight and creatinine) is proved without asking Z3 to search a product of
+        variables, whose answer time depends on the order it met them in."""
+        if not self.witnesses or isinstance(self.witnesses[0], ChainMap):
+            return None
+        base = self.witnesses[0]
+        numeric = [self.g.variables[n] for n in sorted(reads)
+                   if self.g.variables[n].type.kind in ("int", "decimal", "duration")][:self.CORNER_VARIABLES]
+        if not numeric:
+            return None
+        for values in itertools.product(*[(v.min, v.max) for v in numeric]):
+            p = dict(base)
+            p.update((v.name, int(x) if v.type.kind != "decimal" else Fraction(x)) for v, x in zip(numeric, values, strict=True))
+            try:
+                if violated_constraints(self.g, p) or not holds(p):
+                    continue
+            except AbsentValue:  # it reads an optional fact this corner leaves without a value
+                continue
+            self.add_witness(p)
+            return p
+        return None
+
     def ancestors(self, sid: str) -> set[str]:
         """``sid`` and every step on a path from the start to it."""
         if self._preds is None:
@@ -227,7 +257,7 @@ class Check:
 
     def existential(self, ctx: Context, subject: str, span: Span | None, parts: Parts | Callable[[], Parts],
                     proved_msg: str, refuted_msg: str, holds: Callable[[Patient], bool],
-                    rules: tuple[str, ...] = (), cover: str | None = None) -> Finding:
+                    rules: tuple[str, ...] = (), cover: str | None = None, reads: frozenset[str] = frozenset()) -> Finding:
         """Prove that some valid patient satisfies ``parts`` (a witness re-checked by
         ``holds``); refute with the unsat core when none does. ``cover`` names the
         obligation in :attr:`Context.covered`, which earlier witnesses may already settle.
@@ -239,6 +269,8 @@ class Check:
             for patient in ctx.witnesses:
                 if holds(patient):
                     return self.finding(subject, Verdict.PROVED, proved_msg, span, Result("sat"), rules=rules)
+            if reads and ctx.corner(reads, holds) is not None:
+                return self.finding(subject, Verdict.PROVED, proved_msg, span, Result("sat"), rules=rules)
         if callable(parts):
             parts = parts()
         r = ctx.prover.check(parts)
@@ -318,6 +350,7 @@ class Vacuity(Check):
                 yield self.finding(subject, Verdict.REFUTED,
                                    f"constraint {c.id!r} ({c.cond.text}) excludes no patient: the bounds and other constraints already imply it",
                                    c.span, r, rules=(c.id,), core=r.core)
+        defs = g.definition_exprs()
         for name, d in g.definitions.items():
             if d.computed:  # a number: it must not be the same for every valid patient
                 yield self.varies(ctx, name, d)
@@ -334,7 +367,7 @@ class Vacuity(Check):
                     f"definition {name!r} is {str(want).lower()} for some valid patient",
                     f"definition {name!r} ({d.cond.text}) is never {str(want).lower()} for a valid patient"
                     + (" (it is always false)" if want else " (it is always true)"),
-                    holds, rules=(name,))
+                    holds, rules=(name,), reads=frozenset(X.variables_of(d.cond.expr, defs)))
 
 
     def varies(self, ctx: Context, name: str, d: Definition) -> Finding:
@@ -370,7 +403,7 @@ class Vacuity(Check):
             ctx, f"computed value {name} varies", d.span, parts,
             f"computed value {name!r} takes more than one value over the valid patients",
             f"computed value {name!r} ({d.cond.text}) is {shown} for every valid patient",
-            holds, rules=(name,))
+            holds, rules=(name,), reads=frozenset(X.variables_of(d.cond.expr, g.definition_exprs())))
 
 
 def _has(p: Patient, names: frozenset[str]) -> bool:
@@ -976,9 +1009,47 @@ def _recs_in(e: X.Expr) -> set[str]:
     return set().union(*(_recs_in(a) for a in X.children(e)))
 
 
+# ------------------------------------------------------------------------------------ GP010
+
+
+class SafetyReview(Check):
+    """GP010 safety review: a warning, never a failure, for a drug or procedure (a
+    recommendation with ``treatment``) that declares no contraindication and no caution and
+    does not say, in ``safety_review``, why none applies. The author either adds the rules
+    (with their sources) or acknowledges the review in the YAML.
+
+    Failing::
+
+        recommendations:
+          laxative_with_opioid: {..., treatment: drug}   # no contraindicated_when, no cautions
+
+    Passing: ``cautions: [{text: ..., sources: [S41]}]``, or ``safety_review: No
+    contraindication in the label applies to this population.``
+    """
+
+    code, name = "GP010", "safety review"
+
+    def run(self, ctx: Context) -> Iterator[Finding]:
+        for rid, rec in ctx.g.recommendations.items():
+            if not rec.treatment:
+                continue
+            subject = f"safety review {rid}"
+            declared = len(rec.contraindications) + len(rec.cautions)
+            if declared or rec.safety_review:
+                how = (f"{declared} contraindication{'s' if declared != 1 else ''} or caution{'s' if declared != 1 else ''}"
+                       if declared else f"reviewed: {rec.safety_review}")
+                yield self.finding(subject, Verdict.PROVED, f"{rec.treatment} {rid!r}: {how}", rec.span,
+                                   Result("sat"), rules=(rid,))
+            else:
+                yield self.finding(subject, Verdict.WARNING,
+                                   f"{rec.treatment} {rid!r} ({rec.short}) declares no contraindication or caution: add them "
+                                   "with their sources, or say why none applies (safety_review: ...)", rec.span,
+                                   Result("sat"), rules=(rid,))
+
+
 #: Every check, in the order obligations are run and reported.
 CHECKS: tuple[Check, ...] = (Vacuity(), Reachability(), Coverage(), Exclusivity(), Consistency(),
-                             Redundancy(), Invariants(), Contraindications(), MisleadingOverlaps())
+                             Redundancy(), Invariants(), Contraindications(), MisleadingOverlaps(), SafetyReview())
 
 
 def verify(g: Guideline, timeout: float | None = 10.0, rlimit: int | None = None,
