@@ -325,7 +325,14 @@ def test_shipped_bindings_load_and_bind_what_the_record_holds():
             "vascular_disease"} <= bound
     assert af.variables["creatinine_mg_dl"].fhir.convert == "creatinine"
     fr = load_guideline(FRACTURE)
-    assert {n for n, v in fr.variables.items() if v.fhir is not None} == {"age", "fracture_levels", "weeks_since_fracture"}
+    assert {n for n, v in fr.variables.items() if v.fhir is not None} == {
+        "age", "fracture_levels", "weeks_since_fracture", "sex", "weight_kg", "serum_creatinine", "adjusted_calcium",
+        "vitamin_d", "on_anticoagulant", "gi_bleed_or_ulcer_history"}
+    assert fr.variables["serum_creatinine"].fhir.convert == "creatinine"
+    assert fr.variables["adjusted_calcium"].fhir.convert == "calcium"
+    # no code was found reliable for these, or no rule reads them: they stay questions
+    for name in ("heart_failure", "current_bone_drug", "mri_done", "calcium_below_range"):
+        assert fr.variables[name].fhir is None, name
 
 
 def test_conversion_factors_are_exact():
@@ -358,3 +365,90 @@ def test_absent_and_gender_to_enum_bindings(tmp_path):
     doc = _json(run("-g", str(g), "--fhir", _bundle(tmp_path, {**PATIENT, "gender": "other"}), "--at", VISIT, "--format", "json"))
     assert "stage" in doc["unknown"]
     assert any(u["variable"] == "stage" and "'other' is not mapped" in u["why"] for u in doc["provenance"]["unknown"])
+
+
+# -- the fracture guideline's safety facts (guideline/l1_l2_safety.yaml) -------------------------
+
+FRACTURE_BUNDLE = FHIR / "fracture" / "on_anticoagulant.json"
+#: every ATC code the overlay binds to on_anticoagulant: "no" needs each recorded as not taken
+ANTICOAGULANT_CODES = ["B01AA", "B01AE", "B01AF", "B01AB04", "B01AB05", "B01AB10", "B01AX05"]
+
+
+def _med(mid: str, code: str, status: str = "active") -> dict:
+    return {"resourceType": "MedicationStatement", "id": mid, "status": status, "subject": {"reference": "Patient/p"},
+            "medicationCodeableConcept": {"coding": [{"system": "http://www.whocc.no/atc", "code": code}]}}
+
+
+def _fracture_rest(exclude: set[str]) -> list[str]:
+    """--set arguments for the facts of the on_anticoagulant patient file the record does not give."""
+    facts = yaml.safe_load((ROOT / "guideline" / "examples" / "on_anticoagulant.yaml").read_text())
+    return [x for n, v in facts.items() if n not in exclude for x in ("--set", f"{n}={_plain(v)}")]
+
+
+def test_the_example_bundle_exercises_the_safety_bindings():
+    """The bundle holds creatinine in umol/L, the adjusted calcium in mg/dL and apixaban; each is
+    read and converted exactly."""
+    doc = _json(run("--fhir", str(FRACTURE_BUNDLE), "--at", VISIT, "--format", "json"))
+    facts = {f["variable"]: f for f in doc["provenance"]["facts"] if f["from"] == "fhir"}
+    assert facts["serum_creatinine"]["value"] == "0.9" and "79.56 umol/L = 0.9 mg/dL" in facts["serum_creatinine"]["note"]
+    assert facts["adjusted_calcium"]["value"] == "2.35" and "9.41833 mg/dL = 2.35 mmol/L" in facts["adjusted_calcium"]["note"]
+    assert facts["on_anticoagulant"]["value"] == "true" and facts["on_anticoagulant"]["resource"] == "MedicationStatement/apixaban"
+    assert facts["sex"]["value"] == "female" and facts["weight_kg"]["value"] == "64" and facts["vitamin_d"]["value"] == "62"
+
+
+def test_the_anticoagulant_in_the_record_changes_the_analgesia_answer(tmp_path):
+    """Apixaban in the record bars the NSAID (breakthrough analgesia) and the nerve-root block;
+    the same record with every bound anticoagulant recorded as not taken offers both."""
+    bundle = json.loads(FRACTURE_BUNDLE.read_text())
+    sets = _fracture_rest({"age", "fracture_levels", "weeks_since_fracture", "sex", "weight_kg", "serum_creatinine",
+                           "adjusted_calcium", "vitamin_d", "on_anticoagulant"})
+    on = _json(run("--fhir", str(FRACTURE_BUNDLE), "--at", VISIT, *sets, "--format", "json"))
+    entries = [e for e in bundle["entry"] if e["resource"]["resourceType"] != "MedicationStatement"]
+    entries += [{"resource": _med(f"no-{c.lower()}", c, "not-taken")} for c in ANTICOAGULANT_CODES]
+    off_path = tmp_path / "off.json"
+    off_path.write_text(json.dumps({**bundle, "entry": entries}))
+    off = _json(run("--fhir", str(off_path), "--at", VISIT, *sets, "--format", "json"))
+    assert on["patient"]["on_anticoagulant"] is True and off["patient"]["on_anticoagulant"] is False
+    ids = {name: {r["id"] for r in doc["recommendations"]} for name, doc in (("on", on), ("off", off))}
+    assert "breakthrough_analgesia" not in ids["on"] and "opioid_breakthrough_no_nsaid" in ids["on"]
+    assert "breakthrough_analgesia" in ids["off"] and "opioid_breakthrough_no_nsaid" not in ids["off"]
+    assert "l2_nerve_root_block" not in ids["on"] and "l2_nerve_root_block" in ids["off"]
+    # one class recorded as not taken is not a "no": the rest stay open, so the fact is asked
+    partial = _bundle(tmp_path, PATIENT, _med("no-vka", "B01AA", "not-taken"))
+    assert "on_anticoagulant" in _json(run("--fhir", partial, "--at", VISIT, "--format", "json"))["unknown"]
+
+
+@pytest.mark.parametrize(("code", "known"), [("B01AF02", True), ("B01AE07", True), ("B01AB05", True), ("B01AX05", True),
+                                             ("B01AB01", False), ("B01AB02", False), ("B01AC06", False)])
+def test_which_drugs_count_as_anticoagulants(tmp_path, code, known):
+    """Apixaban, dabigatran, enoxaparin and fondaparinux count; heparin (B01AB01, where cannula
+    flushes are classified too), antithrombin III and aspirin do not: the fact stays unknown."""
+    doc = _json(run("--fhir", _bundle(tmp_path, PATIENT, _med("m", code)), "--at", VISIT, "--format", "json"))
+    assert (doc["known"].get("on_anticoagulant") is True) == known, doc["known"]
+
+
+@pytest.mark.parametrize(("mg_dl", "mmol_l"), [("10.0195", "2.5"), ("10.4", "52000/20039"), ("10.42028", "2.6")])
+def test_calcium_in_mg_per_dl_converts_exactly(tmp_path, mg_dl, mmol_l):
+    """4.0078 mg/dL per mmol/L, no rounding: 10.42028 mg/dL is exactly 2.6 mmol/L (the upper
+    limit of the reference range, the hypercalcaemia cut-off), and 10.4 mg/dL is the fraction
+    52000/20039 mmol/L, not a rounded decimal."""
+    raw = json.dumps({"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": PATIENT}, {"resource": _obs("ca", "29265-6", 0, "mg/dL")}]}).replace('"value": 0', f'"value": {mg_dl}')
+    doc = _json(run("--fhir", _bundle(tmp_path, raw=raw), "--at", VISIT, "--format", "json"))
+    from fractions import Fraction
+
+    assert Fraction(doc["known"]["adjusted_calcium"]) == Fraction(mmol_l)
+    fact = next(f for f in doc["provenance"]["facts"] if f["variable"] == "adjusted_calcium")
+    assert fact["resource"] == "Observation/ca" and f"{mg_dl} mg/dL = " in fact["note"]
+
+
+def test_an_old_ulcer_counts_as_ulcer_history(tmp_path):
+    """A history: a resolved duodenal ulcer (ICD-10-CM K26.x) makes it true; the record never
+    makes it false."""
+    icd = "http://hl7.org/fhir/sid/icd-10-cm"
+    doc = _json(run("--fhir", _bundle(tmp_path, PATIENT, _cond("du", "K26.9", clinical="resolved", system=icd)),
+                    "--at", VISIT, "--format", "json"))
+    assert doc["known"]["gi_bleed_or_ulcer_history"] is True
+    doc = _json(run("--fhir", _bundle(tmp_path, PATIENT, _cond("du", "K26.9", clinical=None, ver="refuted", system=icd)),
+                    "--at", VISIT, "--format", "json"))
+    assert "gi_bleed_or_ulcer_history" in doc["unknown"]

@@ -3,7 +3,7 @@
 Each bundle holds, for the example patient, the resources a health record would hold for
 the variables the guideline binds (``fhir:``) at the visit date 2026-06-01: the Patient,
 Observations, Conditions (present ones active, absent ones refuted) and medication
-statements (taken: active; not taken: not-taken, coded with the ATC class). The tests check
+statements (taken: active; not taken: not-taken, coded with the ATC class or code bound). The tests check
 that each bundle gives the answer of its patient file. Run: python tools/fhir_examples.py
 """
 from __future__ import annotations
@@ -35,6 +35,9 @@ EXAMPLES: list[tuple[str, str, dict[str, Any]]] = [
     ("fracture", "failed_conservative_3_months", {}),
     ("fracture", "persistent_past_8_weeks", {}),
     ("fracture", "neurological_deficit", {}),
+    # apixaban; creatinine in umol/L (0.9 mg/dL = 79.56 umol/L) and the adjusted calcium in
+    # mg/dL (2.35 mmol/L = 9.41833 mg/dL), both exact
+    ("fracture", "on_anticoagulant", {"creatinine_umol": True, "calcium_mg": True, "anticoagulant": "apixaban"}),
 ]
 
 #: concrete codes a record would carry (the bindings match classes and prefixes of them)
@@ -43,6 +46,12 @@ CONDITIONS = {"heart_failure": ("84114007", "Heart failure"), "hypertension": ("
 #: ATC: warfarin B01AA03 and acetylsalicylic acid B01AC06 (WHO ATC, as listed by
 #: rxreasoner.com); ibuprofen M01AE01 (public drug tables; WHOCC: plain ibuprofen is in M01A)
 TAKEN = {"warfarin": ("B01AA03", "Warfarin"), "aspirin": ("B01AC06", "Acetylsalicylic acid"), "ibuprofen": ("M01AE01", "Ibuprofen")}
+#: the fracture overlay's anticoagulant codes (guideline/l1_l2_safety.yaml cites them): apixaban
+#: B01AF02 (WHOCC DDD alterations list), and each bound code recorded as not taken
+ANTICOAGULANTS = {"apixaban": ("B01AF02", "Apixaban")}
+ANTICOAGULANT_CODES = [("B01AA", "Vitamin K antagonists"), ("B01AE", "Direct thrombin inhibitors"),
+                       ("B01AF", "Direct factor Xa inhibitors"), ("B01AB04", "Dalteparin"), ("B01AB05", "Enoxaparin"),
+                       ("B01AB10", "Tinzaparin"), ("B01AX05", "Fondaparinux")]
 NOT_TAKEN = {"on_vka": [("B01AA", "Vitamin K antagonists")],
              "antiplatelet_or_nsaid": [("B01AC", "Platelet aggregation inhibitors excl. heparin"),
                                        ("M01A", "Antiinflammatory and antirheumatic products, non-steroids"),
@@ -69,6 +78,8 @@ def bundle(folder: str, name: str, opts: dict[str, Any]) -> dict[str, Any]:
     pat: dict[str, Any] = {"resourceType": "Patient", "id": "p1", "birthDate": f"{VISIT.year - patient['age']}-01-15"}
     if "female" in patient:
         pat["gender"] = "female" if patient["female"] else "male"
+    if "sex" in patient:
+        pat["gender"] = patient["sex"]
     res.append(pat)
     day = (VISIT - dt.timedelta(days=12)).isoformat()
 
@@ -127,6 +138,31 @@ def bundle(folder: str, name: str, opts: dict[str, Any]) -> dict[str, Any]:
             res.append({"resourceType": "Condition", "id": f"fracture-{level.lower()}", "subject": subject,
                         "code": concept(ICD10CM, code, display), "clinicalStatus": status("clinical", "active"),
                         "verificationStatus": status("ver-status", "confirmed"), "onsetDateTime": onset})
+        # the safety overlay's facts (LOINC codes as cited in guideline/l1_l2_safety.yaml)
+        obs("weight", "29463-7", "Body weight", patient["weight_kg"], "kg")
+        if "serum_creatinine" in patient:
+            cr = Decimal(str(patient["serum_creatinine"]))
+            if opts.get("creatinine_umol"):
+                obs("creatinine", "14682-9", "Creatinine [Moles/volume] in Serum or Plasma", cr * Decimal("88.4"), "umol/L")
+            else:
+                obs("creatinine", "2160-0", "Creatinine [Mass/volume] in Serum or Plasma", cr, "mg/dL")
+        if "adjusted_calcium" in patient:
+            ca = Decimal(str(patient["adjusted_calcium"]))
+            display = "Calcium [Moles/volume] corrected for albumin in Serum or Plasma"
+            if opts.get("calcium_mg"):
+                obs("calcium", "29265-6", display, ca * Decimal("4.0078"), "mg/dL")
+            else:
+                obs("calcium", "29265-6", display, ca, "mmol/L")
+        if "vitamin_d" in patient:
+            obs("vitamin-d", "14635-7", "25-hydroxyvitamin D3 [Moles/volume] in Serum or Plasma", patient["vitamin_d"], "nmol/L")
+        if patient["on_anticoagulant"]:
+            code, display = ANTICOAGULANTS[opts["anticoagulant"]]
+            res.append({"resourceType": "MedicationStatement", "id": opts["anticoagulant"], "status": "active",
+                        "subject": subject, "medicationCodeableConcept": concept(ATC, code, display)})
+        else:
+            for code, display in ANTICOAGULANT_CODES:
+                res.append({"resourceType": "MedicationStatement", "id": f"no-{code.lower()}", "status": "not-taken",
+                            "subject": subject, "medicationCodeableConcept": concept(ATC, code, display)})
     return {"resourceType": "Bundle", "id": name.replace("_", "-"), "type": "collection",
             "entry": [{"fullUrl": f"urn:uuid:{r['resourceType'].lower()}-{r['id']}", "resource": r} for r in res]}
 
