@@ -191,7 +191,8 @@ def _rebuild(e: X.Expr, kids: list[X.Expr]) -> X.Expr:
 
 def _is_condition(e: X.Expr) -> bool:
     """A boolean atom: what a slip can negate without touching its neighbours."""
-    return isinstance(e, (X.Eq, X.Lt, X.Le, X.Member, X.DefRef)) or (
+    return isinstance(e, (X.Eq, X.Lt, X.Le, X.Member, X.Known)) or (
+        isinstance(e, X.DefRef) and e.type == X.BOOL) or (  # a computed value is a number
         isinstance(e, X.Var) and e.type.kind == "bool")
 
 
@@ -426,11 +427,18 @@ def classify(g: Guideline, m: Mutant) -> Outcome:
     from guideproof.verify.findings import Verdict
     from test_scenarios import all_problems
 
-    with _NoWitnessPolish():
-        for only in STAGES:
-            refuted = sorted({f.code for f in verify(m.g, only=only) if f.verdict == Verdict.REFUTED})
-            if refuted:
-                return Outcome(m, KILLED, tuple(refuted))
+    from guideproof.model.evaluate import AbsentValue
+
+    try:
+        with _NoWitnessPolish():
+            for only in STAGES:
+                refuted = sorted({f.code for f in verify(m.g, only=only) if f.verdict == Verdict.REFUTED})
+                if refuted:
+                    return Outcome(m, KILLED, tuple(refuted))
+    except AbsentValue as e:
+        # The edit removed a known(...) guard: written in YAML, this mutant is refused by the
+        # loader (unguarded-optional), whose check guarantees no such read ever happens.
+        return Outcome(m, KILLED, (f"unguarded-optional {e}",))
     problems = all_problems(m.g)
     if problems:
         return Outcome(m, SCENARIO, problems[0])

@@ -34,8 +34,12 @@ def refuted(findings):
 
 def test_shipped_guideline_is_proved(shipped):
     findings = verify(shipped)
-    assert findings and all(f.verdict == Verdict.PROVED for f in findings), \
+    assert findings and all(f.verdict == Verdict.PROVED or f.code == "GP010" for f in findings), \
         [(f.code, f.subject, f.message) for f in findings if f.verdict != Verdict.PROVED]
+    # the treatments whose safety review is still open: warnings, never failures
+    assert {f.subject for f in findings if f.verdict == Verdict.WARNING} == {
+        f"safety review {r}" for r in ("consider_biopsy", "opioid_breakthrough_no_nsaid", "laxative_with_opioid",
+                                       "correct_calcium_vitamin_d_first", "continue_bone_therapy")}
     codes = {f.code for f in findings}
     # every check contributed obligations (GP008 only when a contraindication is declared)
     declared = any(r.contraindications for r in shipped.recommendations.values())
@@ -114,6 +118,10 @@ def test_literal_source_with_safety_overlay_golden_output():
                   "invariant 'ct_alone_followed_by_mri' fails"):
         assert place in r.output, place
     text = r.output.replace(str(FIXTURES) + os.sep, "tests/fixtures/")
+    # The golden keeps what is refuted and where, and the summary; the witness and region
+    # lines (indented) are left out: under the nonlinear clearance Z3 may pick another
+    # patient in another run, each of them confirmed by the evaluator.
+    text = "\n".join(line for line in text.splitlines() if not line.startswith(" ")) + "\n"
     check_golden(GOLDEN / "literal_with_safety.verify.txt", text)
 
 
@@ -262,8 +270,8 @@ def _mutant_table(g):
         ("drop plain-MRI guard", M.drop_guard(g, "imaging_modality", 2), "GP003"),
         ("delete CT branch", M.delete_branch(g, "imaging_modality", 3), "GP002"),
         ("negate not-yet-imaged", M.negate_guard(g, "imaging_needed", 0), "GP006"),
-        ("re-image from 9 weeks", M.shift_guard(g, "imaging_needed", 2, +1), "GP006"),
-        ("re-image from 8 weeks", M.shift_guard(g, "imaging_needed", 2, -1), "GP006"),
+        ("re-image from 9 weeks", M.shift_guard(g, "imaging_needed", 3, +1), "GP006"),
+        ("re-image from 8 weeks", M.shift_guard(g, "imaging_needed", 3, -1), "GP006"),
         ("duplicate malignancy imaging branch", M.duplicate_branch(g, "imaging_needed", 1), "GP005"),
         ("negate malignancy imaging trigger", M.negate_guard(g, "imaging_needed", 1), "GP006"),
         ("drop under-65 guard", M.drop_guard(g, "opioid_risk", 1), "GP003"),
@@ -304,7 +312,7 @@ def test_fault_injection_table(shipped, capsys):
 def test_equivalent_mutants_are_proved_equivalent(shipped):
     # Reordering the branches of an exclusive (single) decision changes nothing.
     m = M.swap_branches(shipped, "imaging_modality", 0, 3)
-    assert all(f.verdict == Verdict.PROVED for f in verify(m))
+    assert all(f.verdict in (Verdict.PROVED, Verdict.WARNING) for f in verify(m))
     assert equivalent(shipped, m)[0] == Verdict.PROVED
     # ... whereas in a priority (first) decision the order matters, and Z3 shows a patient.
     verdict, patient = equivalent(shipped, M.swap_branches(shipped, "disposition", 0, 1))
