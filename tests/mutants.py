@@ -14,6 +14,8 @@ the source states), proved equivalent by Z3, or survived. ``python tests/mutants
 """
 from __future__ import annotations
 
+import z3
+
 import os
 import sys
 from collections import Counter
@@ -439,6 +441,10 @@ def classify(g: Guideline, m: Mutant) -> Outcome:
         # The edit removed a known(...) guard: written in YAML, this mutant is refused by the
         # loader (unguarded-optional), whose check guarantees no such read ever happens.
         return Outcome(m, KILLED, (f"unguarded-optional {e}",))
+    except z3.Z3Exception as e:
+        # The edit made an ill-typed condition (a number where a condition stands): written
+        # in YAML, the loader's type checker refuses it (type-error).
+        return Outcome(m, KILLED, (f"type-error {e}",))
     problems = all_problems(m.g)
     if problems:
         return Outcome(m, SCENARIO, problems[0])
