@@ -46,7 +46,7 @@ demo: install
 # Everything, including the tests marked slow (property tests with thousands of examples,
 # the mutation sweep, fuzzing).
 test: install-test lint
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -m "not sweep"
 
 # Static checks shared by both tiers: ruff over everything, mypy --strict over the package
 # as installed.
@@ -56,11 +56,12 @@ lint: install-test
 
 # The fast tier for the edit loop: every test not marked slow.
 check: install-test lint
-	$(PY) -m pytest -q -m "not slow"
+	$(PY) -m pytest -q -m "not slow and not sweep"
 
 # The mutation sweep's kill rate per operator family (the slow test asserts it is 100%).
 mutants: install-test
 	$(PY) tests/mutants.py
+	$(PY) -m pytest -q -m sweep
 
 CHART := diagrams/l1_l2_compression_fracture
 # The guideline's phase ids (each gets a detail chart).

@@ -320,6 +320,7 @@ def test_equivalent_mutants_are_proved_equivalent(shipped):
 
 
 @pytest.mark.slow
+@pytest.mark.sweep
 def test_mutation_sweep_kills_every_non_equivalent_mutant(shipped, capsys):
     """Every single-edit mutant of the shipped guideline is refuted by verify, fails a
     clinical scenario, or is proved equivalent by Z3 (same valid patients, same advice)."""
