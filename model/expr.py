@@ -80,6 +80,17 @@ DURATION = Type("duration")
 DURATION_UNITS: dict[str, str] = {"day": "days", "days": "days", "week": "weeks", "weeks": "weeks",
                                   "month": "months", "months": "months"}
 UNIT_DAYS: Mapping[str, Fraction] = MappingProxyType({"days": Fraction(1), "weeks": Fraction(7)})
+_DURATION_TEXT = re.compile(rf"(-?[0-9]{{1,{MAX_INT_DIGITS}}})\s*([a-z]+)")
+
+
+def duration_text(text: str) -> tuple[int, str] | None:
+    """A duration written as text outside a condition (``3 months``, ``14 days``, ``1 week``):
+    its whole amount and its unit (plural), or None when the text is not one. The one reader
+    of such text; the callers decide what a negative amount or an undeclared unit means."""
+    m = _DURATION_TEXT.fullmatch(text.strip())
+    if m is None or m.group(2) not in DURATION_UNITS:
+        return None
+    return int(m.group(1)), DURATION_UNITS[m.group(2)]
 
 
 def join(a: Type, b: Type) -> Type:

@@ -15,7 +15,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from . import expr as X
-from .expr import DURATION_UNITS, MAX_INT_DIGITS, UNIT_DAYS, Type
+from .expr import MAX_INT_DIGITS, UNIT_DAYS, Type, duration_text
 from .numbers import exact_text, format_number
 
 if TYPE_CHECKING:
@@ -222,9 +222,6 @@ class NumberKind(Kind):
         return [X.Eq(X.Var(v.name, v.type), lit)]
 
 
-_DURATION_TEXT = re.compile(r"(-?[0-9]+)\s*([a-z]+)")
-
-
 class DurationKind(NumberKind):
     """A length of time as a whole number of its declared unit (days, weeks or months),
     bounded like an int; conditions use it as days (see ``expr.InDays``). A patient value
@@ -238,19 +235,17 @@ class DurationKind(NumberKind):
         return f"{format_number(v.min)}..{format_number(v.max)} {v.unit}"
 
     def coerce(self, v: Variable, raw: Any) -> Coerced:
-        if isinstance(raw, str):
-            m = _DURATION_TEXT.fullmatch(raw.strip())
-            if m and m.group(2) in DURATION_UNITS:
-                unit = DURATION_UNITS[m.group(2)]
-                amount = Fraction(int(m.group(1)))
-                if unit != v.unit:
-                    if unit not in UNIT_DAYS or v.unit not in UNIT_DAYS:
-                        return None, ("unit-mismatch", f"{v.name} is counted in {v.unit}, found {describe_value(raw)}")
-                    amount = amount * UNIT_DAYS[unit] / UNIT_DAYS[v.unit]
-                    if amount.denominator != 1:
-                        return None, ("unit-mismatch", f"{v.name} is a whole number of {v.unit}, found {describe_value(raw)} "
-                                                       f"({exact_text(amount)} of a {v.unit.rstrip('s')})")
-                raw = str(amount.numerator)
+        found = duration_text(raw) if isinstance(raw, str) else None
+        if found is not None:
+            amount, unit = Fraction(found[0]), found[1]
+            if unit != v.unit:
+                if unit not in UNIT_DAYS or v.unit not in UNIT_DAYS:
+                    return None, ("unit-mismatch", f"{v.name} is counted in {v.unit}, found {describe_value(raw)}")
+                amount = amount * UNIT_DAYS[unit] / UNIT_DAYS[v.unit]
+                if amount.denominator != 1:
+                    return None, ("unit-mismatch", f"{v.name} is a whole number of {v.unit}, found {describe_value(raw)} "
+                                                   f"({exact_text(amount)} of a {v.unit.rstrip('s')})")
+            raw = str(amount.numerator)
         return super().coerce(v, raw)
 
 

@@ -71,7 +71,6 @@ VARIABLE_TYPES = ("bool", "int", "decimal", "duration", "enum", "set")
 DURATIONS_FIELDS = (Field("rule", text, True), Field("why", text, True))
 #: the one declared conversion: ``N months = M weeks`` (or days)
 _MONTH_RULE = re.compile(r"\s*([1-9][0-9]{0,3})\s+months?\s*=\s*([1-9][0-9]{0,5})\s+(weeks?|days?)\s*")
-_DURATION = re.compile(r"\s*(0|[1-9][0-9]{0,5})\s+([a-z]+)\s*")
 STEP_KINDS = ("decision", "action", "fork", "end")
 #: rule -> (the resource types it reads, the variable kinds it gives values of)
 FHIR_RULES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -275,17 +274,17 @@ class _Loader(NodeReader):
     def duration(self, r: NodeReader, node: YNode, where: str) -> Any:
         """A duration written with its unit (``3 months``), in days."""
         value = node.value if isinstance(node, YScalar) else None
-        m = _DURATION.fullmatch(value) if isinstance(value, str) else None
-        if m is None or m.group(2) not in X.DURATION_UNITS:
+        found = X.duration_text(value) if isinstance(value, str) else None
+        if found is None or found[0] < 0:
             self.err("wrong-type", f"{where}: expected a duration such as '6 weeks', '10 days' or '3 months', "
                                    f"found {describe(node)}", self.span_of(node))
             return INVALID
-        unit = X.DURATION_UNITS[m.group(2)]
+        amount, unit = found
         if unit not in self.unit_days:
             self.err("unit-undeclared", f"{where}: {unit} have no fixed length: declare how the guideline counts them "
                                         "(for example 'durations: {rule: 3 months = 13 weeks, why: ...}')", self.span_of(node))
             return INVALID
-        return int(m.group(1)) * self.unit_days[unit]
+        return amount * self.unit_days[unit]
 
     def read_sources(self, node: YNode | None) -> dict[str, Source]:
         out: dict[str, Source] = {}
