@@ -250,8 +250,19 @@ class Guideline(Record):
     unit_days: Mapping[str, Fraction] = UNIT_DAYS
     durations_rule: str = ""
 
-    def definition_exprs(self) -> dict[str, Expr]:
-        return {n: d.cond.expr for n, d in self.definitions.items()}
+    def definition_exprs(self) -> Mapping[str, Expr]:
+        """Each definition's expression by name (built once: the guideline never changes)."""
+        return self._definition_map
+
+    @cached_property
+    def optional(self) -> tuple[str, ...]:
+        """The optional variables, in declaration order."""
+        return tuple(n for n, v in self.variables.items() if v.optional)
+
+    def with_absent(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """``values`` with every optional variable it leaves out given no value (None): a
+        left-out optional fact is absent, not unknown."""
+        return {**{n: None for n in self.optional if n not in values}, **values}
 
     @cached_property
     def _expansion_orders(self) -> dict[str, tuple[str, ...]]:
@@ -266,7 +277,7 @@ class Guideline(Record):
 
     @cached_property
     def _definition_map(self) -> dict[str, Expr]:
-        return self.definition_exprs()
+        return {n: d.cond.expr for n, d in self.definitions.items()}
 
     @cached_property
     def position(self) -> dict[str, int]:

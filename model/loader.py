@@ -531,13 +531,15 @@ class _Loader(NodeReader):
                                   want, tree=trees[name])
             if cond is None:
                 continue
+            definition = Definition(name, cond, v["why"] if v else "", key.span, v["unit"] if v else "",
+                                    v["origin"] if v else "source", v["sources"] if v else ())
+            # what later definitions and conditions need to know of it, even if it is refused below
             self.def_types[name] = cond.type
-            self.def_needs[name] = frozenset(v for v, _, _ in cond.unguarded)
+            self.def_needs[name] = definition.needs
             self.def_known[name] = X.known_when(cond.expr, self.def_known)
             if v is not None and not self.cited(v, f"definitions.{name}"):
                 continue
-            out[name] = Definition(name, cond, v["why"] if v else "", key.span, v["unit"] if v else "",
-                                   v["origin"] if v else "source", v["sources"] if v else ())
+            out[name] = definition
         return {n: out[n] for n, *_ in found if n in out}
 
     def read_conflicts(self, node: YNode | None) -> list[Conflict]:

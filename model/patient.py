@@ -40,10 +40,9 @@ class PatientInput:
     def without_value(self, g: Guideline) -> PatientInput:
         """Give every optional variable left out the value None (it has no value); returns
         itself."""
-        for n, v in g.variables.items():
-            if v.optional and n not in self.values:
-                self.values[n] = None
-                self.origin[n] = "left out (optional)"
+        for n in g.optional:
+            self.origin.setdefault(n, "left out (optional)")
+        self.values = g.with_absent(self.values)
         return self
 
 

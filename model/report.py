@@ -71,8 +71,7 @@ class Answer:
 
 def answer(g: Guideline, patient: Patient) -> Answer:
     """The answer for a complete patient (an optional fact left out has no value)."""
-    if any(v.optional and n not in patient for n, v in g.variables.items()):
-        patient = {**{n: None for n, v in g.variables.items() if v.optional}, **patient}
+    patient = g.with_absent(patient)
     trace = run(g, patient)
     ans = Answer(g, dict(patient), trace)
     order = {r: i for i, r in enumerate(g.recommendations)}

@@ -140,7 +140,7 @@ def optional_read(g: Guideline, atom: X.Expr) -> list[str]:
     if isinstance(atom, X.Known):
         return []
     read = X.variables_of(atom, g.definition_exprs())
-    return [n for n, v in g.variables.items() if v.optional and n in read]
+    return [n for n in g.optional if n in read]
 
 
 def truth(g: Guideline, atom: X.Expr, patient: Patient) -> bool | None:
