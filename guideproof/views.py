@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from .model.evaluate import GapOrOverlap
-from .model.guideline import Guideline, Recommendation
+from .model.guideline import Definition, Guideline, Recommendation
 from .model.numbers import exact_text
 from .model.patient import format_value, type_words, to_plain
 from .model.report import Answer, Applied
@@ -115,10 +115,22 @@ def _wrap(text: str, indent: str) -> str:
     return textwrap.fill(" ".join(text.split()), WIDTH, initial_indent=indent, subsequent_indent=indent)
 
 
-def _cite(g: Guideline, r: Recommendation) -> str:
-    refs = ", ".join(r.sources)
+def _cite(g: Guideline, r: Recommendation, section: bool = True) -> str:
+    """How strong, from where (the source's section with ``section``), and whether it is a
+    safety addition."""
+    where = f"; section: {r.section}" if section else ""
     origin = "; safety addition" if r.origin == "safety" else ""
-    return f"{g.strengths[r.strength].title.lower()}; refs {refs}; section: {r.section}{origin}"
+    return f"{g.strengths[r.strength].title.lower()}; refs {', '.join(r.sources)}{where}{origin}"
+
+
+def _computed(d: Definition, value: Any, formula: bool) -> str:
+    unit = f" {d.unit}" if d.unit and value is not None else ""
+    return f"{d.name} = {format_value(value)}{unit}" + (f"   ({d.cond.text})" if formula else "")
+
+
+def _follow_up(ans: Answer) -> list[str]:
+    items = ans.reassess()
+    return [f"  > {r.timing.text if r.timing else ''}: {r.short}" for r in items] or ["  > no follow-up timing applies"]
 
 
 def _cautions(a: Applied, indent: str) -> list[str]:
@@ -149,8 +161,7 @@ def query_text(ans: Answer, explain: bool = False) -> str:
     if g.dispositions:
         path = ans.pathway()
         out.append("Pathway: " + ("; ".join(r.short for r in path) if path else "none of the dispositions applies"))
-    out.extend(f"{d.name} = {format_value(v)}{' ' + d.unit if d.unit and v is not None else ''}"
-               for d, v in ans.computed())
+    out.extend(_computed(d, v, formula=False) for d, v in ans.computed())
     follow = {r.id for r in ans.reassess()}
     now = [a for _, items in ans.by_category() for a in items if a.rec.id not in follow]
     out += ["", "DO NOW"] + [f"  * {_line(g, a.rec)}" for a in now]
@@ -159,8 +170,7 @@ def query_text(ans: Answer, explain: bool = False) -> str:
     cautions = [(a, c) for a in ans.applied for c in a.cautions]
     if cautions:
         out += ["", "CAUTIONS"] + [f"  ! {a.rec.short}: {c.text} [refs {', '.join(c.sources)}]" for a, c in cautions]
-    out += ["", "FOLLOW-UP"]
-    out += [f"  > {r.timing.text if r.timing else ''}: {r.short}" for r in ans.reassess()] or ["  > no follow-up timing applies"]
+    out += ["", "FOLLOW-UP"] + _follow_up(ans)
     out += ["", "(--explain: full texts and the facts behind each item; --format json: everything)"]
     return "\n".join(out) + "\n"
 
@@ -168,9 +178,8 @@ def query_text(ans: Answer, explain: bool = False) -> str:
 def _line(g: Guideline, r: Recommendation) -> str:
     """One item on one line: what, when, how strong, from where."""
     when = f" -- {r.timing.text}" if r.timing else ""
-    origin = "; safety addition" if r.origin == "safety" else ""
     note = "; note in --explain" if r.note else ""
-    return f"{r.short}{when} [{g.strengths[r.strength].title.lower()}; refs {', '.join(r.sources)}{origin}{note}]"
+    return f"{r.short}{when} [{_cite(g, r, section=False)}{note}]"
 
 
 def _problems(ans: Answer) -> list[str]:
@@ -189,8 +198,7 @@ def _explained(ans: Answer) -> str:
         out += problems + [""]
     computed = ans.computed()
     if computed:
-        out.extend(f"{d.name} = {format_value(v)}{' ' + d.unit if d.unit and v is not None else ''}   ({d.cond.text})"
-                   for d, v in computed)
+        out.extend(_computed(d, v, formula=True) for d, v in computed)
         out.append("")
     path = ans.pathway()
     if path:
@@ -217,13 +225,7 @@ def _explained(ans: Answer) -> str:
             out.append(_wrap(r.text, "      "))
             out.extend(_because(a, "      "))
         out.append("")
-    re_ = ans.reassess()
-    out.append("REASSESS")
-    if re_:
-        for r in re_:
-            out.append(f"  > {r.timing.text if r.timing else ''}: {r.short}")
-    else:
-        out.append("  > no follow-up timing applies")
+    out += ["REASSESS"] + _follow_up(ans)
     return "\n".join(out).rstrip() + "\n"
 
 
