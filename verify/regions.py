@@ -195,15 +195,14 @@ def literal_text(atom: X.Expr, truth: bool) -> str:
             return X.show(atom) if truth else f"not ({X.show(atom)})"
 
 
-def region_text(literals: Sequence[Literal], g: Guideline | None = None) -> str:
-    """The region as condition text; with ``g``, each literal over an optional value is
-    preceded by the ``known`` test it implies (once per variable)."""
-    said: set[str] = set()
+def region_text(literals: Sequence[Literal], g: Guideline) -> str:
+    """The region as condition text, each literal over an optional value preceded by the
+    ``known`` test it implies (once per variable)."""
+    said = {a.var.name for a, t in literals if isinstance(a, X.Known) and t}
     parts = []
     for a, t in literals:
-        for n in optional_read(g, a) if g is not None else ():
-            assert g is not None
-            if n not in said and (X.Known(X.Var(n, g.variables[n].type)), True) not in literals:
+        for n in optional_read(g, a):
+            if n not in said:
                 said.add(n)
                 parts.append(f"known({n})")
         parts.append(literal_text(a, t))
@@ -232,10 +231,13 @@ def list_regions(ctx: Context, problem: Sequence[tuple[str, z3.BoolRef]], atoms:
             terms[a] = enc.term(a)
         return terms[a]
 
+    guards: dict[X.Expr, list[z3.BoolRef]] = {}  # atom -> known(...) of the optional facts it reads
+
     def lit(a: X.Expr, value: bool) -> z3.BoolRef:
         t = term(a) if value else z3.Not(term(a))
-        known = [enc.known[n] for n in optional_read(g, a)]
-        return z3.And(*known, t) if known else t
+        if a not in guards:
+            guards[a] = [enc.known[n] for n in optional_read(g, a)]
+        return z3.And(*guards[a], t) if guards[a] else t
 
     defs = g.definition_exprs()
     position = {n: i for i, n in enumerate(g.variables)}  # literals are shown in the variables' order
