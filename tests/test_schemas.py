@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from conftest import FIXTURES
 from guideproof.cli import cli
 from guideproof.model import loader as L
+from guideproof.model.errors import InputError
 from guideproof.model.loader import load_guideline
 from guideproof.model.source import parse_yaml, plain, read_text
 from guideproof.schema import schema
@@ -45,7 +46,8 @@ def test_every_file_the_loader_accepts_validates(path):
     else:
         try:
             load_guideline(path)
-        except Exception:
+        except InputError:
+            assert path not in GUIDELINES  # the shipped guidelines always load
             pytest.skip("not a loadable guideline (a deliberately broken fixture)")
         errors = list(_validator("guideline").iter_errors(data))
     assert not errors, [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors[:5]]
