@@ -23,9 +23,9 @@ from functools import cached_property
 from typing import Any
 
 import yaml
-from yaml.composer import Composer
 from yaml.constructor import SafeConstructor
-from yaml.events import AliasEvent
+from yaml.events import (AliasEvent, MappingEndEvent, MappingStartEvent, ScalarEvent, SequenceEndEvent,
+                         SequenceStartEvent, StreamEndEvent)
 from yaml.resolver import Resolver
 
 from .errors import Collector, Diagnostic, InputError, Span
@@ -270,58 +270,182 @@ except ImportError:  # pragma: no cover - PyYAML built without libyaml
             Parser.__init__(self)
 
 
-class _CountingLoader(Composer, _EventSource, SafeConstructor, Resolver):
-    """PyYAML's Python composer over the fastest event source available, refusing documents
-    with too many aliases, aliases that expand too far, or too deep nesting. Composition
-    stays in Python so these limits apply before any node is built; marks carry character
-    indices either way."""
+_STR_TAG = "tag:yaml.org,2002:str"
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 
-    def __init__(self, stream: str):
-        _EventSource.__init__(self, stream)
-        Composer.__init__(self)
-        SafeConstructor.__init__(self)
+
+class _Builder(Resolver):
+    """Builds position-carrying nodes straight from the parser's events (no intermediate
+    ``yaml.Node`` graph), refusing documents with too many aliases, aliases that expand too
+    far, or too deep nesting while they are read, before anything is expanded.
+
+    Mirrors PyYAML's composer (anchors, aliases, implicit tag resolution, one document per
+    stream) and reports what it refuses at the parser's marks, which carry character indices.
+    """
+
+    def __init__(self, src: SourceText, col: Collector):
         Resolver.__init__(self)
+        self.events: Any = _EventSource(src.text)  # libyaml's parser: untyped
+        self.src = src
+        self.col = col
+        self.constructor = SafeConstructor()
         self.aliases = 0
         self.depth = 0
-        #: nodes the document holds with every alias expanded, counted as it is composed
+        #: nodes the document holds with every alias expanded, counted as it is read
         self.expanded = 0
         #: nodes aliases have added so far (bounded by MAX_ALIAS_EXPANSION)
         self.alias_nodes = 0
-        #: anchor -> the expanded size of the node it names (unknown while it is composed)
-        self.anchor_sizes: dict[str, int] = {}
+        #: anchor -> (its node, or None while that node is being read; its start; its expanded size)
+        self.anchors: dict[str, tuple[YNode | None, Any, int]] = {}
 
-    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
-        event = self.peek_event()
-        assert event is not None  # the composer asks for a node only where the parser has one
+    def document(self) -> YNode | None:
+        events = self.events
+        events.get_event()  # stream start
+        node = None
+        if not isinstance(events.peek_event(), StreamEndEvent):
+            events.get_event()  # document start
+            first = events.peek_event()
+            node = self.node()
+            events.get_event()  # document end
+            if not isinstance(events.peek_event(), StreamEndEvent):
+                raise yaml.composer.ComposerError("expected a single document in the stream", first.start_mark,
+                                                  "but found another document", events.get_event().start_mark)
+        return node
+
+    def span(self, mark: Any) -> Span:
+        # Marks carry 0-based line and column (in characters): converted here, once.
+        return Span(self.src.file, mark.line + 1, mark.column + 1)
+
+    def node(self) -> YNode:
+        event: Any = self.events.get_event()
         if isinstance(event, AliasEvent):
-            self.aliases += 1
-            if self.aliases > MAX_ALIASES:
-                raise _Refused("too-many-aliases",
-                               f"more than {MAX_ALIASES} YAML aliases; refusing a document that may expand exponentially",
-                               event.start_mark)
-            # An alias to a node still being composed is recursive: reported when converted.
-            size = self.anchor_sizes.get(str(event.anchor), 1)
-            self.expanded += size
-            self.alias_nodes += size
-            if self.alias_nodes > MAX_ALIAS_EXPANSION:
-                raise _Refused("alias-expansion",
-                               f"YAML aliases expand to more than {MAX_ALIAS_EXPANSION:,} nodes; "
-                               "refusing a document that grows when its aliases are expanded (write the values out)",
-                               event.start_mark)
-            return super().compose_node(parent, index)
+            return self.alias(event)
+        anchor = event.anchor
+        if anchor is not None and anchor in self.anchors:
+            raise yaml.composer.ComposerError(f"found duplicate anchor {anchor!r}; first occurrence",
+                                              self.anchors[anchor][1], "second occurrence", event.start_mark)
         self.depth += 1
-        try:
-            if self.depth > MAX_DEPTH:
-                raise _Refused("too-deep", f"nesting deeper than {MAX_DEPTH} levels", event.start_mark)
-            before = self.expanded
-            self.expanded += 1
-            node = super().compose_node(parent, index)
-            anchor = getattr(event, "anchor", None)
-            if anchor is not None:
-                self.anchor_sizes[str(anchor)] = self.expanded - before
-            return node
-        finally:
-            self.depth -= 1
+        if self.depth > MAX_DEPTH:
+            raise _Refused("too-deep", f"nesting deeper than {MAX_DEPTH} levels", event.start_mark)
+        before = self.expanded
+        self.expanded += 1
+        if anchor is not None:
+            self.anchors[anchor] = (None, event.start_mark, 1)
+        span = self.span(event.start_mark)
+        node: YNode
+        if isinstance(event, ScalarEvent):
+            node = self.scalar(event, span)
+        elif isinstance(event, SequenceStartEvent):
+            items = []
+            while not isinstance(self.events.peek_event(), SequenceEndEvent):
+                items.append(self.node())
+            self.events.get_event()
+            node = YSeq(tuple(items), span)
+        else:
+            assert isinstance(event, MappingStartEvent)
+            node = self.mapping(span)
+        self.depth -= 1
+        if anchor is not None:
+            self.anchors[anchor] = (node, event.start_mark, self.expanded - before)
+        return node
+
+    def alias(self, event: Any) -> YNode:
+        self.aliases += 1
+        if self.aliases > MAX_ALIASES:
+            raise _Refused("too-many-aliases",
+                           f"more than {MAX_ALIASES} YAML aliases; refusing a document that may expand exponentially",
+                           event.start_mark)
+        anchor = str(event.anchor)
+        if anchor not in self.anchors:
+            raise yaml.composer.ComposerError(None, None, f"found undefined alias {anchor!r}", event.start_mark)
+        node, start, size = self.anchors[anchor]
+        self.expanded += size
+        self.alias_nodes += size
+        if self.alias_nodes > MAX_ALIAS_EXPANSION:
+            raise _Refused("alias-expansion",
+                           f"YAML aliases expand to more than {MAX_ALIAS_EXPANSION:,} nodes; "
+                           "refusing a document that grows when its aliases are expanded (write the values out)",
+                           event.start_mark)
+        if node is None:  # the anchored node is still being read: it would contain itself
+            span = self.span(start)
+            self.col.error("recursive-alias", "an alias refers to a node that contains it", span)
+            return YScalar(None, span, self.src, start.index, event.end_mark.index)
+        return node
+
+    def mapping(self, span: Span) -> YMap:
+        seen: dict[Any, YScalar] = {}
+        items = []
+        col = self.col
+        while not isinstance(self.events.peek_event(), MappingEndEvent):
+            key_event = self.events.peek_event()
+            key = self.node()
+            value = self.node()
+            if not isinstance(key, YScalar) or isinstance(key.value, Decimal) or key.value is None:
+                col.error("bad-key", "mapping keys must be names or numbers", key.span)
+                continue
+            if isinstance(key_event, ScalarEvent) and self.tag(key_event) == _MERGE_TAG:
+                col.error("merge-key", "YAML merge keys ('<<') are not supported; write the fields out", key.span)
+                continue
+            marker = (type(key.value) is bool, key.value)
+            if marker in seen:
+                first = seen[marker].span
+                col.error("duplicate-key",
+                          f"key {key.value!r} is repeated (first given at line {first.line}, column {first.column})",
+                          key.span)
+                continue
+            seen[marker] = key
+            items.append((key, value))
+        self.events.get_event()
+        return YMap(tuple(items), span)
+
+    def tag(self, event: Any) -> str:
+        tag = event.tag
+        if tag is None or tag == "!":
+            return str(self.resolve(yaml.ScalarNode, event.value, event.implicit))  # type: ignore[no-untyped-call]
+        return str(tag)
+
+    def scalar(self, event: Any, span: Span) -> YScalar:
+        return YScalar(self.value(event, span), span, self.src, event.start_mark.index, event.end_mark.index)
+
+    def value(self, event: Any, span: Span) -> Any:
+        """The value of a scalar, numbers read as the module doc describes."""
+        tag = self.tag(event)
+        text = event.value
+        col = self.col
+        if tag == _STR_TAG:
+            value: Any = text
+        elif tag == _INT_TAG:
+            if _DECIMAL.fullmatch(text):
+                if len(text.lstrip("-")) > MAX_INT_DIGITS:
+                    col.error("number-too-large",
+                              f"number too large: {len(text.lstrip('-')):,} digits (at most {MAX_INT_DIGITS})", span)
+                    return text
+                return int(text)
+            return text  # 010, 0x1A, 1:12, 1_000, +5: kept as written; the reader reports it
+        elif tag == _FLOAT_TAG:
+            if _FLOAT.fullmatch(text) and len(text) <= MAX_INT_DIGITS:
+                return Decimal(text)
+            return text  # .inf, .nan, 1_000.5, 1:30.5, 1.0e+400: kept as written
+        else:
+            node = yaml.ScalarNode(tag, text, event.start_mark, event.end_mark, style=event.style)
+            try:
+                value = self.constructor.construct_object(node, deep=True)
+            except yaml.YAMLError as e:
+                col.error("yaml-syntax", f"cannot read scalar: {getattr(e, 'problem', e)}", span)
+                return text
+            except ValueError as e:  # e.g. a malformed explicitly tagged value
+                col.error("yaml-syntax", f"cannot read scalar: {e}", span)
+                return text
+            if not isinstance(value, (str, int, bool, type(None))):
+                return text  # floats by tag, timestamps, binary: keep the text; the schema reports the type
+        if isinstance(value, str):
+            bad = _CONTROL_IN_VALUE.search(value)
+            if bad is not None:  # written as an escape ("\x1b"): it would act on a terminal
+                col.error("control-character", f"the value contains control character U+{ord(bad.group()):04X} "
+                                               "(written as an escape); it is not allowed in text", span)
+        return value
 
 
 class _Refused(Exception):
@@ -330,26 +454,28 @@ class _Refused(Exception):
 
 
 def parse_yaml(src: SourceText) -> YNode | None:
-    """Compose ``src`` and convert it to position-carrying nodes (None for an empty file).
+    """Read ``src`` into position-carrying nodes (None for an empty file).
 
     Duplicate keys, non-scalar keys, recursive aliases and unreadable numbers are reported
-    together.
+    together; a syntax error or a refused document is reported alone.
     """
     col = src.collector()
-    loader = _CountingLoader(src.text)
     try:
-        node = loader.get_single_node()
+        out = _Builder(src, col).document()
     except _Refused as r:
+        col = src.collector()
         col.error(r.code, r.message, src.span_of(r.mark.index))
         col.raise_if_any()
         raise AssertionError("unreachable") from None
     except yaml.reader.ReaderError as e:  # a character YAML does not allow (decode() reports most)
+        col = src.collector()
         char = f"U+{e.character:04X}" if isinstance(e.character, int) else repr(e.character)
         span = src.span_of(e.position) if isinstance(e.position, int) and 0 <= e.position <= len(src.text) else None
         col.error("control-character", f"character {char} is not allowed in YAML text", span)
         col.raise_if_any()
         raise AssertionError("unreachable") from None
     except yaml.MarkedYAMLError as e:
+        col = src.collector()
         mark = e.problem_mark or e.context_mark
         problem = (e.problem or str(e)).strip()
         ctx = f" ({e.context})" if e.context else ""
@@ -357,86 +483,12 @@ def parse_yaml(src: SourceText) -> YNode | None:
         col.raise_if_any()
         raise AssertionError("unreachable") from None
     except yaml.YAMLError as e:
+        col = src.collector()
         col.error("yaml-syntax", str(e).strip(), None)
         col.raise_if_any()
         raise AssertionError("unreachable") from None
-    if node is None:
-        return None
-    out = _convert(node, src, col, loader, set())
     col.raise_if_any()
     return out
-
-
-_INT_TAG = "tag:yaml.org,2002:int"
-_FLOAT_TAG = "tag:yaml.org,2002:float"
-
-
-def _scalar_value(node: yaml.ScalarNode, span: Span, col: Collector, loader: _CountingLoader) -> Any:
-    """The value of a scalar node, numbers read as the module doc describes."""
-    if node.tag == _INT_TAG:
-        text = str(node.value)
-        if _DECIMAL.fullmatch(text):
-            if len(text.lstrip("-")) > MAX_INT_DIGITS:
-                col.error("number-too-large",
-                          f"number too large: {len(text.lstrip('-')):,} digits (at most {MAX_INT_DIGITS})", span)
-                return text
-            return int(text)
-        return text  # 010, 0x1A, 1:12, 1_000, +5: kept as written; the reader reports it
-    if node.tag == _FLOAT_TAG:
-        text = str(node.value)
-        if _FLOAT.fullmatch(text) and len(text) <= MAX_INT_DIGITS:
-            return Decimal(text)
-        return text  # .inf, .nan, 1_000.5, 1:30.5, 1.0e+400: kept as written
-    try:
-        value = loader.construct_object(node, deep=True)
-    except yaml.YAMLError as e:
-        col.error("yaml-syntax", f"cannot read scalar: {getattr(e, 'problem', e)}", span)
-        return node.value
-    except ValueError as e:  # e.g. a malformed explicitly tagged value
-        col.error("yaml-syntax", f"cannot read scalar: {e}", span)
-        return node.value
-    if not isinstance(value, (str, int, bool, type(None))):
-        return node.value  # floats by tag, timestamps, binary: keep the text; the schema reports the type
-    if isinstance(value, str):
-        bad = _CONTROL_IN_VALUE.search(value)
-        if bad is not None:  # written as an escape ("\x1b"): it would act on a terminal
-            col.error("control-character", f"the value contains control character U+{ord(bad.group()):04X} "
-                                           "(written as an escape); it is not allowed in text", span)
-    return value
-
-
-def _convert(node: yaml.Node, src: SourceText, col: Collector, loader: _CountingLoader, path: set[int]) -> YNode:
-    # Marks carry 0-based line and column (in characters) already: converted here, once.
-    span = Span(src.file, node.start_mark.line + 1, node.start_mark.column + 1)
-    if id(node) in path:
-        col.error("recursive-alias", "an alias refers to a node that contains it", span)
-        return YScalar(None, span, src, node.start_mark.index, node.end_mark.index)
-    if isinstance(node, yaml.ScalarNode):
-        value = _scalar_value(node, span, col, loader)
-        return YScalar(value, span, src, node.start_mark.index, node.end_mark.index)
-    path = path | {id(node)}
-    if isinstance(node, yaml.SequenceNode):
-        return YSeq(tuple(_convert(n, src, col, loader, path) for n in node.value), span)
-    assert isinstance(node, yaml.MappingNode)
-    seen: dict[Any, YScalar] = {}
-    items = []
-    for knode, vnode in node.value:
-        key = _convert(knode, src, col, loader, path)
-        value = _convert(vnode, src, col, loader, path)
-        if not isinstance(key, YScalar) or isinstance(key.value, Decimal) or key.value is None:
-            col.error("bad-key", "mapping keys must be names or numbers", key.span)
-            continue
-        if knode.tag == "tag:yaml.org,2002:merge":
-            col.error("merge-key", "YAML merge keys ('<<') are not supported; write the fields out", key.span)
-            continue
-        marker = (type(key.value) is bool, key.value)
-        if marker in seen:
-            first = seen[marker].span
-            col.error("duplicate-key", f"key {key.value!r} is repeated (first given at line {first.line}, column {first.column})", key.span)
-            continue
-        seen[marker] = key
-        items.append((key, value))
-    return YMap(tuple(items), span)
 
 
 def plain(node: YNode | None) -> Any:
