@@ -74,7 +74,7 @@ FORMAT_OPTION = click.option("--format", "fmt", type=click.Choice(["text", "json
 
 def _guideline(path: Path | None) -> Guideline:
     from .guideline import SHIPPED
-    from .model.loader import load_guideline
+    from .model.cache import load_guideline
 
     if path is None:
         # Name the shipped file relative to the working directory when it is below it, so
@@ -142,11 +142,18 @@ def _interrupted(ctx: click.Context | None) -> None:
 @click.option("--max-input-mb", type=float, default=None, metavar="MIB",
               help="Largest guideline or patient file read, in MiB (default 64, or "
                    "$GUIDEPROOF_MAX_INPUT_MB); larger files are refused before parsing.")
-def cli(max_input_mb: float | None) -> None:
+@click.option("--no-cache", is_flag=True,
+              help="Read and check the guideline afresh instead of reusing the checked model stored "
+                   "the last time exactly the same files were read (also: GUIDEPROOF_CACHE=off).")
+def cli(max_input_mb: float | None, no_cache: bool) -> None:
     """guideproof: a clinical guideline as data, proved sound by Z3."""
     from .model.source import set_input_limit
 
     set_input_limit(max_input_mb)
+    if no_cache:
+        from .model import cache
+
+        cache.disable()
 
 
 @cli.command(epilog=EPILOG)

@@ -66,6 +66,7 @@ def _read(path: Path, where: YScalar, col: Collector) -> YMap | None:
         col.error("include-unreadable", f"include {where.value!r}: {d.message}", where.span)
         return None
     col.others[osrc.file] = osrc.lines
+    col.included[osrc.file] = osrc.text
     root = parse_yaml(osrc)  # a syntax error in the overlay is reported at its own position
     if not isinstance(root, YMap):
         col.error("wrong-type", f"include {where.value!r}: an overlay is a mapping of sections, found {describe(root)}",

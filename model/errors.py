@@ -91,6 +91,8 @@ class Collector:
         self.diagnostics: list[Diagnostic] = []
         #: the lines of every other file whose positions it reports (included files)
         self.others: dict[str, list[str]] = {}
+        #: the text of every other file read into the result (included files), by name
+        self.included: dict[str, str] = {}
 
     def excerpt(self, span: Span | None) -> str | None:
         lines = self.lines if span is None or span.file == self.file else self.others.get(span.file, [])

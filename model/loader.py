@@ -34,19 +34,25 @@ from .wellformed import Decl, Ref, RefKind
 
 LANGUAGE_VERSION = 1
 
-__all__ = ["LANGUAGE_VERSION", "load_guideline", "load_guideline_text"]
+__all__ = ["LANGUAGE_VERSION", "build_guideline", "load_guideline", "load_guideline_text"]
 
 
 def load_guideline(path: str | os.PathLike[str]) -> Guideline:
-    """Read and check a guideline file; raises :class:`InputError` with every problem."""
-    src = read_text(path, "guideline")
-    return load_guideline_text(src)
+    """Read and check a guideline file; raises :class:`InputError` with every problem.
+    Always from the files: the commands go through :func:`.cache.load_guideline`."""
+    return build_guideline(read_text(path, "guideline"))[0]
 
 
 def load_guideline_text(src: SourceText) -> Guideline:
+    """Read and check a guideline from its text; raises :class:`InputError` with every problem."""
+    return build_guideline(src)[0]
+
+
+def build_guideline(src: SourceText) -> tuple[Guideline, dict[str, str]]:
+    """The checked guideline, and the text of every file it included (by name)."""
     root = parse_yaml(src)
     loader = _Loader(src)
-    return loader.load(compose(src, root, loader.c))
+    return loader.load(compose(src, root, loader.c)), loader.c.included
 
 
 def _any(r: NodeReader, node: YNode, where: str) -> YNode:

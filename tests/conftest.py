@@ -19,6 +19,13 @@ GOLDEN = TESTS / "golden"
 REGENERATE_ENV = "GUIDEPROOF_REGENERATE"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache(tmp_path_factory):
+    """The guideline cache of this test session (and the processes it starts) lives in a
+    temporary folder, never in the user's own cache."""
+    os.environ["GUIDEPROOF_CACHE_DIR"] = str(tmp_path_factory.mktemp("guideline-cache"))
+
+
 @pytest.fixture(scope="session")
 def shipped():
     return load_guideline(SHIPPED)
