@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from .config import MAX_FINDINGS, MAX_RLIMIT, MAX_TIMEOUT_S
 from .model.errors import InputError
 
 if TYPE_CHECKING:  # annotations only: the query path never imports the solver layer
@@ -40,9 +41,6 @@ EPILOG = (
     "query: some recommendation undecided); 4 internal error; 130 interrupted (Ctrl-C)."
 )
 
-#: Z3 takes its timeout in milliseconds and its resource limit as unsigned 32-bit integers.
-MAX_TIMEOUT_S = 4_294_967
-MAX_RLIMIT = 4_294_967_295
 
 
 class _Seconds(click.ParamType):  # type: ignore[type-arg]  # ParamType is generic only in click's stubs
@@ -65,11 +63,19 @@ class _Seconds(click.ParamType):  # type: ignore[type-arg]  # ParamType is gener
 SECONDS = _Seconds()
 RLIMIT = click.IntRange(min=1, max=MAX_RLIMIT)
 
+def _remember_format(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """Input errors are reported in the output format asked for: stdout gets them as JSON
+    (or SARIF) too, so a tool reading stdout never finds it empty."""
+    ctx.meta["guideproof.format"] = value
+    return value
+
+
 GUIDELINE_OPTION = click.option(
     "--guideline", "-g", "guideline_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
     help="Guideline YAML file (default: the shipped L1-L2 compression fracture guideline).")
 FORMAT_OPTION = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-                             show_default=True, help="Output format; JSON is versioned.")
+                             show_default=True, callback=_remember_format, is_eager=True,
+                             help="Output format; JSON is versioned.")
 
 
 def _guideline(path: Path | None) -> Guideline:
@@ -98,6 +104,15 @@ class _Group(click.Group):
             rv = super().invoke(ctx)
         except InputError as e:
             click.echo(str(e), err=True)
+            fmt = ctx.meta.get("guideproof.format")
+            if fmt == "json":
+                from . import views
+
+                _emit(views.json_text(views.diagnostics_doc(e.diagnostics)))
+            elif fmt == "sarif":
+                from . import sarif
+
+                _emit(sarif.log([sarif.diagnostics_run(e.diagnostics, ExitCode.BAD_INPUT)]))
             ctx.exit(ExitCode.BAD_INPUT)
         except KeyboardInterrupt:
             _interrupted(ctx)
@@ -281,10 +296,13 @@ def _interactive(g: Guideline, p: PatientInput, timeout: float, rlimit: int | No
 
 
 @cli.command(epilog=EPILOG)
-@click.argument("guideline_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
-@FORMAT_OPTION
-@click.option("--timeout", type=SECONDS, default=10.0, show_default=True,
-              help="Seconds the solver may spend on each obligation; beyond it the verdict is unknown.")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True,
+              callback=_remember_format, is_eager=True,
+              help="Output format: text for people, versioned JSON, or SARIF 2.1.0 for code-scanning views.")
+@click.option("--timeout", type=SECONDS, default=None,
+              help="Seconds the solver may spend on each obligation; beyond it the verdict is unknown "
+                   "(default: the configuration's, else 10).")
 @click.option("--rlimit", type=RLIMIT, default=None,
               help="Z3 resource limit per obligation (deterministic, machine-independent).")
 @click.option("--witness-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -292,33 +310,133 @@ def _interactive(g: Guideline, p: PatientInput, timeout: float, rlimit: int | No
                    "is created if missing, its parent must exist; files guideproof did not write "
                    "are never overwritten).")
 @click.option("--brief", is_flag=True, help="Text output: leave out the list of proved obligations.")
-@click.option("--max-findings", type=click.IntRange(min=0, max=100_000), default=20, show_default=True,
-              metavar="N",
+@click.option("--max-findings", type=click.IntRange(min=0, max=MAX_FINDINGS), default=None, metavar="N",
               help="Problem regions listed per refuted coverage, exclusivity or consistency obligation (and "
-                   "per misleading overlap); a longer listing is cut and says so. 0: one witness only.")
-def verify(guideline_file: Path | None, fmt: str, timeout: float, rlimit: int | None, witness_dir: Path | None,
-           brief: bool, max_findings: int) -> int:
-    """Prove the guideline sound: consistency, coverage, exclusivity, reachability,
-    redundancy, invariants and vacuity, with a witness patient for every failure."""
+                   "per misleading overlap); a longer listing is cut and says so. 0: one witness only "
+                   "(default: the configuration's, else 20).")
+@click.option("--select", "select", multiple=True, metavar="CODES",
+              help="Run only these checks (codes or names, comma-separated or repeated; GP007's "
+                   "'some valid patient exists' always runs).")
+@click.option("--ignore", "ignore", multiple=True, metavar="CODES", help="Run every check but these.")
+@click.option("--timings", is_flag=True, help="JSON and SARIF: add each obligation's solver time "
+                                              "(left out by default, so the same input gives the same output).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Configuration file (default: guideproof.toml, or pyproject.toml with [tool.guideproof], "
+                   "in this folder or the nearest one above).")
+def verify(paths: tuple[Path, ...], fmt: str, timeout: float | None, rlimit: int | None, witness_dir: Path | None,
+           brief: bool, max_findings: int | None, select: tuple[str, ...], ignore: tuple[str, ...], timings: bool,
+           config_path: Path | None) -> int:
+    """Prove each guideline sound: consistency, coverage, exclusivity, reachability,
+    redundancy, invariants, vacuity, contraindications and safety review, with a witness
+    patient for every failure. PATHS are guideline files and folders (each guideline file in
+    a folder: a YAML file with a top-level 'guideline' key); with none, the configuration's
+    'guidelines', else the shipped guideline. The exit code is the worst over all files: bad
+    input 2, then refuted 1, then unknown 3."""
+    from . import config as cfg
     from .verify import render
     from .verify.checks import verify as run_checks
     from .verify.findings import Verdict
     from .verify.witness import check_witness_dir, write_witnesses
 
+    conf = cfg.load(config_path)
+    only = _selected(select or conf.select, ignore or conf.ignore)
     if witness_dir is not None:
         check_witness_dir(witness_dir)  # before the work, not after it
-    g = _guideline(guideline_file)
-    findings = run_checks(g, timeout=timeout, rlimit=rlimit, max_regions=max_findings)  # InternalError: exit 4
-    if witness_dir is not None:
-        for path in write_witnesses(g, findings, witness_dir):
-            click.echo(f"wrote witness {path}", err=True)
-    _emit(render.as_json(g, findings) if fmt == "json" else render.text(g, findings, verbose=not brief))
-    verdicts = {f.verdict for f in findings}
-    if Verdict.REFUTED in verdicts:
-        return ExitCode.REFUTED
-    if Verdict.UNKNOWN in verdicts:
-        return ExitCode.INCONCLUSIVE
+    targets = cfg.expand(list(paths) or list(conf.guidelines)) if (paths or conf.guidelines) else [None]
+    outputs: list[str] = []
+    runs: list[dict[str, Any]] = []
+    docs: list[dict[str, Any]] = []
+    codes: list[int] = []
+    for target in targets:
+        try:
+            g = _guideline(target)
+        except InputError as e:
+            if len(targets) == 1:
+                raise
+            click.echo(str(e), err=True)
+            codes.append(ExitCode.BAD_INPUT)
+            _record_input_error(e, fmt, runs, docs, str(target))
+            continue
+        findings = run_checks(g, timeout=timeout if timeout is not None else conf.timeout or 10.0,
+                              rlimit=rlimit if rlimit is not None else conf.rlimit, only=only,
+                              max_regions=max_findings if max_findings is not None else
+                              (conf.max_findings if conf.max_findings is not None else 20))  # InternalError: exit 4
+        if witness_dir is not None:
+            for path in write_witnesses(g, findings, witness_dir):
+                click.echo(f"wrote witness {path}", err=True)
+        verdicts = {f.verdict for f in findings}
+        code = (ExitCode.REFUTED if Verdict.REFUTED in verdicts else
+                ExitCode.INCONCLUSIVE if Verdict.UNKNOWN in verdicts else ExitCode.OK)
+        codes.append(code)
+        if fmt == "sarif":
+            from . import sarif
+
+            runs.append(sarif.verify_run(g, findings, int(code), timings))
+        elif fmt == "json":
+            docs.append(render.as_doc(g, findings, timings))
+        else:
+            outputs.append(render.text(g, findings, verbose=not brief))
+    if fmt == "sarif":
+        from . import sarif
+
+        _emit(sarif.log(runs))
+    elif fmt == "json":
+        _emit(_json_docs(docs))
+    else:
+        _emit("\n".join(outputs))
+    return _worst(codes)
+
+
+def _selected(select: tuple[str, ...], ignore: tuple[str, ...]) -> set[str] | None:
+    """The check codes to run, from --select/--ignore (codes or names, comma-separated)."""
+    from .model.errors import Diagnostic
+    from .verify.checks import CHECKS
+
+    by_key = {c.code: c.code for c in CHECKS} | {c.name: c.code for c in CHECKS}
+
+    def codes(values: tuple[str, ...], option: str) -> set[str]:
+        out = set()
+        for part in (p.strip() for v in values for p in v.split(",")):
+            if part not in by_key:
+                known = ", ".join(f"{c.code} ({c.name})" for c in sorted(CHECKS, key=lambda c: c.code))
+                raise InputError([Diagnostic("bad-option", f"{option}: no check {part!r} (checks: {known})")])
+            out.add(by_key[part])
+        return out
+
+    chosen = codes(select, "--select") if select else {c.code for c in CHECKS}
+    chosen -= codes(ignore, "--ignore")
+    return None if chosen == {c.code for c in CHECKS} else chosen
+
+
+def _worst(codes: list[int]) -> int:
+    """One exit code for several files: bad input, then refuted, then unknown, then success."""
+    for code in (ExitCode.BAD_INPUT, ExitCode.REFUTED, ExitCode.INCONCLUSIVE):
+        if code in codes:
+            return code
     return ExitCode.OK
+
+
+def _json_docs(docs: list[dict[str, Any]]) -> str:
+    """verify's JSON: one guideline's document, or for several files every document under
+    ``guidelines`` (each with its own summary)."""
+    import json
+
+    from .verify.render import VERIFY_JSON_VERSION
+
+    doc = docs[0] if len(docs) == 1 else {"version": VERIFY_JSON_VERSION, "guidelines": docs}
+    return json.dumps(doc, indent=2, ensure_ascii=False)
+
+
+def _record_input_error(e: InputError, fmt: str, runs: list[dict[str, Any]], docs: list[dict[str, Any]],
+                        target: str) -> None:
+    if fmt == "sarif":
+        from . import sarif
+
+        runs.append(sarif.diagnostics_run(e.diagnostics, ExitCode.BAD_INPUT))
+    elif fmt == "json":
+        from . import views
+
+        docs.append({"file": target, **views.diagnostics_doc(e.diagnostics)})
 
 
 @cli.command(epilog=EPILOG)

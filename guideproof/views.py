@@ -17,6 +17,7 @@ from .model.patient import format_value, type_words, to_plain
 from .model.report import Answer, Applied
 
 if TYPE_CHECKING:  # the query path never imports the solver layer at run time
+    from .model.errors import Diagnostic
     from .model.fhir import FhirFacts
     from .model.patient import PatientInput
     from .verify.partial import PartialAnswer, RecStatus
@@ -48,7 +49,19 @@ def _rec_fields(r: Recommendation) -> dict[str, Any]:
     }
 
 
-def _json(doc: dict[str, Any]) -> str:
+DIAGNOSTICS_JSON_VERSION = 1
+
+
+def diagnostics_doc(diagnostics: list[Diagnostic]) -> dict[str, Any]:
+    """Input errors as JSON (``--format json`` on bad input: stdout is never left empty)."""
+    return {"version": DIAGNOSTICS_JSON_VERSION, "kind": "input-error",
+            "diagnostics": [{"code": d.code, "severity": d.severity, "message": d.message,
+                             "location": None if d.span is None else
+                             {"file": d.span.file, "line": d.span.line, "column": d.span.column},
+                             "excerpt": d.excerpt} for d in diagnostics]}
+
+
+def json_text(doc: dict[str, Any]) -> str:
     """JSON text of an answer. Exact numbers stay exact: an integer is a JSON number, a
     decimal is its exact text (``"1.25"``, or ``"1/3"`` when no decimal is exact: a JSON
     number would go through binary floating point in most readers); sets are sorted lists."""
@@ -94,7 +107,7 @@ def query_json(ans: Answer) -> str:
         "guideline_problems": [{"kind": x.kind, "step": x.step or None, "branches": list(x.branches),
                                 "message": problem_text(ans.guideline, x)} for x in ans.trace.problems],
     }
-    return _json(doc)
+    return json_text(doc)
 
 
 def problem_text(g: Guideline, x: GapOrOverlap) -> str:
@@ -253,7 +266,7 @@ def variables_json(g: Guideline) -> str:
         ],
         "constraints": [{"id": c.id, "holds": c.cond.text, "why": c.why} for c in g.constraints],
     }
-    return _json(doc)
+    return json_text(doc)
 
 
 # -- partial answers --------------------------------------------------------------------------
@@ -289,7 +302,7 @@ def partial_json(ans: PartialAnswer) -> str:
         "not_needed": list(ans.not_needed),
         "solver_calls": ans.calls,
     }
-    return _json(doc)
+    return json_text(doc)
 
 
 def partial_text(ans: PartialAnswer) -> str:
@@ -355,7 +368,7 @@ def partial_text(ans: PartialAnswer) -> str:
 
 # -- codes ------------------------------------------------------------------------------------
 
-def _check_doc(doc: str) -> tuple[str, list[tuple[str, list[str]]]]:
+def check_doc(doc: str) -> tuple[str, list[tuple[str, list[str]]]]:
     """A check's docstring as (summary, [(heading, example lines)]): the text before its
     first example, then each example's heading ('Failing', 'Passing: ...') and code lines,
     without reStructuredText markup."""
@@ -390,7 +403,7 @@ def checks_text() -> str:
 
     out = ["PROOF OBLIGATIONS (guideproof verify)", ""]
     for c in sorted(CHECKS, key=lambda c: c.code):
-        summary, parts = _check_doc(c.__doc__ or "")
+        summary, parts = check_doc(c.__doc__ or "")
         out.append(f"{c.code} {c.name}")
         out.append(_wrap(summary, "    "))
         for head, block in parts:
@@ -411,10 +424,10 @@ def checks_json() -> str:
 
     obligations = []
     for c in sorted(CHECKS, key=lambda c: c.code):
-        summary, parts = _check_doc(c.__doc__ or "")
+        summary, parts = check_doc(c.__doc__ or "")
         obligations.append({"code": c.code, "name": c.name, "summary": summary,
                             "examples": [{"heading": h, "lines": b} for h, b in parts]})
-    return _json({"version": 1, "obligations": obligations,
+    return json_text({"version": 1, "obligations": obligations,
                   "input_errors": [{"code": x.code, "meaning": x.meaning, "example": x.example} for x in CODES.values()]})
 
 
@@ -454,7 +467,7 @@ def with_provenance(text: str, fmt: str, g: Guideline, p: PatientInput, record: 
     section at the end of the text."""
     doc = provenance(g, p, record)
     if fmt == "json":
-        return _json({**json.loads(text), "provenance": doc})
+        return json_text({**json.loads(text), "provenance": doc})
     out = [text.rstrip("\n"), "", f"FACTS (record {doc['bundle']}, visit date {doc['visit_date']})"]
     for f in doc["facts"]:
         if f["from"] == "fhir":

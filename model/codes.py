@@ -32,6 +32,8 @@ _CODES = (
     Code("bad-key", "A mapping key that is not a name or a whole number (a decimal, null, a list).", "1.5: x"),
     Code("bad-option", "An option given to the reader is out of range (for example --max-input-mb).",
          "guideproof --max-input-mb 0 verify"),
+    Code("config", "The configuration ([tool.guideproof] in pyproject.toml, or guideproof.toml) is not valid TOML, "
+                   "has an unknown key, or a value of the wrong type.", "[tool.guideproof] timout = 3"),
     Code("number-too-large", "A number has more than 100 digits.", "age >= 1000...0 (101 digits)"),
     # the shape of a guideline
     Code("unknown-key", "A key the language does not have (with a did-you-mean), or an unknown overlay section.",

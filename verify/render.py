@@ -100,8 +100,10 @@ def text(g: Guideline, findings: list[Finding], verbose: bool = True) -> str:
     return "\n".join(out) + "\n"
 
 
-def finding_json(g: Guideline, f: Finding) -> dict[str, Any]:
-    return {
+def finding_json(g: Guideline, f: Finding, timings: bool = False) -> dict[str, Any]:
+    """One obligation as JSON; its solver time only with ``timings`` (so the same input gives
+    the same output)."""
+    doc: dict[str, Any] = {
         "code": f.code,
         "check": f.check,
         "subject": f.subject,
@@ -113,20 +115,25 @@ def finding_json(g: Guideline, f: Finding) -> dict[str, Any]:
         "core": list(f.core),
         "reason": f.reason or None,
         "details": list(f.details),
-        "seconds": round(f.seconds, 6),
         # every region of the problem set (refuted coverage, exclusivity and consistency
         # obligations, GP009 warnings); "truncated" when the listing is not the whole set
         "regions": [{"condition": r.condition, "witness": to_plain(g, r.witness)} for r in f.regions],
         "regions_end": f.regions_end or None,
         "truncated": f.regions_end in ("limit", "unknown"),
     }
+    if timings:
+        doc["seconds"] = round(f.seconds, 6)
+    return doc
 
 
-def as_json(g: Guideline, findings: list[Finding]) -> str:
-    doc = {
+def as_doc(g: Guideline, findings: list[Finding], timings: bool = False) -> dict[str, Any]:
+    return {
         "version": VERIFY_JSON_VERSION,
         "guideline": {"id": g.id, "title": g.title, "version": g.version, "file": g.file},
         "summary": summary(findings),
-        "obligations": [finding_json(g, f) for f in findings],
+        "obligations": [finding_json(g, f, timings) for f in findings],
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False)
+
+
+def as_json(g: Guideline, findings: list[Finding], timings: bool = False) -> str:
+    return json.dumps(as_doc(g, findings, timings), indent=2, ensure_ascii=False)
