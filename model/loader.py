@@ -38,7 +38,13 @@ __all__ = ["LANGUAGE_VERSION", "load_guideline", "load_guideline_text"]
 
 
 def load_guideline(path: str | os.PathLike[str]) -> Guideline:
-    """Read and check a guideline file; raises :class:`InputError` with every problem."""
+    """Read and check a guideline file; raises :class:`InputError` with every problem. The
+    one place a guideline is read by its suffix: ``.dmn`` is a DMN decision model
+    (``model/dmn.py``), anything else the YAML language."""
+    if os.fspath(path).lower().endswith(".dmn"):
+        from .dmn import load_dmn  # only for DMN files: the YAML path never imports it
+
+        return load_dmn(path)
     src = read_text(path, "guideline")
     return load_guideline_text(src)
 
