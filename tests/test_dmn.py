@@ -1,0 +1,285 @@
+"""DMN import: public models with known answers (../shared/dmn/, read in place), and fixtures
+for every hit policy, every unary-test form, a requirement graph, malformed XML, an entity
+bomb and constructs beyond the analysed subset, each with its exact outcome."""
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from guideproof.cli import cli
+from guideproof.model.dmn import Imported, import_dmn, parse_xml
+from guideproof.model.errors import InputError
+from guideproof.model.feel import parse_literal
+from guideproof.model.source import read_text
+from guideproof.verify.checks import verify
+from guideproof.verify.findings import Finding, Verdict
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "dmn"
+FIXTURES = ROOT / "tests" / "fixtures" / "dmn"
+needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason=f"the public DMN test data is not at {SHARED.name} "
+                                  "beside the repository (../shared/dmn/)")
+
+
+def _import(path: Path) -> Imported:
+    return import_dmn(read_text(path))
+
+
+def _failing(findings: list[Finding]) -> list[tuple[str, str]]:
+    return sorted((f.code, f.subject) for f in findings if f.verdict in (Verdict.REFUTED, Verdict.UNKNOWN))
+
+
+def _run(*args: str) -> tuple[int, str, str]:
+    r = CliRunner().invoke(cli, list(args))
+    return r.exit_code, r.stdout, r.stderr
+
+
+def _outputs(imp: Imported, args: list[str], table: str) -> set[tuple[tuple[str, str], ...]]:
+    """The outputs of ``table`` that apply to the facts (complete or partial), by ``query``."""
+    code, out, err = _run("query", "-g", imp.guideline.file, "--format", "json", *args)
+    assert code in (0, 1), err
+    doc = json.loads(out)
+    recs = [r["id"] for r in doc["recommendations"] if doc.get("complete", True) is not False or r["status"] == "applies"]
+    return {tuple((n, v.text) for n, v in imp.outputs[r][1]) for r in recs if imp.outputs[r][0] == table}
+
+
+# ----------------------------------------------------------------------------- ../shared/dmn
+
+
+@needs_shared
+def test_dish_decision_overlap_of_rules_3_and_4_is_one_region():
+    imp = _import(SHARED / "dish-decision.dmn")
+    findings = verify(imp.guideline)
+    assert _failing(findings) == [("GP002", "step dish"), ("GP003", "step dish")]
+    overlap = next(f for f in findings if f.code == "GP003")
+    assert "branch 3 (rule 3) and branch 4 (rule 4: Save money) both apply" in overlap.message
+    assert overlap.regions_end == "complete" and len(overlap.regions) == 1
+    assert overlap.regions[0].condition == "season == Spring and guest_count <= 7 and guest_count >= 5"
+    assert overlap.witness == {"season": "Spring", "guest_count": 5}
+    assert (overlap.span.line, overlap.span.column) == (4, 5)  # the <decisionTable> of 'Dish'
+    # the one gap: a season string none of the rules names ("other")
+    gap = next(f for f in findings if f.code == "GP002")
+    assert [r.condition for r in gap.regions] == ["season == other"]
+    # each rule is located at its <rule> element
+    assert [(b.label, b.span.line) for b in imp.guideline.steps["dish"].branches] == [
+        ("rule 1", 14), ("rule 2", 22), ("rule 3", 30), ("rule 4: Save money", 38), ("rule 5: Less effort", 47),
+        ("rule 6: Hey, why not!?", 56)]
+
+
+@needs_shared
+def test_every_shared_table_imports_or_is_not_analysed_with_its_reason():
+    counts = {}
+    for path in sorted(SHARED.glob("*.dmn")):
+        imp = _import(path)
+        tables = path.read_text().count("<decisionTable")
+        skipped_tables = [p for p in imp.guideline.not_analysed if "decisionTable" in
+                          path.read_text().splitlines()[p.span.line - 1]]
+        assert len(imp.tables) + len(skipped_tables) == tables, path.name
+        counts[path.name] = (len(imp.tables), len(imp.guideline.not_analysed))
+        assert all(p.reason and p.span is not None for p in imp.guideline.not_analysed)
+    assert counts == {"0004-lending.dmn": (7, 13), "0006-simpletable-P1.dmn": (1, 0),
+                      "0108-first-hitpolicy.dmn": (1, 0), "dish-decision.dmn": (1, 0)}
+    lending = _import(SHARED / "0004-lending.dmn").guideline
+    reasons = {p.what: p.reason for p in lending.not_analysed}
+    assert reasons["decision 'Adjudication'"] == "its logic is a literal expression"
+    assert reasons["business knowledge model 'ApplicationRiskScoreModel'"].startswith(
+        "hit policy COLLECT with the aggregation SUM")
+    assert reasons["business knowledge model 'AffordabilityCalculation'"] == "its logic is a context (boxed expression)"
+
+
+@needs_shared
+def test_lending_verify_reports_not_analysed_parts_and_a_real_gap():
+    code, out, _ = _run("verify", "--brief", "--max-findings", "3", str(SHARED / "0004-lending.dmn"))
+    assert code == 1  # a refutation outranks the unknowns
+    assert out.count("warning[GP011]") == 13
+    # the pre-bureau risk table of a new customer: rule 3 ends before 130, rule 4 starts after it
+    assert ("pre_bureau_risk_category_table_application_risk_score >= 130 and "
+            "pre_bureau_risk_category_table_application_risk_score <= 130") in out
+
+
+def _tck_cases(imp: Imported, test_file: Path) -> list[tuple[str, list[str], tuple[tuple[str, str], ...]]]:
+    """(decision, --set arguments, expected outputs) for each result of an analysed decision;
+    inputs the tables read from decisions that are not analysed take the test's own results."""
+    root = parse_xml(read_text(test_file))
+    out = []
+    for case in root.all("testCase"):
+        facts: dict[str, str] = {}
+        for node in case.all("inputNode") + case.all("resultNode"):
+            value = node.first("value") if node.tag == "inputNode" else (node.first("expected") or node).first("value")
+            if value is not None and node.attrs["name"] in imp.variables:
+                facts[node.attrs["name"]] = value.text
+        sets = []
+        for name, value in facts.items():
+            var = imp.variables[name]
+            sets += ["--set", f"{var}={imp.strings.get(var, {}).get(value, value)}"]
+        for node in case.all("resultNode"):
+            if node.attrs["name"] not in imp.tables:
+                continue
+            expected = node.first("expected")
+            assert expected is not None
+            parts = expected.all("component") or [expected]
+            want = []
+            for p in parts:
+                v = p.first("value")
+                assert v is not None
+                kind = v.attrs.get("type", "")
+                lit = v.text if kind.endswith("decimal") or kind.endswith("boolean") else json.dumps(v.text)
+                want.append((p.attrs.get("name", ""), lit))
+            out.append((node.attrs["name"], sets, tuple(want)))
+    return out
+
+
+@needs_shared
+@pytest.mark.parametrize("model, replayed", [("0006-simpletable-P1", 3), ("0108-first-hitpolicy", 3), ("0004-lending", 1)])
+def test_tck_cases_replay_through_query(model: str, replayed: int):
+    imp = _import(SHARED / f"{model}.dmn")
+    cases = _tck_cases(imp, SHARED / f"{model}-test-01.xml")
+    assert len(cases) == replayed
+    for decision, sets, want in cases:
+        got = _outputs(imp, sets, decision)
+        shown = {tuple((n if len(want) > 1 else "", v) for n, v in res) for res in got}
+        assert shown == {tuple((n if len(want) > 1 else "", v) for n, v in want)}, (decision, sets)
+
+
+# ----------------------------------------------------------------------------- fixtures
+
+
+@pytest.mark.parametrize("name, failing", [
+    ("unique", [("GP002", "step plan"), ("GP003", "step plan")]),
+    ("any", [("GP001", "conflict plan_any"), ("GP005", "branch plan#2 vs plan#1")]),
+    ("priority", [("GP004", "branch triage#3")]),
+    ("first", [("GP004", "branch plan#3"), ("GP004", "branch plan#otherwise"), ("GP004", "recommendation plan_out3"),
+               ("GP004", "recommendation plan_out5"), ("GP004", "step plan_out3"), ("GP004", "step plan_out5")]),
+    ("rule_order", [("GP005", "branch checks#3 vs checks#1")]),
+    ("output_order", [("GP005", "branch checks#3 vs checks#1")]),
+    ("collect", [("GP005", "branch checks#3 vs checks#1")]),
+    ("unary", []),
+    ("drg", []),
+])
+def test_hit_policy_fixtures(name: str, failing: list[tuple[str, str]]):
+    g = _import(FIXTURES / f"{name}.dmn").guideline
+    assert _failing(verify(g)) == sorted(failing)
+
+
+def test_hit_policies_map_onto_decision_kinds():
+    kinds = {}
+    for name in ("unique", "any", "priority", "first", "rule_order", "output_order", "collect"):
+        g = _import(FIXTURES / f"{name}.dmn").guideline
+        step = g.steps[g.start]
+        kinds[name] = (step.choice, [b.label for b in step.branches], step.otherwise)
+    assert kinds["unique"][0] == "single"
+    assert kinds["any"][0] == "any"
+    assert kinds["priority"] == ("first", ["rule 2", "rule 1", "rule 3"], None)  # "urgent" outranks "routine"
+    assert kinds["first"] == ("first", ["rule 1", "rule 2", "rule 3", "rule 4"], "plan_out5")  # the default output
+    assert {kinds[n][0] for n in ("rule_order", "output_order", "collect")} == {"any"}
+
+
+def test_masked_rules_speak_rule_numbers():
+    _, out, _ = _run("verify", "--brief", str(FIXTURES / "priority.dmn"))
+    assert "priority.dmn:15:7: error[GP004]: reachability: branch 3 of 'triage' (rule 3) is never taken; masked by " \
+           "branch 1 (rule 2)" in out
+    _, out, _ = _run("verify", "--brief", str(FIXTURES / "first.dmn"))
+    assert "first.dmn:18:7: error[GP004]: reachability: branch 3 of 'plan' (rule 3) is never taken; masked by " \
+           "branches 1 and 2 (rule 1; rule 2)" in out
+
+
+def test_unique_gap_and_overlap_regions():
+    findings = verify(_import(FIXTURES / "unique.dmn").guideline)
+    gap = next(f for f in findings if f.code == "GP002")
+    assert [r.condition for r in gap.regions] == ["score > 8 and grade == low"]
+    overlap = next(f for f in findings if f.code == "GP003")
+    assert "branch 2 (rule 2) and branch 3 (rule 3) both apply" in overlap.message
+    assert [r.condition for r in overlap.regions] == ["score <= 6 and score >= 5 and grade == mid"]
+
+
+def test_collect_answers_every_matching_rule():
+    imp = _import(FIXTURES / "collect.dmn")
+    got = _outputs(imp, ["--set", "score=4", "--set", "urgent=true"], "Checks")
+    assert got == {(("check", '"review"'),), (("check", '"call"'),)}
+
+
+FORMS = {  # each rule of unary.dmn, as an independent Python predicate on (n, s, b)
+    "r1": lambda n, s, b: True, "r2": lambda n, s, b: True, "r3": lambda n, s, b: n == 5,
+    "r4": lambda n, s, b: n == Fraction("-2.5"), "r5": lambda n, s, b: n < 3, "r6": lambda n, s, b: n <= 3,
+    "r7": lambda n, s, b: n > 7, "r8": lambda n, s, b: n >= 7, "r9": lambda n, s, b: 2 <= n <= 4,
+    "r10": lambda n, s, b: 2 < n <= 4, "r11": lambda n, s, b: 2 <= n < 4, "r12": lambda n, s, b: 2 < n < 4,
+    "r13": lambda n, s, b: 2 < n < 4, "r14": lambda n, s, b: n == 1 or 8 <= n <= 9, "r15": lambda n, s, b: n != 5,
+    "r16": lambda n, s, b: not (2 <= n <= 4 or n > 8), "r17": lambda n, s, b: s in ("x", "y"),
+    "r18": lambda n, s, b: s != "x", "r19": lambda n, s, b: b, "r20": lambda n, s, b: not b,
+}
+
+
+@pytest.mark.parametrize("n", ["-2.5", "1", "2", "3", "4", "5", "7", "8.5", "9", "10"])
+def test_every_unary_test_form(n: str):
+    imp = _import(FIXTURES / "unary.dmn")
+    for s, b in (("x", "true"), ("other", "false")):
+        got = _outputs(imp, ["--set", f"n={n}", "--set", f"s={s}", "--set", f"b={b}"], "Forms")
+        want = {r for r, p in FORMS.items() if p(Fraction(n), s, b == "true")}
+        assert {res[0][1].strip('"') for res in got} == want, (n, s, b)
+
+
+def test_drg_table_reads_another_tables_output():
+    imp = _import(FIXTURES / "drg.dmn")
+    assert set(imp.guideline.definitions) == {"risk_gives_1", "risk_gives_2", "risk_gives_3"}
+    # not("high") admits the results "medium" and "low" of Risk, a FIRST table
+    assert imp.guideline.steps["action"].branches[1].cond.text == "(risk_gives_2 or risk_gives_3)"
+    assert imp.guideline.definitions["risk_gives_2"].cond.text == "((age >= 18) and not (age >= 65))"
+    for age, action in (("70", '"refer"'), ("65", '"refer"'), ("30", '"watch"'), ("10", '"watch"')):
+        assert _outputs(imp, ["--set", f"age={age}"], "Action") == {(("Action", action),)}, age
+    assert _run("verify", "--brief", str(FIXTURES / "drg.dmn"))[0] == 0
+
+
+def test_malformed_xml_exits_2_with_line_and_column():
+    code, out, err = _run("verify", str(FIXTURES / "malformed.dmn"))
+    assert code == 2 and out == ""
+    assert err.startswith(f"{FIXTURES / 'malformed.dmn'}:7:41: error[xml-syntax]: malformed XML: mismatched tag")
+    assert "Traceback" not in err
+
+
+def test_entity_bomb_and_external_entity_are_refused_before_expansion():
+    with pytest.raises(InputError) as e:
+        _import(FIXTURES / "entity_bomb.dmn")
+    d = e.value.diagnostics[0]
+    assert d.code == "xml-doctype" and d.span is not None and d.span.line == 2
+    code, _, err = _run("query", "-g", str(FIXTURES / "entity_bomb.dmn"))
+    assert code == 2 and "error[xml-doctype]" in err
+
+
+def test_unsupported_constructs_are_not_analysed_with_exit_3():
+    code, out, _ = _run("verify", "--brief", str(FIXTURES / "unsupported.dmn"))
+    assert code == 3
+    assert "unsupported.dmn:4:5: warning[GP011]: not analysed: decision 'Fee' is NOT ANALYSED: its logic is a " \
+           "literal expression" in out
+    assert "unsupported.dmn:10:25: warning[GP011]: not analysed: decision 'Window' is NOT ANALYSED: rule 1, input 1 " \
+           "(Date): '< today() + 3' is beyond simple unary tests: the name or function 'today'" in out
+    assert "INCONCLUSIVE: 2 of 12 obligations not settled (2 NOT ANALYSED)" in out
+    # the table within the subset is analysed, and a query names what is not
+    imp = _import(FIXTURES / "unsupported.dmn")
+    assert list(imp.tables) == ["Band"]
+    code, out, err = _run("query", "-g", str(FIXTURES / "unsupported.dmn"), "--set", "amount=150")
+    assert code == 0 and 'Band = "large"' in out
+    assert "unsupported.dmn:4:5: NOT ANALYSED: decision 'Fee': its logic is a literal expression" in err
+
+
+def test_collect_with_aggregation_is_not_analysed():
+    g = _import(FIXTURES / "collect_sum.dmn").guideline
+    assert [(p.what, p.reason.split(" (")[0]) for p in g.not_analysed] == [
+        ("decision 'Total'", "hit policy COLLECT with the aggregation SUM")]
+    assert _failing(verify(g)) == [("GP011", "decision 'Total'")]
+
+
+def test_flowchart_of_a_dmn_table(tmp_path: Path):
+    out = tmp_path / "dish.dot"
+    code, _, err = _run("flowchart", "-g", str(FIXTURES / "unique.dmn"), "-o", str(out))
+    assert code == 0, err
+    assert "rule 3" in out.read_text()
+
+
+def test_literals():
+    assert parse_literal('"a\\"b"').value == 'a"b'
+    assert parse_literal("-0.5").value == Fraction(-1, 2)
+    assert parse_literal(".5").text == "0.5"
