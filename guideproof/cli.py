@@ -37,7 +37,8 @@ EPILOG = (
     "refuted something, or query found "
     "the guideline fails this patient; "
     "2 bad input or usage; 3 inconclusive: the solver answered unknown (verify: with nothing refuted; "
-    "query: some recommendation undecided); 4 internal error; 130 interrupted (Ctrl-C)."
+    "query: some recommendation undecided), or parts of a DMN model are NOT ANALYSED; 4 internal error; "
+    "130 interrupted (Ctrl-C)."
 )
 
 #: Z3 takes its timeout in milliseconds and its resource limit as unsigned 32-bit integers.
@@ -210,7 +211,7 @@ def query(guideline_path: Path | None, patient_path: Path | None, sets: tuple[st
 
         text = views.with_provenance(text, fmt, g, p, record)
     _emit(text)
-    return code
+    return ExitCode.INCONCLUSIVE if code == ExitCode.OK and g.not_analysed else code
 
 
 def _answer_text(g: Guideline, p: PatientInput, fmt: str, timeout: float, rlimit: int | None = None,
@@ -365,7 +366,8 @@ def flowchart(guideline_path: Path | None, patient_path: Path | None, sets: tupl
         dot = to_dot(g, highlight, ids)
     fmt = write_chart(dot, out, inputs)
     click.echo(f"wrote {fmt.upper()} flowchart to {out}", err=True)
-    return ExitCode.INCONCLUSIVE if highlight is not None and highlight.undecided else ExitCode.OK
+    undecided = highlight is not None and highlight.undecided
+    return ExitCode.INCONCLUSIVE if undecided or g.not_analysed else ExitCode.OK
 
 
 def _highlight(g: Guideline, patient_path: Path | None, sets: tuple[str, ...], timeout: float = 10.0,

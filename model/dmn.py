@@ -40,7 +40,7 @@ from xml.parsers import expat
 from . import expr as X
 from . import feel, wellformed
 from .errors import Collector, Diagnostic, InputError, Span
-from .guideline import (Branch, Choice, Condition, Conflict, Definition, Guideline, Named, NotAnalysed, Recommendation,
+from .guideline import (Branch, Choice, Condition, Conflict, Constraint, Definition, Guideline, Named, NotAnalysed, Recommendation,
                         Source, Step, Variable)
 from .record import Record
 from .source import SourceText, read_text
@@ -218,7 +218,9 @@ class _VarInfo:
         self.name = name
         self.span = span
         self.kind = ""  # string, number, int, boolean
-        self.allowed: list[feel.Literal] | None = None
+        #: the allowed values (None: any value of the type)
+        self.allowed: feel.UnaryTests | None = None
+        self.allowed_span: Span = span
         self.literals: list[feel.Literal] = []
         self.question = ""
 
@@ -452,6 +454,8 @@ class _Builder:
         self.dmn_names: dict[str, str] = {}
         self.step_ids: set[str] = set()
         self.defs: dict[str, str] = {}  # definition name -> condition text
+        #: number inputs whose allowed values are more than their bounds: (variable, values, where)
+        self.allowed_constraints: list[tuple[str, feel.UnaryTests, Span]] = []
         self.def_spans: dict[str, Span] = {}
         #: analysed decision name -> (its step id, its possible results, a condition text per result)
         self.results: dict[str, tuple[str, list[tuple[feel.Literal, ...]], list[str]]] = {}
@@ -528,11 +532,14 @@ class _Builder:
         used = set().union(*(X.variables_of(b.cond.expr, {n: d.cond.expr for n, d in defs.items()})
                              for s in steps.values() for b in s.branches))
         variables = {n: v for n, v in variables.items() if n in used}
+        constraints = [Constraint(f"{n}_allowed", self.check(self.tests_text(f"allowed values of {n}", variables[n], a, sp),
+                                                            scope, sp), "the allowed values of the DMN input", sp)
+                       for n, a, sp in self.allowed_constraints if n in variables]
         g = Guideline(
             file=self.file, id=snake(self.model), title=self.model, version="DMN",
             description=f"DMN decision model {self.model!r}", sources={"dmn": Source("dmn", self.model)},
             categories={"output": Named("output", "Decision outputs")}, strengths={"dmn": Named("dmn", "DMN rule")},
-            phases={}, variables=variables, constraints=[], definitions=defs, recommendations=recs,
+            phases={}, variables=variables, constraints=constraints, definitions=defs, recommendations=recs,
             start=start, steps=steps, conflicts=conflicts, invariants=[],
             not_analysed=tuple(self.imp.not_analysed))
         order = wellformed.check(g, [], [], self.imp.c)
@@ -583,14 +590,14 @@ class _Builder:
         info.question = info.question or f"{i.label or i.expr}?"
         if allowed is not None and info.allowed is None:
             try:
-                tests = feel.parse_unary_tests(allowed)
+                tests = feel.parse_allowed(allowed)
             except feel.Unsupported as u:
                 raise _Skip(f"allowed values of '{i.expr}': {u.message}", aspan or i.span) from None
-            info.allowed = tests.literals() if not tests.any else None
-            if tests.any or tests.negated:
-                info.allowed = None
-            elif info.kind in ("number", "int") and not (len(tests.tests) == 1 and isinstance(tests.tests[0], feel.Interval)):
-                info.allowed = None  # a list of numbers: the literals still bound it
+            if info.kind == "string" and not tests.any and (tests.negated or any(
+                    not isinstance(t, feel.Comparison) or t.op != "=" for t in tests.tests)):
+                raise _Skip(f"allowed values of '{i.expr}' are not a list of strings", aspan or i.span)
+            info.allowed = None if tests.any else tests
+            info.allowed_span = aspan or i.span
         return name
 
     def note_literals(self, t: _Table, k: int, var: str) -> None:
@@ -604,7 +611,7 @@ class _Builder:
 
     def string_ids(self, name: str) -> dict[str, str]:
         info = self.vars[name]
-        values = [lit.value for lit in (info.allowed if info.allowed is not None else info.literals)
+        values = [lit.value for lit in (info.allowed.literals() if info.allowed is not None else info.literals)
                   if lit.kind == "string"]
         taken: set[str] = set()
         out = {str(v): _unique(_value_id(str(v)), taken) for v in dict.fromkeys(values)}
@@ -618,6 +625,9 @@ class _Builder:
                 out[name] = Variable(name, X.BOOL, info.question, info.span)
             elif kind in ("number", "int"):
                 lo, hi = self.number_bounds(info)
+                a = info.allowed
+                if a is not None and (lo, hi) != (a.literals()[0].value, a.literals()[-1].value):
+                    self.allowed_constraints.append((name, a, info.allowed_span))
                 typ = X.INT if kind == "int" else X.DEC
                 if kind == "int":
                     lo, hi = Fraction(lo.__ceil__()), Fraction(hi.__floor__())
@@ -637,11 +647,16 @@ class _Builder:
         return out
 
     def number_bounds(self, info: _VarInfo) -> tuple[Fraction, Fraction]:
-        if info.allowed is not None and len(info.allowed) == 2 and all(lit.kind == "number" for lit in info.allowed):
-            lo, hi = (lit.value for lit in info.allowed)
-            assert isinstance(lo, Fraction) and isinstance(hi, Fraction)
-            return lo, hi
-        nums = [abs(lit.value) for lit in info.literals if isinstance(lit.value, Fraction)]
+        """The bounds of a number input: its allowed values when they are one closed range,
+        else a bound beyond every literal (other allowed values become a constraint)."""
+        a = info.allowed
+        if (a is not None and not a.negated and len(a.tests) == 1 and isinstance(a.tests[0], feel.Interval)
+                and a.tests[0].low_closed and a.tests[0].high_closed):
+            lo, hi = a.tests[0].low.value, a.tests[0].high.value
+            if isinstance(lo, Fraction) and isinstance(hi, Fraction):
+                return lo, hi
+        nums = [abs(lit.value) for lit in info.literals + (a.literals() if a is not None else [])
+                if isinstance(lit.value, Fraction)]
         bound = Fraction(NUMBER_BOUND)
         while nums and max(nums) * 10 >= bound:
             bound *= 1000
@@ -657,11 +672,19 @@ class _Builder:
             if isinstance(col, _Table):
                 parts.append(self.chained(tests, col))
                 continue
-            var = variables[col]
-            alts = [self.positive(t, r, inp, var, p, span) for p in tests.tests]
-            text = alts[0] if len(alts) == 1 else "(" + " or ".join(alts) + ")"
-            parts.append(f"not ({text})" if tests.negated else text)
+            parts.append(self.tests_text(f"{t.what}, rule {r.number}, input {inp.label or inp.expr!r}",
+                                         variables[col], tests, span))
         return " and ".join(parts) or "true"
+
+    def tests_text(self, where: str, var: Variable, tests: feel.UnaryTests, span: Span) -> str:
+        """A cell (or allowed values) as a condition on ``var``; a list of strings is ``in``."""
+        alts = [self.positive(where, var, p, span) for p in tests.tests]
+        strings = [a.partition(" == ")[2] for a in alts if var.type.kind == "enum"]
+        if len(alts) > 1 and len(strings) == len(alts):
+            text = f"{var.name} in [{', '.join(strings)}]"
+        else:
+            text = alts[0] if len(alts) == 1 else "(" + " or ".join(alts) + ")"
+        return f"not ({text})" if tests.negated else text
 
     def chained(self, tests: feel.UnaryTests, up: _Table) -> str:
         """A test of another table's result: the results it admits, as definitions."""
@@ -675,9 +698,8 @@ class _Builder:
                 self.defs.setdefault(names[-1], "")
         return "(" + " or ".join(names) + ")" if names else "false"
 
-    def positive(self, t: _Table, r: _Rule, inp: _Input, var: Variable, p: feel.Positive, span: Span) -> str:
+    def positive(self, where: str, var: Variable, p: feel.Positive, span: Span) -> str:
         name, kind = var.name, var.type.kind
-        where = f"{t.what}, rule {r.number}, input {inp.label or inp.expr!r}"
         lits = [p.value] if isinstance(p, feel.Comparison) else [p.low, p.high]
         want = {"bool": "boolean", "enum": "string"}.get(kind, "number")
         for lit in lits:

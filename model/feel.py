@@ -113,10 +113,11 @@ def _string(raw: str, offset: int) -> str:
 
 
 class _Parser:
-    def __init__(self, text: str):
+    def __init__(self, text: str, allow_null: bool = False):
         self.text = text
         self.toks = _tokens(text)
         self.i = 0
+        self.allow_null = allow_null
 
     def peek(self) -> tuple[str, str, int]:
         return self.toks[self.i]
@@ -152,6 +153,9 @@ class _Parser:
         if kind == "name" and tok in ("true", "false"):
             self.take()
             return Literal("boolean", tok == "true", tok)
+        if kind == "name" and tok == "null" and self.allow_null:
+            self.take()
+            return Literal("null", None, tok)
         if kind == "name" and tok == "null":
             raise Unsupported("null (absent inputs are not modelled: every input has a value)", off)
         if kind == "name":
@@ -210,6 +214,16 @@ def parse_unary_tests(text: str) -> UnaryTests:
     """The unary tests of an input entry; raises :class:`Unsupported` (with the offset in
     ``text``) for anything outside the subset."""
     return _Parser(text).unary_tests()
+
+
+def parse_allowed(text: str) -> UnaryTests:
+    """Allowed values (of an item definition or an input): unary tests, where a ``null``
+    among them (the value may be absent) is dropped, as inputs are taken to be present."""
+    tests = _Parser(text, allow_null=True).unary_tests()
+    kept = tuple(t for t in tests.tests if not (isinstance(t, Comparison) and t.value.kind == "null"))
+    if any(lit.kind == "null" for t in kept for lit in ([t.value] if isinstance(t, Comparison) else [t.low, t.high])):
+        raise Unsupported("null as the end of a range", 0)
+    return tests.replace(tests=kept, any=tests.any or not kept)
 
 
 def parse_literal(text: str) -> Literal:
