@@ -329,10 +329,14 @@ class _Importer:
                 elif e.tag == "decisionService":
                     raise _Skip("a decision service (it only groups decisions; each decision is read on its own)",
                                 e.span)
+                elif e.tag == "import":
+                    raise _Skip("an imported model is not read (its decisions are neither analysed nor available "
+                                "to this model's tables)", e.span)
             except _Skip as s:
                 what = {"decision": "decision", "businessKnowledgeModel": "business knowledge model",
-                        "decisionService": "decision service"}[e.tag]
-                self.not_analysed.append(NotAnalysed(f"{what} {e.attrs.get('name', '')!r}", s.reason, s.span))
+                        "decisionService": "decision service", "import": "import"}[e.tag]
+                name = e.attrs.get("name", "") or e.attrs.get("namespace", "")
+                self.not_analysed.append(NotAnalysed(f"{what} {name!r}", s.reason, s.span))
         return _Builder(self, model_name, tables).build()
 
     def decision(self, e: Element) -> list[_Table]:
