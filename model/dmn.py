@@ -460,7 +460,6 @@ class _Builder:
         self.defs: dict[str, str] = {}  # definition name -> condition text
         #: number inputs whose allowed values are more than their bounds: (variable, values, where)
         self.allowed_constraints: list[tuple[str, feel.UnaryTests, Span]] = []
-        self.def_spans: dict[str, Span] = {}
         #: analysed decision name -> (its step id, its possible results, a condition text per result)
         self.results: dict[str, tuple[str, list[tuple[feel.Literal, ...]], list[str]]] = {}
 
@@ -548,7 +547,7 @@ class _Builder:
             not_analysed=tuple(self.imp.not_analysed))
         order = wellformed.check(g, [], [], self.imp.c)
         self.imp.c.raise_if_any()
-        return Imported(g.replace(order=order), dict(self.dmn_names),
+        return Imported(g.replace(order=order), {d: v for d, v in self.dmn_names.items() if v in variables},
                         {n: self.string_ids(n) for n in g.variables if g.variables[n].type.kind == "enum"},
                         outputs, table_steps)
 
@@ -651,13 +650,15 @@ class _Builder:
         return out
 
     def number_bounds(self, info: _VarInfo) -> tuple[Fraction, Fraction]:
-        """The bounds of a number input: its allowed values when they are one closed range,
-        else a bound beyond every literal (other allowed values become a constraint)."""
+        """The bounds of a number input: its allowed values when they are one closed range that
+        holds every literal the cells test, else a bound beyond every literal (the allowed
+        values then become a constraint, and a cell beyond them an unreachable rule)."""
         a = info.allowed
         if (a is not None and not a.negated and len(a.tests) == 1 and isinstance(a.tests[0], feel.Interval)
                 and a.tests[0].low_closed and a.tests[0].high_closed):
             lo, hi = a.tests[0].low.value, a.tests[0].high.value
-            if isinstance(lo, Fraction) and isinstance(hi, Fraction):
+            if (isinstance(lo, Fraction) and isinstance(hi, Fraction)
+                    and all(lo <= lit.value <= hi for lit in info.literals if isinstance(lit.value, Fraction))):
                 return lo, hi
         nums = [abs(lit.value) for lit in info.literals + (a.literals() if a is not None else [])
                 if isinstance(lit.value, Fraction)]

@@ -339,3 +339,10 @@ def test_rule_with_missing_entries_exits_2(tmp_path: Path):
     code, _, err = _run("verify", str(path))
     assert code == 2 and f"{path}:9:7: error[dmn-structure]: decision 'Band', rule 1: 1 input entries and 1 output " \
                          "entries for 2 inputs and 1 outputs" in err
+
+
+def test_a_cell_beyond_the_allowed_values_is_an_unreachable_rule():
+    g = _import(FIXTURES / "outside_allowed.dmn").guideline
+    assert [c.cond.text for c in g.constraints] == ["(score >= 0 and score <= 10)"]
+    assert _failing(verify(g)) == [("GP004", "branch band#2"), ("GP004", "recommendation band_out2"),
+                                   ("GP004", "step band_out2")]
