@@ -346,3 +346,11 @@ def test_a_cell_beyond_the_allowed_values_is_an_unreachable_rule():
     assert [c.cond.text for c in g.constraints] == ["(score >= 0 and score <= 10)"]
     assert _failing(verify(g)) == [("GP004", "branch band#2"), ("GP004", "recommendation band_out2"),
                                    ("GP004", "step band_out2")]
+
+
+def test_misleading_rule_in_a_first_table_is_a_warning_at_the_lower_rule():
+    code, out, _ = _run("verify", "--brief", str(FIXTURES / "misleading.dmn"))
+    assert code == 0
+    assert ("misleading.dmn:11:7: warning[GP009]: misleading: misleading overlap: branch 1 of 'plan' (rule 1) takes "
+            "patients that branch 2 (rule 2) also describes") in out
+    assert "1. score <= 6 and score >= 4 and grade == high" in out
