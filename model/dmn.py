@@ -616,9 +616,8 @@ class _Builder:
         info = self.vars[name]
         values = [lit.value for lit in (info.allowed.literals() if info.allowed is not None else info.literals)
                   if lit.kind == "string"]
-        taken: set[str] = set()
-        out = {str(v): _unique(_value_id(str(v)), taken) for v in dict.fromkeys(values)}
-        return out
+        taken = set(self.vars)  # a value must not read as the name of a variable
+        return {str(v): _unique(_value_id(str(v)), taken) for v in dict.fromkeys(values)}
 
     def variables(self) -> dict[str, Variable]:
         out: dict[str, Variable] = {}
@@ -645,7 +644,7 @@ class _Builder:
                 ids = self.string_ids(name)
                 values = list(ids.values())
                 if info.allowed is None:
-                    values.append(_unique("other", set(values)))
+                    values.append(_unique("other", set(values) | set(self.vars)))
                 out[name] = Variable(name, X.Type("enum", tuple(values), name), info.question, info.span)
         return out
 

@@ -354,3 +354,14 @@ def test_misleading_rule_in_a_first_table_is_a_warning_at_the_lower_rule():
     assert ("misleading.dmn:11:7: warning[GP009]: misleading: misleading overlap: branch 1 of 'plan' (rule 1) takes "
             "patients that branch 2 (rule 2) also describes") in out
     assert "1. score <= 6 and score >= 4 and grade == high" in out
+
+
+def test_strings_that_read_as_names_or_keywords_get_their_own_values():
+    """A string equal to an input's name, a keyword or the 'other' value still gets a value
+    of its own, so the file imports (no name means two things)."""
+    imp = _import(FIXTURES / "names.dmn")
+    assert imp.strings == {"kind": {"other": "other_2", "not": "not_", "kind": "kind_2"}, "other": {"kind": "kind_2"}}
+    assert imp.guideline.variables["kind"].type.values == ("other_2", "not_", "kind_2", "other_3")
+    assert [b.cond.text for b in imp.guideline.steps["pick"].branches] == [
+        "kind in [other_2, not_, kind_2]", "not (kind in [other_2, not_, kind_2]) and other == kind_2"]
+    assert _outputs(imp, ["--set", "kind=other_3", "--set", "other=kind_2"], "Pick") == {(("pick", '"y"'),)}
