@@ -16,9 +16,10 @@ COLLECT
 ==============  ==================================================================
 
 A gap (no rule matches, no default output) is a GP002 coverage failure, listed as regions.
-A table input that is another decision table's output (a decision requirement graph) reads
-definitions ``<table>_gives_<k>``: "that table's result is its k-th output", built from its
-rules under its hit policy. Inputs are typed: a number is an exact decimal (an ``integer``
+A table input that is another single-hit decision table's output (a decision requirement
+graph; ``Name``, or ``Name.component`` of a table with several outputs) reads definitions
+``<table>_gives_<k>``: "that table's result is its k-th output", built from its rules under
+its hit policy. Inputs are typed: a number is an exact decimal (an ``integer``
 or ``long`` an int), a string an enum of its allowed values (or of the strings the tables
 test, plus ``other`` for every other string), a boolean a bool. Inputs are assumed present
 (FEEL ``null`` inputs are not modelled).
@@ -209,6 +210,13 @@ class _Table(Record):
     #: parameter name -> typeRef (business knowledge models)
     params: dict[str, str]
     decision: bool
+
+
+class _Read(Record):
+    """A column that reads output ``output`` of another decision table (a requirement graph)."""
+
+    table: _Table
+    output: int
 
 
 class _VarInfo:
@@ -460,7 +468,7 @@ class _Builder:
         self.defs: dict[str, str] = {}  # definition name -> condition text
         #: number inputs whose allowed values are more than their bounds: (variable, values, where)
         self.allowed_constraints: list[tuple[str, feel.UnaryTests, Span]] = []
-        #: analysed decision name -> (its step id, its possible results, a condition text per result)
+        #: analysed single-hit table -> (its step id, its possible results, a condition text per result)
         self.results: dict[str, tuple[str, list[tuple[feel.Literal, ...]], list[str]]] = {}
 
     def skip(self, t: _Table, reason: str, span: Span) -> None:
@@ -469,7 +477,7 @@ class _Builder:
     def build(self) -> Imported:
         by_name = {t.name: t for t in self.tables if t.decision}
         # The column sources: a variable, or another analysed table's result.
-        plans: list[tuple[_Table, list[str | _Table]]] = []
+        plans: list[tuple[_Table, list[str | _Read]]] = []
         for t in self.tables:
             try:
                 plans.append((t, [self.column(t, i, by_name) for i in t.inputs]))
@@ -503,7 +511,7 @@ class _Builder:
                 if default not in results:
                     results.append(default)
             texts[t.name] = (t, conds, sid, results)
-            if t.hit in "UAPF" and len(t.outputs) == 1:
+            if t.hit in "UAPF":
                 self.results[t.name] = (sid, results, self.result_conditions(t, conds, results, default))
         defs = self.definitions(scope_vars, bounds)
         scope = X.Scope(scope_vars, bounds, {n: X.BOOL for n in defs})
@@ -553,15 +561,23 @@ class _Builder:
 
     # -- columns and variables ------------------------------------------------------------
 
-    def column(self, t: _Table, i: _Input, by_name: dict[str, _Table]) -> str | _Table:
-        """Where a column's values come from: a variable, or another decision table's result
-        (a decision that is not a table, or not analysed, is read as an input)."""
-        if i.expr in by_name and i.expr not in t.params and by_name[i.expr] is not t:
-            up = by_name[i.expr]
-            if up.hit not in "UAPF" or len(up.outputs) != 1:
-                raise _Skip(f"input '{i.expr}' reads the {'list' if up.hit not in 'UAPF' else 'structured'} output "
-                            f"of {up.what}; only a single output of a single-hit table is read", i.span)
-            return up
+    def column(self, t: _Table, i: _Input, by_name: dict[str, _Table]) -> str | _Read:
+        """Where a column's values come from: a variable, or an output of another decision
+        table (``Name``, or ``Name.component`` of a table with several outputs); a decision
+        that is not a table is read as an input."""
+        name, _, component = i.expr.rpartition(".") if i.expr not in by_name else (i.expr, "", "")
+        if name in by_name and i.expr not in t.params and by_name[name] is not t:
+            up = by_name[name]
+            outputs = [o.name for o in up.outputs]
+            if up.hit not in "UAPF":
+                raise _Skip(f"input '{i.expr}' reads the list output of {up.what} (hit policy {_policy(up.hit)}); "
+                            "only the result of a single-hit table is read", i.span)
+            if not component and len(outputs) == 1:
+                return _Read(up, 0)
+            if component in outputs:
+                return _Read(up, outputs.index(component))
+            raise _Skip(f"input '{i.expr}' reads {up.what}, whose outputs are {', '.join(outputs)}: name one of "
+                        f"them ({name}.{outputs[0]})", i.span)
         if not _NAME.fullmatch(i.expr) and i.expr not in self.imp.types and i.expr not in t.params:
             raise _Skip(f"input expression '{i.expr}' is a FEEL expression, not the name of an input", i.span)
         return self.as_variable(t, i)
@@ -668,12 +684,12 @@ class _Builder:
 
     # -- rules as conditions ----------------------------------------------------------------
 
-    def rule_text(self, t: _Table, r: _Rule, cols: list[str | _Table], variables: dict[str, Variable]) -> str:
+    def rule_text(self, t: _Table, r: _Rule, cols: list[str | _Read], variables: dict[str, Variable]) -> str:
         parts = []
         for (tests, span), col, inp in zip(r.cells, cols, t.inputs, strict=True):
             if tests.any:
                 continue
-            if isinstance(col, _Table):
+            if isinstance(col, _Read):
                 parts.append(self.chained(tests, col))
                 continue
             parts.append(self.tests_text(f"{t.what}, rule {r.number}, input {inp.label or inp.expr!r}",
@@ -690,14 +706,15 @@ class _Builder:
             text = alts[0] if len(alts) == 1 else "(" + " or ".join(alts) + ")"
         return f"not ({text})" if tests.negated else text
 
-    def chained(self, tests: feel.UnaryTests, up: _Table) -> str:
+    def chained(self, tests: feel.UnaryTests, read: _Read) -> str:
         """A test of another table's result: the results it admits, as definitions."""
+        up = read.table
         if up.name not in self.results:
             raise _Skip(f"it reads the output of {up.what}, which is not analysed", up.span)
         sid, results, _conds = self.results[up.name]
         names = []
         for k, res in enumerate(results, 1):
-            if feel.admits(tests, res[0]):
+            if feel.admits(tests, res[read.output]):
                 names.append(f"{sid}_gives_{k}")
                 self.defs.setdefault(names[-1], "")
         return "(" + " or ".join(names) + ")" if names else "false"
@@ -810,13 +827,13 @@ class _Builder:
             out.append(Branch(label, cond, f"{sid}_out{results.index(r.outputs) + 1}", r.span))
         return tuple(out)
 
-    def ordered(self, plans: list[tuple[_Table, list[str | _Table]]]) -> list[tuple[_Table, list[str | _Table]]]:
+    def ordered(self, plans: list[tuple[_Table, list[str | _Read]]]) -> list[tuple[_Table, list[str | _Read]]]:
         """Tables after the tables they read (a requirement graph is acyclic)."""
         done = {t.name for t in self.tables} - {t.name for t, _ in plans}
         out = []
         pending = list(plans)
         while pending:
-            ready = [p for p in pending if all(not isinstance(c, _Table) or c.name in done for c in p[1])]
+            ready = [p for p in pending if all(not isinstance(c, _Read) or c.table.name in done for c in p[1])]
             if not ready:
                 t = pending[0][0]
                 raise self.imp.error("cycle", f"{t.what} reads a table that reads it back", t.span)

@@ -365,3 +365,25 @@ def test_strings_that_read_as_names_or_keywords_get_their_own_values():
     assert [b.cond.text for b in imp.guideline.steps["pick"].branches] == [
         "kind in [other_2, not_, kind_2]", "not (kind in [other_2, not_, kind_2]) and other == kind_2"]
     assert _outputs(imp, ["--set", "kind=other_3", "--set", "other=kind_2"], "Pick") == {(("pick", '"y"'),)}
+
+
+def test_drg_reads_components_of_a_structured_output():
+    imp = _import(FIXTURES / "drg_structured.dmn")
+    assert [b.cond.text for b in imp.guideline.steps["letter"].branches] == [
+        "(approval_gives_1 or approval_gives_2) and (approval_gives_2)",
+        "(approval_gives_1 or approval_gives_2) and (approval_gives_1 or approval_gives_3)",
+        "(approval_gives_3)"]
+    for age, letter in (("70", '"welcome"'), ("30", '"welcome-best"'), ("17", '"sorry"')):
+        assert _outputs(imp, ["--set", f"age={age}"], "Letter") == {(("Letter", letter),)}, age
+    assert _run("verify", "--brief", str(FIXTURES / "drg_structured.dmn"))[0] == 0
+
+
+def test_a_table_reading_a_multi_hit_table_is_not_analysed(tmp_path: Path):
+    text = (FIXTURES / "drg.dmn").read_text().replace('hitPolicy="FIRST"', 'hitPolicy="RULE ORDER"')
+    path = tmp_path / "m.dmn"
+    path.write_text(text)
+    g = _import(path).guideline
+    assert [(p.what, p.reason) for p in g.not_analysed] == [
+        ("decision 'Action'", "input 'Risk' reads the list output of decision 'Risk' (hit policy RULE ORDER); only the "
+                              "result of a single-hit table is read")]
+    assert list(g.steps) == ["risk_out1", "risk_out2", "risk_out3", "risk"]
