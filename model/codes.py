@@ -35,7 +35,8 @@ _CODES = (
          "a rule with two input entries in a table of three inputs"),
     Code("dmn-type", "A DMN table cell tests a value of another type than its input column has.",
          'a cell "High" under a number input'),
-    Code("dmn-value", "A DMN table cell tests a string that is not among the input's allowed values.",
+    Code("dmn-value", "A DMN table cell tests a string that is not among the input's allowed values, or a rule "
+         "gives an output not among the output values.",
          'a cell "Sommer" under an input with allowed values "Summer", "Winter"'),
     Code("duplicate-key", "A key appears twice in one mapping, or an overlay amends a field the base already has.",
          "age: {...} given twice under variables"),

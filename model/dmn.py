@@ -413,8 +413,12 @@ class _Importer:
                     raise _Skip(f"rule {n}, input {k + 1} ({inputs[k].label or inputs[k].expr}): '{text.strip()}' is "
                                 f"beyond simple unary tests: {u.message}", self.cell_span(cell)) from None
             desc = r.first("description")
-            rules.append(_Rule(n, r.span, " ".join(desc.text.split()) if desc is not None else "", tuple(cells),
-                               tuple(self.literal(o, what, f"rule {n}, output") for o in outs)))
+            values = tuple(self.literal(o, what, f"rule {n}, output") for o in outs)
+            for column, v, e in zip(outputs, values, outs, strict=True):
+                if column.values and not any(feel.same(v, w) for w in column.values):
+                    raise self.error("dmn-value", f"{what}, rule {n}, output {column.name!r}: {v.text} is not one of its "
+                                     f"output values ({', '.join(w.text for w in column.values)})", self.cell_span(e))
+            rules.append(_Rule(n, r.span, " ".join(desc.text.split()) if desc is not None else "", tuple(cells), values))
         if not rules:
             raise _Skip("the table has no rules", t.span)
         if hit == "P" and not all(o.values for o in outputs):

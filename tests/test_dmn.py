@@ -387,3 +387,14 @@ def test_a_table_reading_a_multi_hit_table_is_not_analysed(tmp_path: Path):
         ("decision 'Action'", "input 'Risk' reads the list output of decision 'Risk' (hit policy RULE ORDER); only the "
                               "result of a single-hit table is read")]
     assert list(g.steps) == ["risk_out1", "risk_out2", "risk_out3", "risk"]
+
+
+def test_an_output_outside_the_output_values_exits_2(tmp_path: Path):
+    text = (FIXTURES / "priority.dmn").read_text()
+    path = tmp_path / "m.dmn"
+    path.write_text(text.replace('<outputEntry><text>"urgent"</text></outputEntry>',
+                                 '<outputEntry><text>"urgnet"</text></outputEntry>'))
+    code, _, err = _run("verify", str(path))
+    assert code == 2
+    assert "error[dmn-value]: decision 'Triage', rule 2, output 'triage': \"urgnet\" is not one of its output values " \
+           '("urgent", "routine")' in err
