@@ -392,9 +392,9 @@ class _Importer:
         outputs = []
         for o in t.all("output"):
             ov = o.first("outputValues")
-            values = self.literals(ov, what) if ov is not None else ()
+            values = self.output_values(ov) if ov is not None else ()
             de = o.first("defaultOutputEntry")
-            default = self.literal(de, what) if de is not None else None
+            default = self.literal(de) if de is not None else None
             outputs.append(_Output(o.attrs.get("name", "") or t.attrs.get("outputLabel", "") or name, values, default))
         if not outputs:
             raise self.error("dmn-structure", f"{what}: a decision table needs at least one <output>", t.span)
@@ -413,7 +413,7 @@ class _Importer:
                     raise _Skip(f"rule {n}, input {k + 1} ({inputs[k].label or inputs[k].expr}): '{text.strip()}' is "
                                 f"beyond simple unary tests: {u.message}", self.cell_span(cell)) from None
             desc = r.first("description")
-            values = tuple(self.literal(o, what, f"rule {n}, output") for o in outs)
+            values = tuple(self.literal(o, f"rule {n}, output") for o in outs)
             for column, v, e in zip(outputs, values, outs, strict=True):
                 if column.values and not any(feel.same(v, w) for w in column.values):
                     raise self.error("dmn-value", f"{what}, rule {n}, output {column.name!r}: {v.text} is not one of its "
@@ -425,21 +425,22 @@ class _Importer:
             raise _Skip("hit policy PRIORITY without output values, which give the priority", t.span)
         return _Table(name, what, t.span, hit, tuple(inputs), tuple(outputs), tuple(rules), params, decision)
 
-    def literal(self, e: Element, what: str, where: str = "default output") -> feel.Literal:
+    def literal(self, e: Element, where: str = "default output") -> feel.Literal:
         text = e.text_of() or ""
         try:
             return feel.parse_literal(text)
         except feel.Unsupported as u:
             raise _Skip(f"{where}: '{text.strip()}' is not a literal: {u.message}", self.cell_span(e)) from None
 
-    def literals(self, e: Element, what: str) -> tuple[feel.Literal, ...]:
+    def output_values(self, e: Element) -> tuple[feel.Literal, ...]:
+        """An output's values: the outputs its rules may give, in priority order."""
         text = e.text_of() or ""
         try:
             tests = feel.parse_unary_tests(text)
         except feel.Unsupported as u:
-            raise _Skip(f"allowed values '{text.strip()}': {u.message}", self.cell_span(e)) from None
+            raise _Skip(f"output values '{text.strip()}': {u.message}", self.cell_span(e)) from None
         if tests.negated or any(not isinstance(t, feel.Comparison) or t.op != "=" for t in tests.tests):
-            raise _Skip(f"allowed values '{text.strip()}' are not a list of literals", self.cell_span(e))
+            raise _Skip(f"output values '{text.strip()}' are not a list of literals", self.cell_span(e))
         return tuple(t.value for t in tests.tests if isinstance(t, feel.Comparison))
 
     def allowed(self, type_ref: str, seen: frozenset[str] = frozenset()) -> tuple[str, str | None, Span | None]:
