@@ -398,3 +398,32 @@ def test_an_output_outside_the_output_values_exits_2(tmp_path: Path):
     assert code == 2
     assert "error[dmn-value]: decision 'Triage', rule 2, output 'triage': \"urgnet\" is not one of its output values " \
            '("urgent", "routine")' in err
+
+
+@pytest.mark.parametrize("change, reason", [
+    ({"cell1": "null"}, "rule 1, input 1 (Score): 'null' is beyond simple unary tests: null (absent inputs are not "
+                        "modelled: every input has a value)"),
+    ({"cell1": "? &gt; 2"}, "rule 1, input 1 (Score): '? > 2' is beyond simple unary tests: the name or function '?' "
+                            "(only literals are analysed)"),
+    ({"cell2": '&lt; "b"'}, "decision 'Band', rule 1, input 'Kind': an ordering of strings (only equality of strings is "
+                            "analysed)"),
+    ({"out": "Score * 2"}, "rule 1, output: 'Score * 2' is not a literal: the name or function 'Score' (only literals "
+                           "are analysed)"),
+    ({"hit": "COLLECT\" aggregation=\"COUNT"}, "hit policy COLLECT with the aggregation COUNT (its result is a number "
+                                               "computed from the outputs, not an output of one rule)"),
+    ({"score_type": "date"}, "input 'Score' has the type 'date', which is not analysed (only numbers, strings and "
+                             "booleans)"),
+])
+def test_not_analysed_reasons(tmp_path: Path, change: dict[str, str], reason: str):
+    values = {"ns": "https://www.omg.org/spec/DMN/20191111/MODEL/", "hit": "UNIQUE", "cell1": "&lt; 5", "cell2": "-"}
+    text = BAND.format(**{**values, **{k: v for k, v in change.items() if k in values}})
+    if "out" in change:
+        text = text.replace('<outputEntry><text>"x"</text>', f"<outputEntry><text>{change['out']}</text>")
+    if "score_type" in change:
+        text = text.replace('typeRef="number"', f'typeRef="{change["score_type"]}"')
+    path = tmp_path / "m.dmn"
+    path.write_text(text)
+    g = _import(path).guideline
+    assert [(p.what, p.reason) for p in g.not_analysed] == [("decision 'Band'", reason)]
+    assert g.steps == {"tables": g.steps["tables"]} and g.steps["tables"].kind == "end"
+    assert _run("verify", "--brief", str(path))[0] == 3
