@@ -68,12 +68,13 @@ RLIMIT = click.IntRange(min=1, max=MAX_RLIMIT)
 
 GUIDELINE_OPTION = click.option(
     "--guideline", "-g", "guideline_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-    help="Guideline YAML file (default: the shipped L1-L2 compression fracture guideline).")
+    help="Guideline YAML file, or a DMN decision model (.dmn) (default: the shipped L1-L2 compression fracture "
+         "guideline).")
 FORMAT_OPTION = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
                              show_default=True, help="Output format; JSON is versioned.")
 
 
-def _guideline(path: Path | None) -> Guideline:
+def _guideline(path: Path | None, note_not_analysed: bool = True) -> Guideline:
     from .guideline import SHIPPED
     from .model.loader import load_guideline
 
@@ -85,9 +86,8 @@ def _guideline(path: Path | None) -> Guideline:
         except ValueError:
             path = SHIPPED
     g = load_guideline(path)
-    for part in g.not_analysed:  # an imported model's parts beyond the checks (verify reports them itself)
-        if click.get_current_context().info_name != "verify":
-            click.echo(f"{part.span}: NOT ANALYSED: {part.what}: {part.reason}", err=True)
+    for part in g.not_analysed if note_not_analysed else ():  # parts of a DMN model beyond the checks
+        click.echo(f"{part.span}: NOT ANALYSED: {part.what}: {part.reason}", err=True)
     return g
 
 
@@ -305,7 +305,7 @@ def verify(guideline_file: Path | None, fmt: str, timeout: float, rlimit: int | 
 
     if witness_dir is not None:
         check_witness_dir(witness_dir)  # before the work, not after it
-    g = _guideline(guideline_file)
+    g = _guideline(guideline_file, note_not_analysed=False)  # reported as GP011 obligations instead
     findings = run_checks(g, timeout=timeout, rlimit=rlimit, max_regions=max_findings)  # InternalError: exit 4
     if witness_dir is not None:
         for path in write_witnesses(g, findings, witness_dir):
