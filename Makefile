@@ -96,6 +96,7 @@ bench: install-test bytecode
 	$(PY) benchmarks/bench_partial.py
 	$(PY) benchmarks/bench_regions.py
 	$(PY) benchmarks/bench_fhir.py
+	$(PY) benchmarks/bench_dmn.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

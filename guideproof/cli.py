@@ -38,7 +38,8 @@ EPILOG = (
     "refuted something, or query found "
     "the guideline fails this patient; "
     "2 bad input or usage; 3 inconclusive: the solver answered unknown (verify: with nothing refuted; "
-    "query: some recommendation undecided); 4 internal error; 130 interrupted (Ctrl-C)."
+    "query: some recommendation undecided), or parts of a DMN model are NOT ANALYSED; 4 internal error; "
+    "130 interrupted (Ctrl-C)."
 )
 
 
@@ -72,13 +73,14 @@ def _remember_format(ctx: click.Context, param: click.Parameter, value: str) -> 
 
 GUIDELINE_OPTION = click.option(
     "--guideline", "-g", "guideline_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-    help="Guideline YAML file (default: the shipped L1-L2 compression fracture guideline).")
+    help="Guideline YAML file, or a DMN decision model (.dmn) (default: the shipped L1-L2 compression fracture "
+         "guideline).")
 FORMAT_OPTION = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
                              show_default=True, callback=_remember_format, is_eager=True,
                              help="Output format; JSON is versioned.")
 
 
-def _guideline(path: Path | None) -> Guideline:
+def _guideline(path: Path | None, note_not_analysed: bool = True) -> Guideline:
     from .guideline import SHIPPED
     from .model.cache import load_guideline
 
@@ -89,7 +91,10 @@ def _guideline(path: Path | None) -> Guideline:
             path = SHIPPED.relative_to(Path.cwd())
         except ValueError:
             path = SHIPPED
-    return load_guideline(path)
+    g = load_guideline(path)
+    for part in g.not_analysed if note_not_analysed else ():  # parts of a DMN model beyond the checks
+        click.echo(f"{part.span}: NOT ANALYSED: {part.what}: {part.reason}", err=True)
+    return g
 
 
 def _emit(text: str) -> None:
@@ -228,7 +233,7 @@ def query(guideline_path: Path | None, patient_path: Path | None, sets: tuple[st
 
         text = views.with_provenance(text, fmt, g, p, record)
     _emit(text)
-    return code
+    return ExitCode.INCONCLUSIVE if code == ExitCode.OK and g.not_analysed else code
 
 
 def _answer_text(g: Guideline, p: PatientInput, fmt: str, timeout: float, rlimit: int | None = None,
@@ -349,7 +354,7 @@ def verify(paths: tuple[Path, ...], fmt: str, timeout: float | None, rlimit: int
     codes: list[int] = []
     for target in targets:
         try:
-            g = _guideline(target)
+            g = _guideline(target, note_not_analysed=False)  # reported as GP011 obligations instead
         except InputError as e:
             if len(targets) == 1:
                 raise
@@ -486,7 +491,8 @@ def flowchart(guideline_path: Path | None, patient_path: Path | None, sets: tupl
         dot = to_dot(g, highlight, ids)
     fmt = write_chart(dot, out, inputs)
     click.echo(f"wrote {fmt.upper()} flowchart to {out}", err=True)
-    return ExitCode.INCONCLUSIVE if highlight is not None and highlight.undecided else ExitCode.OK
+    undecided = highlight is not None and highlight.undecided
+    return ExitCode.INCONCLUSIVE if undecided or g.not_analysed else ExitCode.OK
 
 
 def _highlight(g: Guideline, patient_path: Path | None, sets: tuple[str, ...], timeout: float = 10.0,

@@ -135,8 +135,10 @@ def load(path: Path | None = None) -> Config:
 
 
 def is_guideline_file(path: Path) -> bool:
-    """A YAML file whose top level has a ``guideline`` key (overlays and patient files have
-    none): what a folder given to ``verify`` contributes."""
+    """A DMN model, or a YAML file whose top level has a ``guideline`` key (overlays and
+    patient files have none): what a folder given to ``verify`` contributes."""
+    if path.suffix.lower() == ".dmn":
+        return True
     if path.suffix not in (".yaml", ".yml"):
         return False
     try:
@@ -156,7 +158,8 @@ def expand(paths: list[Path]) -> list[Path]:
             found = sorted(f for f in p.rglob("*") if f.is_file() and is_guideline_file(f))
             if not found:
                 raise InputError([Diagnostic("file-not-found", f"folder {str(p)!r} holds no guideline file "
-                                                                "(a .yaml or .yml file with a top-level 'guideline' key)")])
+                                                                "(a .dmn file, or a .yaml or .yml file with a top-level "
+                                                                "'guideline' key)")])
             out.extend(found)
         else:
             out.append(p)

@@ -166,6 +166,10 @@ def load_guideline(path: str | os.PathLike[str]) -> Guideline:
     """Read and check a guideline file; raises :class:`~.errors.InputError` with every
     problem. A guideline read before from exactly the same files comes from the cache, and
     the loader (with everything it imports) is not even imported then."""
+    if os.fspath(path).lower().endswith(".dmn"):  # a DMN model imports in milliseconds: never cached
+        from .loader import load_guideline as uncached
+
+        return uncached(path)
     src = read_text(path, "guideline")
     entry = folder() / f"{_key(src)}.pickle" if enabled() else None
     g = _read(entry) if entry is not None else None

@@ -25,6 +25,19 @@ _CODES = (
     Code("not-text", "A file is not UTF-8 text (binary, NUL bytes).", "guideproof verify picture.png"),
     Code("control-character", "A control character in YAML text, written or as an escape.", 'title: "A\\u0007B"'),
     Code("yaml-syntax", "The YAML does not parse.", "title: Check: x"),
+    # DMN decision models (guideproof verify model.dmn)
+    Code("xml-syntax", "A DMN file is not well-formed XML (the position is where the parser stopped).",
+         "<rule><inputEntry></rule>"),
+    Code("xml-doctype", "A DMN file declares a DOCTYPE: entity declarations, entity expansion and external entities are refused.",
+         '<!DOCTYPE d [<!ENTITY a "aaaa">]>'),
+    Code("dmn-structure", "A DMN file lacks what a decision model needs: a <definitions> root in a DMN 1.1-1.5 namespace, "
+         "an input expression, an output, as many entries in a rule as the table has columns, a known hit policy.",
+         "a rule with two input entries in a table of three inputs"),
+    Code("dmn-type", "A DMN table cell tests a value of another type than its input column has.",
+         'a cell "High" under a number input'),
+    Code("dmn-value", "A DMN table cell tests a string that is not among the input's allowed values, or a rule "
+         "gives an output not among the output values.",
+         'a cell "Sommer" under an input with allowed values "Summer", "Winter"'),
     Code("duplicate-key", "A key appears twice in one mapping, or an overlay amends a field the base already has.",
          "age: {...} given twice under variables"),
     Code("merge-key", "YAML merge keys (<<) are not allowed: every field is written where it applies.", "sick: {<<: *base}"),

@@ -223,6 +223,16 @@ class Named(Record):
     reassessment: bool = False
 
 
+class NotAnalysed(Record):
+    """A part of an imported model (a DMN decision, table or business knowledge model) that
+    lies beyond what the checks can analyse: reported by ``verify`` (NOT ANALYSED, exit 3),
+    never skipped silently."""
+
+    what: str
+    reason: str
+    span: Span | None = None
+
+
 class Guideline(Record):
     file: str
     id: str
@@ -249,6 +259,8 @@ class Guideline(Record):
     #: declares its rule (``durations_rule``, as written)
     unit_days: Mapping[str, Fraction] = UNIT_DAYS
     durations_rule: str = ""
+    #: parts of an imported model that are not analysed, each with its reason
+    not_analysed: tuple[NotAnalysed, ...] = ()
 
     def definition_exprs(self) -> Mapping[str, Expr]:
         """Each definition's expression by name (built once: the guideline never changes)."""

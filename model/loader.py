@@ -39,8 +39,18 @@ __all__ = ["LANGUAGE_VERSION", "build_guideline", "load_guideline", "load_guidel
 
 def load_guideline(path: str | os.PathLike[str]) -> Guideline:
     """Read and check a guideline file; raises :class:`InputError` with every problem.
-    Always from the files: the commands go through :func:`.cache.load_guideline`."""
+    Always from the files (the commands go through :func:`.cache.load_guideline`). The one
+    place a guideline is read by its suffix: ``.dmn`` is a DMN decision model
+    (``model/dmn.py``), anything else the YAML language."""
+    if is_dmn(path):
+        from .dmn import load_dmn  # only for DMN files: the YAML path never imports it
+
+        return load_dmn(path)
     return build_guideline(read_text(path, "guideline"))[0]
+
+
+def is_dmn(path: str | os.PathLike[str]) -> bool:
+    return os.fspath(path).lower().endswith(".dmn")
 
 
 def load_guideline_text(src: SourceText) -> Guideline:

@@ -1047,9 +1047,35 @@ class SafetyReview(Check):
                                    Result("sat"), rules=(rid,))
 
 
+# ------------------------------------------------------------------------------------ GP011
+
+
+class NotAnalysedParts(Check):
+    """GP011 not analysed: a part of an imported model (a DMN decision whose logic is a boxed
+    expression, a table with FEEL beyond simple unary tests, COLLECT with an aggregation, ...)
+    that the checks cannot analyse. Each is an obligation left unknown (exit 3), with its
+    reason, so nothing is skipped silently; guidelines written in the language have none.
+
+    Failing::
+
+        <decision name="Adjudication"><literalExpression><text>if a then b else c</text>...
+
+    Passing: a decision table whose cells are simple unary tests (``< 18``, ``[1..5)``,
+    ``"High", "Low"``, ``not("x")``, ``-``) and whose outputs are literals.
+    """
+
+    code, name = "GP011", "not analysed"
+
+    def run(self, ctx: Context) -> Iterator[Finding]:
+        for part in ctx.g.not_analysed:
+            yield self.finding(part.what, Verdict.UNKNOWN, f"{part.what} is NOT ANALYSED: {part.reason}", part.span,
+                               Result("unknown", reason="not analysed: beyond the analysable subset"))
+
+
 #: Every check, in the order obligations are run and reported.
 CHECKS: tuple[Check, ...] = (Vacuity(), Reachability(), Coverage(), Exclusivity(), Consistency(),
-                             Redundancy(), Invariants(), Contraindications(), MisleadingOverlaps(), SafetyReview())
+                             Redundancy(), Invariants(), Contraindications(), MisleadingOverlaps(), SafetyReview(),
+                             NotAnalysedParts())
 
 
 def verify(g: Guideline, timeout: float | None = 10.0, rlimit: int | None = None,

@@ -59,7 +59,9 @@ def text(g: Guideline, findings: list[Finding], verbose: bool = True) -> str:
         out.append(f"{_location(f)}{level}[{f.code}]: {f.check}: {f.message}")
         if f.verdict == Verdict.WARNING:
             out.append("    (a warning: the obligation holds and the exit code does not change)")
-        if f.verdict == Verdict.UNKNOWN:
+        if f.verdict == Verdict.UNKNOWN and f.code == "GP011":
+            out.append("    beyond the analysable subset: nothing about it is proved (exit 3)")
+        elif f.verdict == Verdict.UNKNOWN:
             out.append(f"    solver answered unknown ({f.reason}): not proved")
         if f.core:
             out.append("    unsatisfiable together:")
@@ -90,7 +92,10 @@ def text(g: Guideline, findings: list[Finding], verbose: bool = True) -> str:
     if s["refuted"]:
         verdict = f"REFUTED: {s['refuted']} of {s['total']} obligations fail"
     elif s["unknown"]:
-        verdict = f"INCONCLUSIVE: {s['unknown']} of {s['total']} obligations not settled by the solver"
+        skipped = sum(1 for f in findings if f.code == "GP011")
+        verdict = (f"INCONCLUSIVE: {s['unknown']} of {s['total']} obligations not settled by the solver"
+                   if not skipped else f"INCONCLUSIVE: {s['unknown']} of {s['total']} obligations not settled "
+                   f"({skipped} NOT ANALYSED)")
     else:
         verdict = f"PROVED: all {s['total']} obligations hold"
         if s["warning"]:
