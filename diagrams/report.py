@@ -158,7 +158,7 @@ def inline_svg(g: Guideline, svg: str, key: str, title: str) -> str:
             return m.group(0)
         label, words = _node_words(g, f"rec-{rid}")
         return (f'<a xlink:href="#rec-{html.escape(rid)}" xlink:title="{m.group(2)}" data-ref="rec-{html.escape(rid)}" '
-                f'role="button" aria-label="{html.escape(label)}" data-search="{html.escape(words)}">')
+                f'tabindex="0" role="button" aria-label="{html.escape(label)}" data-search="{html.escape(words)}">')
 
     svg = _NODE.sub(node, svg)
     svg = _REC_LINK.sub(rec, svg)

@@ -127,7 +127,7 @@ def test_every_step_and_recommendation_has_a_box_and_an_article(shipped, page):
         assert f'data-ref="step-{sid}" tabindex="0" role="button"' in whole, sid
         _article(page, f"step-{sid}")
     for rid, r in shipped.recommendations.items():
-        assert f'data-ref="rec-{rid}"' in whole, rid
+        assert f'data-ref="rec-{rid}" tabindex="0" role="button"' in whole, rid
         assert f"<p class=\"text\">{r.text.replace('&', '&amp;').replace(chr(39), '&#x27;').replace(chr(34), '&quot;')}</p>" \
             in _article(page, f"rec-{rid}"), rid
     for pid in shipped.phases:

@@ -178,6 +178,9 @@ def test_keyboard_alone_reaches_opens_and_closes_a_box(page):
     pg.keyboard.press("Tab")
     second = page.active_ref()
     assert second and second != first
+    # Recommendations inside a box are reached by Tab too, in the order they are drawn.
+    order = pg.evaluate("Array.from(document.querySelectorAll('#chart-overview [data-ref]'), e => e.dataset.ref)")
+    assert [first, second] == order[:2] and order[1].startswith("rec-")
     pg.keyboard.press("Enter")
     assert page.panel_title() and pg.evaluate("document.activeElement.closest('#panel') !== null")
     pg.keyboard.press("Escape")
