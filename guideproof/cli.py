@@ -413,7 +413,7 @@ def report(guideline_path: Path | None, patient_path: Path | None, sets: tuple[s
     """Write a review report: one self-contained HTML file with the verification, every finding,
     the charts (pan, zoom, search; a box opens its text, sources, traceability, decisions and
     obligations) and the guideline as text. Exits like verify (1 refuted, 3 unknown)."""
-    from .diagrams.report import build_report, read_traceability
+    from .report import build_report, read_traceability
     from .model.files import check_output, write_atomic
     from .verify.checks import verify as run_checks
     from .verify.findings import Verdict

@@ -9,13 +9,12 @@ import stat
 import subprocess
 import sys
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from guideproof.cli import cli
-from guideproof.diagrams.report import build_report, cited_decisions, read_traceability
+from guideproof.report import build_report, cited_decisions, read_traceability
 from guideproof.guideline import EXAMPLES, SHIPPED
 from guideproof.model.errors import InputError
 from guideproof.verify.checks import verify
@@ -277,7 +276,7 @@ def test_assets_are_package_data():
     import tomllib
 
     conf = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    data = conf["tool"]["setuptools"]["package-data"]["guideproof.diagrams"]
-    assert {"report.css", "report.js"} <= set(data)
+    data = conf["tool"]["setuptools"]["package-data"]["guideproof"]
+    assert {"assets/*.css", "assets/*.js"} <= set(data)
     for name in ("report.css", "report.js"):
-        assert (Path(__file__).resolve().parent.parent / "diagrams" / name).is_file()
+        assert (ROOT / "guideproof" / "assets" / name).is_file()

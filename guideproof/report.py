@@ -2,7 +2,7 @@
 
 It holds the guideline's identity and version, the verification summary and every
 finding (the :class:`~guideproof.verify.findings.Finding` values ``verify`` returns), the
-charts as inline SVG (rendered by Graphviz from :mod:`.dot`: the overview, each phase and
+charts as inline SVG (rendered by Graphviz from :mod:`.diagrams.dot`: the overview, each phase and
 the whole guideline) with pan, zoom and search, and the guideline as text: one article
 per step, recommendation and phase. Clicking a box of a chart (or pressing Enter on it)
 shows its article in a side panel: the recommendation's text, sources and section, its
@@ -11,8 +11,8 @@ the recorded decisions that shaped it (the ``why`` of the steps that lead to it,
 decisions ``Dn`` the traceability document cites), and the proof obligations that mention
 it. With a patient, the charts show the patient's path and the answer is included.
 
-Nothing is fetched: the script and style (``report.js``, ``report.css``, package data) are
-inlined, and the output is deterministic (no dates, timings or random ids), so a committed
+Nothing is fetched: the script and style (``assets/report.js`` and ``assets/report.css``,
+package data) are inlined, and the output is deterministic (no dates, timings or random ids), so a committed
 report regenerates byte for byte.
 """
 from __future__ import annotations
@@ -23,15 +23,15 @@ from collections.abc import Iterable, Sequence
 from importlib import resources
 from pathlib import Path
 
-from ..model import expr as X
-from ..model.errors import Diagnostic, InputError
-from ..model.graph import edges_of
-from ..model.guideline import Guideline, Recommendation, SafetyRule, Step
-from ..model.record import Record
-from ..verify.findings import Finding, Verdict
-from ..verify.render import by_check, finding_lines, verdict_line
-from .dot import Highlight, overview_dot, phase_dot, to_dot
-from .render import render_bytes
+from .model import expr as X
+from .model.errors import Diagnostic, InputError
+from .model.graph import edges_of
+from .model.guideline import Guideline, Recommendation, SafetyRule, Step
+from .model.record import Record
+from .verify.findings import Finding, Verdict
+from .verify.render import by_check, finding_lines, verdict_line
+from .diagrams.dot import Highlight, overview_dot, phase_dot, to_dot
+from .diagrams.render import render_bytes
 
 #: ``**decision D1, D2**``, ``(decision D9)``: the decisions a text cites
 _CITED = re.compile(r"\bdecisions?\s+(D\d+(?:\s*(?:,|and)\s*D\d+)*)", re.I)
@@ -75,7 +75,7 @@ def _cells(line: str) -> list[str]:
 def read_traceability(path: Path) -> Traceability:
     """Every Markdown table row of ``path`` with its headers and the heading above it; the rows
     of a table whose first column holds ``D1``, ``D2``, ... are the recorded decisions."""
-    from ..model.source import read_text
+    from .model.source import read_text
 
     lines = read_text(path, "traceability document").lines
     rows: list[TraceRow] = []
@@ -461,7 +461,7 @@ def build_report(g: Guideline, findings: Sequence[Finding], highlight: Highlight
     """The review report of ``g`` as one HTML document (see the module doc). ``findings`` are
     what ``verify`` returned; ``highlight`` and ``answer`` a patient's path and answer text."""
     page = _Page(g, findings, highlight, trace)
-    assets = resources.files(__package__)
+    assets = resources.files(__package__).joinpath("assets")
     css = assets.joinpath("report.css").read_text(encoding="utf-8")
     js = assets.joinpath("report.js").read_text(encoding="utf-8")
     charts = _charts(g, highlight)

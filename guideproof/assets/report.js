@@ -1,4 +1,4 @@
-// The review report's behaviour (inlined by diagrams/report.py): choose a chart, pan and
+// The review report's behaviour (inlined by guideproof/report.py): choose a chart, pan and
 // zoom it, search it, and show a box's article in the side panel. No network access.
 (function () {
   "use strict";
