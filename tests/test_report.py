@@ -221,6 +221,12 @@ def test_refuted_guideline_still_gets_a_report_and_exit_1(tmp_path):
     assert r.exit_code == 1 and "wrote HTML review report" in r.output
     page = out.read_text()
     assert "REFUTED: 2 of" in page and "error[GP002]" in page and "witness" in page
+    # The decision's panel lists both refuted obligations, linked to their full text.
+    table = _article(page, "step-table")
+    assert table.count('class="verdict v-refuted">refuted</span>') == 2
+    for code in ("GP002", "GP003"):
+        i = re.search(rf'<a href="#finding-(\d+)">{code} ', table).group(1)
+        assert f"error[{code}]" in _article(page, f"finding-{i}")
 
 
 @pytest.mark.parametrize("where", UNUSABLE)
