@@ -7,7 +7,7 @@ GP     := $(VENV)/bin/guideproof
 GUIDELINE := guideline/l1_l2_compression_fracture.yaml
 EXAMPLE   := guideline/examples/uncomplicated_acute.yaml
 
-.PHONY: demo test check lint mutants install install-test graphviz diagrams diagrams-check bench bytecode clean
+.PHONY: demo test check lint mutants install install-test graphviz chromium diagrams diagrams-check bench bytecode clean
 
 # The package and its runtime dependencies, re-installed when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -26,15 +26,26 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	touch $@
 
 install: $(VENV)/.installed graphviz
-install-test: $(VENV)/.installed-test graphviz
+install-test: $(VENV)/.installed-test graphviz chromium
+
+# Installs a Debian package when its command is missing (as root; otherwise says what to
+# install). $(1): the command, $(2): the package, $(3): what is missing, for the message.
+define debian_package
+	@command -v $(1) >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    (apt-get install -y -qq $(2) >/dev/null 2>&1 || \
+	     (apt-get update -qq >/dev/null && apt-get install -y -qq $(2) >/dev/null)); \
+	  else echo "$(3) is missing: install the Debian package '$(2)' (as root)" >&2; exit 1; fi; }
+endef
 
 # Graphviz's `dot` renders the flowcharts; Debian's package is `graphviz`.
 graphviz:
-	@command -v dot >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    (apt-get install -y -qq graphviz >/dev/null 2>&1 || \
-	     (apt-get update -qq >/dev/null && apt-get install -y -qq graphviz >/dev/null)); \
-	  else echo "Graphviz 'dot' is missing: install the Debian package 'graphviz' (as root)" >&2; exit 1; fi; }
+	$(call debian_package,dot,graphviz,Graphviz 'dot')
+
+# The review report's browser tests drive Debian's `chromium` headless (through Playwright,
+# pointed at this browser: nothing is downloaded).
+chromium:
+	$(call debian_package,chromium,chromium,Chromium (for the report's browser tests))
 
 demo: install
 	mkdir -p out
@@ -78,16 +89,24 @@ define draw_charts
 	done
 endef
 
+# The committed review report (guideproof report) of the shipped guideline; $(1): output file.
+define write_report
+	$(GP) report --guideline $(GUIDELINE) --traceability docs/traceability.md -o $(1)
+endef
+
 diagrams: install
 	rm -f $(CHART)-phase-*
 	$(call draw_charts,$(CHART),dot svg png)
+	$(call write_report,$(CHART)-review.html)
 
-# Fails when a committed DOT no longer matches the model (or a phase chart is missing or left over).
+# Fails when a committed DOT or the committed review report no longer matches the model (or a
+# phase chart is missing or left over).
 diagrams-check: install
-	@tmp=$$(mktemp -d) && mkdir $$tmp/committed $$tmp/fresh && cp $(CHART)*.dot $$tmp/committed/ && \
+	@tmp=$$(mktemp -d) && mkdir $$tmp/committed $$tmp/fresh && cp $(CHART)*.dot $(CHART)-review.html $$tmp/committed/ && \
 	  ( $(call draw_charts,$$tmp/fresh/$(notdir $(CHART)),dot) ) 2>/dev/null && \
+	  ( $(call write_report,$$tmp/fresh/$(notdir $(CHART))-review.html) ) 2>/dev/null && \
 	  if diff -ru $$tmp/committed $$tmp/fresh > $$tmp/diff; then rm -rf $$tmp; echo "diagrams up to date"; \
-	  else cat $$tmp/diff; rm -rf $$tmp; echo "$(CHART)*.dot are stale: run 'make diagrams'" >&2; exit 1; fi
+	  else cat $$tmp/diff; rm -rf $$tmp; echo "$(CHART)*.dot or $(CHART)-review.html are stale: run 'make diagrams'" >&2; exit 1; fi
 
 bench: install-test bytecode
 	$(PY) benchmarks/bench_query.py
@@ -97,6 +116,7 @@ bench: install-test bytecode
 	$(PY) benchmarks/bench_regions.py
 	$(PY) benchmarks/bench_fhir.py
 	$(PY) benchmarks/bench_dmn.py
+	$(PY) benchmarks/bench_report.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

@@ -495,17 +495,24 @@ def flowchart(guideline_path: Path | None, patient_path: Path | None, sets: tupl
     return ExitCode.INCONCLUSIVE if undecided or g.not_analysed else ExitCode.OK
 
 
-def _highlight(g: Guideline, patient_path: Path | None, sets: tuple[str, ...], timeout: float = 10.0,
-               rlimit: int | None = None) -> Highlight:
-    """Certain / possible / excluded parts of the chart for a complete or partial patient."""
-    from .diagrams.dot import Highlight
-    from .model.evaluate import run
-    from .model.patient import PatientInput, apply_sets, check_constraints, load_patient_file
+def _patient(g: Guideline, patient_path: Path | None, sets: tuple[str, ...]) -> PatientInput:
+    from .model.patient import PatientInput, apply_sets, load_patient_file
 
     p = PatientInput()
     if patient_path is not None:
         load_patient_file(g, patient_path, p)
     apply_sets(g, list(sets), p).without_value(g)
+    return p
+
+
+def _highlight(g: Guideline, patient_path: Path | None, sets: tuple[str, ...], timeout: float = 10.0,
+               rlimit: int | None = None) -> Highlight:
+    """Certain / possible / excluded parts of the chart for a complete or partial patient."""
+    from .diagrams.dot import Highlight
+    from .model.evaluate import run
+    from .model.patient import check_constraints
+
+    p = _patient(g, patient_path, sets)
     name = patient_path.name if patient_path is not None else "the patient given by --set"
     if sets:
         name += (" with " if patient_path is not None else ": ") + ", ".join(" ".join(x.split()) for x in sets)
@@ -518,6 +525,45 @@ def _highlight(g: Guideline, patient_path: Path | None, sets: tuple[str, ...], t
     check_constraints(g, p)
     trace = run(g, p.values)
     return Highlight.of_trace(trace, title=f"Path of {name}")
+
+
+@cli.command(epilog=EPILOG)
+@GUIDELINE_OPTION
+@click.option("--patient", "-p", "patient_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Show this patient's path in the charts, and the answer.")
+@click.option("--set", "-s", "sets", multiple=True, metavar="NAME=VALUE", help="Set one patient variable (repeatable).")
+@click.option("--traceability", "trace_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="The traceability document (Markdown tables naming ids in backticks; decisions D1, D2, ...), "
+                   "e.g. docs/traceability.md: each box shows the rows that name it.")
+@click.option("--output", "-o", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The HTML file to write. Its folder must exist; an input file is never overwritten.")
+@click.option("--timeout", type=SECONDS, default=10.0, show_default=True, help="Seconds per solver question.")
+@click.option("--rlimit", type=RLIMIT, default=None, help="Z3 resource limit per solver question.")
+def report(guideline_path: Path | None, patient_path: Path | None, sets: tuple[str, ...], trace_path: Path | None,
+           out: Path, timeout: float, rlimit: int | None) -> int:
+    """Write a review report: one self-contained HTML file with the verification, every finding,
+    the charts (pan, zoom, search; a box opens its text, sources, traceability, decisions and
+    obligations) and the guideline as text. Exits like verify (1 refuted, 3 unknown)."""
+    from .report import build_report, read_traceability
+    from .model.files import check_output, write_atomic
+    from .verify.checks import verify as run_checks
+    from .verify.findings import Verdict
+
+    g = _guideline(guideline_path)
+    inputs = [Path(g.file)] + [x for x in (patient_path, trace_path) if x is not None]
+    check_output(out, inputs, "--output")
+    trace = read_traceability(trace_path) if trace_path is not None else None
+    highlight, answer, code = None, "", int(ExitCode.OK)
+    if patient_path is not None or sets:
+        highlight = _highlight(g, patient_path, sets, timeout, rlimit)
+        answer, code = _answer_text(g, _patient(g, patient_path, sets), "text", timeout, rlimit)
+    findings = run_checks(g, timeout=timeout, rlimit=rlimit)
+    write_atomic(out, build_report(g, findings, highlight, answer, trace).encode("utf-8"), inputs, "--output")
+    click.echo(f"wrote HTML review report to {out}", err=True)
+    verdicts = {f.verdict for f in findings}
+    if Verdict.REFUTED in verdicts or code == ExitCode.REFUTED:
+        return ExitCode.REFUTED
+    return ExitCode.INCONCLUSIVE if Verdict.UNKNOWN in verdicts or code == ExitCode.INCONCLUSIVE else ExitCode.OK
 
 
 @cli.command(epilog=EPILOG)

@@ -94,6 +94,8 @@ _CODES = (
     Code("constraint-violated", "The patient's facts break a domain constraint of the guideline.",
          "weeks_conservative_care: 9 with weeks_since_fracture: 2"),
     Code("unknown-phase", "flowchart --phase names a phase the guideline does not declare.", "flowchart --phase imagng -o c.svg"),
+    Code("bad-traceability", "report --traceability names a file with no Markdown table in it.",
+         "report --traceability notes.txt -o review.html"),
     # health records (query --fhir)
     Code("fhir-invalid", "A --fhir file that is not a valid FHIR R4 Bundle in JSON; the message names the JSON path.",
          "Bundle.entry[0].resource.status (Observation/x): not valid FHIR R4: Field required"),

@@ -368,6 +368,13 @@ def expansion_order(name: str, definitions: Mapping[str, Expr]) -> list[str]:
     return order
 
 
+def recommendations_of(e: Expr) -> set[str]:
+    """The recommendations ``e`` mentions (``recommends(id)``, in invariants), wherever they stand in it."""
+    if isinstance(e, Recommends):
+        return {e.rec}
+    return set().union(*(recommendations_of(a) for a in children(e)))
+
+
 def definitions_of(e: Expr) -> set[str]:
     """Names of the definitions ``e`` refers to directly."""
     out: set[str] = set()

@@ -63,3 +63,29 @@ def check_golden(path: Path, text: str) -> None:
         pytest.fail(f"golden file {path.name} is missing; create it with {REGENERATE_ENV}=1 "
                     f"and review it before committing", pytrace=False)
     assert text == path.read_text(), f"{path.name} differs; run with {REGENERATE_ENV}=1 if the change is intended"
+
+
+#: the output paths that cannot be written (see :func:`unusable_output`)
+UNUSABLE = ["under-a-file", "missing-folder", "unwritable-folder"]
+
+
+def unusable_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str, name: str) -> Path:
+    """An output path ``name`` that cannot be written: under a regular file, in a missing
+    folder, or in a folder this process may not write in."""
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "ro").mkdir()
+    out = {"under-a-file": tmp_path / "file" / name, "missing-folder": tmp_path / "missing" / name,
+           "unwritable-folder": tmp_path / "ro" / name}[where]
+    if where == "unwritable-folder":  # root ignores folder modes: ask os.access as an ordinary user would
+        real = os.access
+        monkeypatch.setattr(os, "access", lambda p, mode: False if str(p) == str(out.parent) else real(p, mode))
+    return out
+
+
+def assert_output_refused(output: str, exit_code: int, tmp_path: Path, out: Path, where: str) -> None:
+    """Exit 2 naming the path and why, no internal error, and no folder or file created."""
+    assert exit_code == 2 and "internal error" not in output, output
+    assert f"error[bad-output]: --output: cannot write '{out}'" in output
+    assert {"under-a-file": "is a file, not a folder", "missing-folder": "does not exist (create it first)",
+            "unwritable-folder": "permission denied"}[where] in output
+    assert not (tmp_path / "missing").exists() and list((tmp_path / "ro").iterdir()) == []

@@ -17,7 +17,7 @@ from guideproof.guideline import EXAMPLES, SHIPPED
 from guideproof.model.evaluate import run
 from guideproof.model.patient import load_patient_file
 from guideproof.model.graph import all_edges
-from conftest import FIXTURES, GOLDEN, MINI, check_golden, load_text
+from conftest import FIXTURES, GOLDEN, MINI, UNUSABLE, assert_output_refused, check_golden, load_text, unusable_output
 
 COMMITTED_DOT = SHIPPED.parent.parent / "diagrams" / "l1_l2_compression_fracture.dot"
 
@@ -391,21 +391,11 @@ def test_committed_overview_and_phase_charts_match(shipped):
 # -- written files ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("where", ["under-a-file", "missing-folder", "unwritable-folder"])
+@pytest.mark.parametrize("where", UNUSABLE)
 def test_unusable_chart_paths_name_the_path(tmp_path, monkeypatch, where):
-    (tmp_path / "file").write_text("x")
-    (tmp_path / "ro").mkdir()
-    out = {"under-a-file": tmp_path / "file" / "c.svg", "missing-folder": tmp_path / "missing" / "c.svg",
-           "unwritable-folder": tmp_path / "ro" / "c.svg"}[where]
-    if where == "unwritable-folder":  # root ignores folder modes: ask os.access as an ordinary user would
-        real = os.access
-        monkeypatch.setattr(os, "access", lambda p, mode: False if str(p) == str(out.parent) else real(p, mode))
+    out = unusable_output(tmp_path, monkeypatch, where, "c.svg")
     r = invoke("flowchart", "--overview", "-o", str(out))
-    assert r.exit_code == 2 and "internal error" not in r.output, r.output
-    assert f"error[bad-output]: --output: cannot write '{out}'" in r.output
-    assert {"under-a-file": "is a file, not a folder", "missing-folder": "does not exist (create it first)",
-            "unwritable-folder": "permission denied"}[where] in r.output
-    assert not (tmp_path / "missing").exists() and list((tmp_path / "ro").iterdir()) == []
+    assert_output_refused(r.output, r.exit_code, tmp_path, out, where)
 
 
 def test_failed_write_leaves_no_temporary_file(tmp_path, monkeypatch):

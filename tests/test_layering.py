@@ -43,7 +43,7 @@ def _layer_of(module: str) -> str | None:
     parts = module.split(".")
     if parts[0] != "guideproof":
         return None
-    if len(parts) == 1 or parts[1] in ("cli", "views", "__main__"):
+    if len(parts) == 1 or parts[1] in ("cli", "views", "report", "__main__"):
         return "cli"
     return parts[1]
 

@@ -779,7 +779,7 @@ class Invariants(Check):
             def refuted(p: Patient, inv: Invariant = inv) -> Recheck:
                 trace = ctx.run(p)
                 ok = not eval_expr(inv.cond.expr, p, g, trace.applies)
-                recs = sorted(_recs_in(inv.cond.expr))
+                recs = sorted(X.recommendations_of(inv.cond.expr))
                 return ok, f"invariant {inv.id!r} fails: {inv.cond.text}", _paths(ctx, p, recs)
             yield self.universal(ctx, f"invariant {inv.id}", inv.span, negation,
                                  f"invariant {inv.id!r} holds for every valid patient", refuted, rules=(inv.id,))
@@ -1000,13 +1000,6 @@ class MisleadingOverlaps(Check):
         domain = [z3.substitute(t, *pairs) for t in ctx.enc.domain_reading(v)]
         return [(f"{v} {tag}: valid", z3.And(domain)),
                 (f"{v} {tag}", z3.And([z3.substitute(t, *pairs) for t in terms]))], copy
-
-
-def _recs_in(e: X.Expr) -> set[str]:
-    """The recommendations an invariant mentions, wherever they stand in it."""
-    if isinstance(e, X.Recommends):
-        return {e.rec}
-    return set().union(*(_recs_in(a) for a in X.children(e)))
 
 
 # ------------------------------------------------------------------------------------ GP010

@@ -50,45 +50,41 @@ def regions_text(g: Guideline, f: Finding) -> list[str]:
     return out
 
 
-def text(g: Guideline, findings: list[Finding], verbose: bool = True) -> str:
-    out: list[str] = []
+def finding_lines(g: Guideline, f: Finding) -> list[str]:
+    """One finding that is not proved, as ``verify`` prints it: the located message, then the
+    solver's reason, the unsat core, the witness patient, the paths and the problem regions."""
+    level = "error" if f.verdict == Verdict.REFUTED else "warning"
+    out = [f"{_location(f)}{level}[{f.code}]: {f.check}: {f.message}"]
+    if f.verdict == Verdict.WARNING:
+        out.append("    (a warning: the obligation holds and the exit code does not change)")
+    if f.verdict == Verdict.UNKNOWN and f.code == "GP011":
+        out.append("    beyond the analysable subset: nothing about it is proved (exit 3)")
+    elif f.verdict == Verdict.UNKNOWN:
+        out.append(f"    solver answered unknown ({f.reason}): not proved")
+    if f.core:
+        out.append("    unsatisfiable together:")
+        out.extend(f"      - {c}" for c in f.core)
+    if f.witness is not None:
+        out.append(f"    witness patient (differs from a typical patient in: {_differences(g, f.witness)}):")
+        out.extend(f"      {k}: {format_value(v)}" for k, v in to_plain(g, f.witness).items())
+    if f.details:
+        out.append("    paths:")
+        out.extend(f"      {d}" for d in f.details)
+    out.extend(regions_text(g, f))
+    return out
+
+
+def by_check(findings: list[Finding]) -> dict[tuple[str, str], Counter[Verdict]]:
+    """The verdicts of each check (code, name), in the order the checks ran."""
+    out: dict[tuple[str, str], Counter[Verdict]] = {}
     for f in findings:
-        if f.verdict == Verdict.PROVED:
-            continue
-        level = "error" if f.verdict == Verdict.REFUTED else "warning"
-        out.append(f"{_location(f)}{level}[{f.code}]: {f.check}: {f.message}")
-        if f.verdict == Verdict.WARNING:
-            out.append("    (a warning: the obligation holds and the exit code does not change)")
-        if f.verdict == Verdict.UNKNOWN and f.code == "GP011":
-            out.append("    beyond the analysable subset: nothing about it is proved (exit 3)")
-        elif f.verdict == Verdict.UNKNOWN:
-            out.append(f"    solver answered unknown ({f.reason}): not proved")
-        if f.core:
-            out.append("    unsatisfiable together:")
-            out.extend(f"      - {c}" for c in f.core)
-        if f.witness is not None:
-            out.append(f"    witness patient (differs from a typical patient in: {_differences(g, f.witness)}):")
-            out.extend(f"      {k}: {format_value(v)}" for k, v in to_plain(g, f.witness).items())
-        if f.details:
-            out.append("    paths:")
-            out.extend(f"      {d}" for d in f.details)
-        out.extend(regions_text(g, f))
-        out.append("")
-    by_check: dict[tuple[str, str], Counter[Verdict]] = {}
-    for f in findings:
-        by_check.setdefault((f.code, f.check), Counter())[f.verdict] += 1
-    out.append(f"{g.file}: {g.title}")
-    out.append(f"{'check':<{NAME_WIDTH + 6}} {'obligations':>11} {'proved':>7} {'refuted':>8} {'unknown':>8} {'warning':>8}")
-    for (code, name), c in by_check.items():
-        out.append(f"{code} {name:<{NAME_WIDTH}} {sum(c.values()):>11} {c[Verdict.PROVED]:>7} "
-                   f"{c[Verdict.REFUTED]:>8} {c[Verdict.UNKNOWN]:>8} {c[Verdict.WARNING]:>8}")
+        out.setdefault((f.code, f.check), Counter())[f.verdict] += 1
+    return out
+
+
+def verdict_line(findings: list[Finding]) -> str:
+    """The closing line of ``verify``: PROVED, REFUTED or INCONCLUSIVE, with the counts."""
     s = summary(findings)
-    if verbose:
-        out.append("")
-        out.append("obligations:")
-        for f in findings:
-            out.append(f"  {f.verdict.value:<8} {f.code} {f.check:<{NAME_WIDTH}} {f.subject}")
-    out.append("")
     if s["refuted"]:
         verdict = f"REFUTED: {s['refuted']} of {s['total']} obligations fail"
     elif s["unknown"]:
@@ -100,8 +96,28 @@ def text(g: Guideline, findings: list[Finding], verbose: bool = True) -> str:
         verdict = f"PROVED: all {s['total']} obligations hold"
         if s["warning"]:
             verdict += f", {s['warning']} with a warning"
-    out.append(verdict + (f" ({s['proved']} proved, {s['refuted']} refuted, {s['unknown']} unknown, "
-                          f"{s['warning']} warning)" if s["refuted"] or s["unknown"] else ""))
+    return verdict + (f" ({s['proved']} proved, {s['refuted']} refuted, {s['unknown']} unknown, "
+                      f"{s['warning']} warning)" if s["refuted"] or s["unknown"] else "")
+
+
+def text(g: Guideline, findings: list[Finding], verbose: bool = True) -> str:
+    out: list[str] = []
+    for f in findings:
+        if f.verdict != Verdict.PROVED:
+            out.extend(finding_lines(g, f))
+            out.append("")
+    out.append(f"{g.file}: {g.title}")
+    out.append(f"{'check':<{NAME_WIDTH + 6}} {'obligations':>11} {'proved':>7} {'refuted':>8} {'unknown':>8} {'warning':>8}")
+    for (code, name), c in by_check(findings).items():
+        out.append(f"{code} {name:<{NAME_WIDTH}} {sum(c.values()):>11} {c[Verdict.PROVED]:>7} "
+                   f"{c[Verdict.REFUTED]:>8} {c[Verdict.UNKNOWN]:>8} {c[Verdict.WARNING]:>8}")
+    if verbose:
+        out.append("")
+        out.append("obligations:")
+        for f in findings:
+            out.append(f"  {f.verdict.value:<8} {f.code} {f.check:<{NAME_WIDTH}} {f.subject}")
+    out.append("")
+    out.append(verdict_line(findings))
     return "\n".join(out) + "\n"
 
 
