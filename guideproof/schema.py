@@ -1,5 +1,7 @@
-"""JSON Schemas (draft 2020-12) of the guideline language, overlays and patient files,
-shipped with the package and printed by ``guideproof schema NAME``.
+"""JSON Schemas (draft 2020-12) of the guideline language, overlays and patient files, and
+of the JSON outputs (``answer``: query, complete and partial alike; ``verify``;
+``diagnostics``: input errors), shipped with the package and printed by
+``guideproof schema NAME``.
 
 The guideline and overlay schemas are files (``schemas/*.json``); a patient file's schema
 depends on the guideline (its variables and their types), so it is built from the loaded
@@ -14,8 +16,9 @@ from typing import Any
 from .model.guideline import Guideline, Variable
 from .model.numbers import exact_text
 
-#: schemas shipped as files
-FILES = ("guideline", "overlay")
+#: schemas shipped as files: the inputs, then the JSON outputs (query's answer, verify's
+#: report, input errors)
+FILES = ("guideline", "overlay", "answer", "verify", "diagnostics")
 NAMES = (*FILES, "patient")
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 

@@ -22,7 +22,8 @@ if TYPE_CHECKING:  # the query path never imports the solver layer at run time
     from .model.patient import PatientInput
     from .verify.partial import PartialAnswer, RecStatus
 
-QUERY_JSON_VERSION = 1
+#: version 2: one shape for complete and partial answers (``complete`` says which)
+QUERY_JSON_VERSION = 2
 VARIABLES_JSON_VERSION = 1
 WIDTH = 92
 
@@ -77,37 +78,54 @@ def _json_value(x: Any) -> Any:
 
 
 def rec_json(g: Guideline, a: Applied) -> dict[str, Any]:
-    return {
-        **_rec_fields(a.rec),
-        "cautions": [{"text": c.text, "sources": list(c.sources)} for c in a.cautions],
-        "because": [
-            {"step": x.step, "branch": x.label, "condition": x.condition,
-             "facts": {n: sorted(v) if isinstance(v, frozenset) else v for n, v in x.facts}}
-            for x in a.reasons
-        ],
-    }
+    """A recommendation of a complete answer: it applies, for the reasons given."""
+    return _rec_item(a.rec, "applies",
+                     cautions=[{"text": c.text, "sources": list(c.sources)} for c in a.cautions],
+                     because=[{"step": x.step, "branch": x.label, "condition": x.condition,
+                               "facts": {n: sorted(v) if isinstance(v, frozenset) else v for n, v in x.facts}}
+                              for x in a.reasons])
+
+
+def _rec_item(r: Recommendation, status: str, cautions: list[dict[str, Any]] | None = None,
+              because: list[dict[str, Any]] | None = None, hinges: tuple[str, ...] = (),
+              unproved: tuple[str, ...] = (), example: dict[str, Any] | None = None,
+              counterexample: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One recommendation in an answer, complete or partial alike: the recommendation itself,
+    its status (``applies``; for a partial answer also ``depends``, ``never`` or ``unknown``),
+    the cautions and reasons that hold (complete answers), and what it hinges on (partial)."""
+    return {**_rec_fields(r), "status": status, "cautions": cautions or [], "because": because or [],
+            "hinges_on": list(hinges), "hinges_unproved": list(unproved),
+            "example_when_applies": example, "example_when_not": counterexample}
 
 
 def guideline_json(g: Guideline) -> dict[str, Any]:
     return {"id": g.id, "title": g.title, "version": g.version}
 
 
+def _answer_doc(g: Guideline, complete: bool, patient: dict[str, Any], **parts: Any) -> str:
+    """The one JSON shape of ``query``'s answer: every key present in both kinds of answer,
+    empty where it does not apply (a complete answer has nothing unknown to ask; a partial
+    one has no single pathway)."""
+    doc = {"version": QUERY_JSON_VERSION, "complete": complete, "guideline": guideline_json(g), "patient": patient,
+           "unknown": [], "computed": [], "pathway": [], "recommendations": [], "avoid": [], "reassess": [],
+           "ask_next": [], "not_needed": [], "guideline_problems": [], "solver_calls": 0}
+    assert set(parts) <= set(doc), sorted(set(parts) - set(doc))
+    doc.update(parts)
+    return json_text(doc)
+
+
 def query_json(ans: Answer) -> str:
     g = ans.guideline
-    doc = {
-        "version": QUERY_JSON_VERSION,
-        "guideline": guideline_json(g),
-        "patient": to_plain(g, ans.patient),
-        "computed": [{"name": d.name, "value": v, "shown": format_value(v), "unit": d.unit or None,
-                      "formula": d.cond.text} for d, v in ans.computed()],
-        "pathway": [r.id for r in ans.pathway()],
-        "recommendations": [rec_json(g, a) for a in ans.do()],
-        "avoid": [rec_json(g, a) for a in ans.avoid()],
-        "reassess": [{"id": r.id, "timing": _timing(r)} for r in ans.reassess()],
-        "guideline_problems": [{"kind": x.kind, "step": x.step or None, "branches": list(x.branches),
-                                "message": problem_text(ans.guideline, x)} for x in ans.trace.problems],
-    }
-    return json_text(doc)
+    return _answer_doc(
+        g, True, to_plain(g, ans.patient),
+        computed=[{"name": d.name, "value": v, "shown": format_value(v), "unit": d.unit or None,
+                   "formula": d.cond.text} for d, v in ans.computed()],
+        pathway=[r.id for r in ans.pathway()],
+        recommendations=[rec_json(g, a) for a in ans.do()],
+        avoid=[rec_json(g, a) for a in ans.avoid()],
+        reassess=[{"id": r.id, "timing": _timing(r)} for r in ans.reassess()],
+        guideline_problems=[{"kind": x.kind, "step": x.step or None, "branches": list(x.branches),
+                             "message": problem_text(ans.guideline, x)} for x in ans.trace.problems])
 
 
 def problem_text(g: Guideline, x: GapOrOverlap) -> str:
@@ -271,7 +289,6 @@ def variables_json(g: Guideline) -> str:
 
 # -- partial answers --------------------------------------------------------------------------
 
-PARTIAL_JSON_VERSION = 1
 
 
 def _facts(g: Guideline, values: dict[str, Any], names: Iterable[str]) -> str:
@@ -280,29 +297,18 @@ def _facts(g: Guideline, values: dict[str, Any], names: Iterable[str]) -> str:
 
 def partial_json(ans: PartialAnswer) -> str:
     g = ans.guideline
-    recs = []
+    items: dict[str, list[dict[str, Any]]] = {"do": [], "avoid": []}
     for rid, st in ans.recs.items():
-        recs.append({
-            **_rec_fields(g.recommendations[rid]),
-            "status": st.status,
-            "hinges_on": list(st.hinges),
-            "hinges_unproved": list(st.unproved),
-            "example_when_applies": to_plain(g, st.example) if st.example else None,
-            "example_when_not": to_plain(g, st.counterexample) if st.counterexample else None,
-        })
-    doc = {
-        "version": PARTIAL_JSON_VERSION,
-        "complete": False,
-        "guideline": guideline_json(g),
-        "known": to_plain(g, ans.known),
-        "unknown": list(ans.unknown),
-        "recommendations": recs,
-        "ask_next": [{"variable": v, "undecided": n, "question": g.variables[v].question,
-                      "type": type_words(g.variables[v])} for v, n in ans.ask_next],
-        "not_needed": list(ans.not_needed),
-        "solver_calls": ans.calls,
-    }
-    return json_text(doc)
+        r = g.recommendations[rid]
+        items[r.kind].append(_rec_item(r, st.status, hinges=st.hinges, unproved=st.unproved,
+                                       example=to_plain(g, st.example) if st.example else None,
+                                       counterexample=to_plain(g, st.counterexample) if st.counterexample else None))
+    return _answer_doc(
+        g, False, to_plain(g, ans.known), unknown=list(ans.unknown),
+        recommendations=items["do"], avoid=items["avoid"],
+        ask_next=[{"variable": v, "undecided": n, "question": g.variables[v].question,
+                   "type": type_words(g.variables[v])} for v, n in ans.ask_next],
+        not_needed=list(ans.not_needed), solver_calls=ans.calls)
 
 
 def partial_text(ans: PartialAnswer) -> str:

@@ -221,3 +221,52 @@ def test_pre_commit_hook_definition_runs_verify():
 
     assert re.search(hook["files"], "guideline/x.yaml") and re.search(hook["files"], "pyproject.toml")
     assert os.path.exists(ROOT / "pyproject.toml")
+
+
+def output_validator(name: str) -> jsonschema.protocols.Validator:
+    code, out, _ = invoke("schema", name)
+    assert code == 0
+    doc = json.loads(out)
+    jsonschema.Draft202012Validator.check_schema(doc)
+    return jsonschema.Draft202012Validator(doc)
+
+
+def assert_valid(validator, doc) -> None:
+    errors = [f"{list(e.path)}: {e.message}" for e in validator.iter_errors(doc)]
+    assert not errors, errors[:5]
+
+
+def test_complete_and_partial_answers_share_one_shape_valid_against_the_schema():
+    answer = output_validator("answer")
+    from guideproof.guideline import EXAMPLES
+
+    complete = json.loads(invoke("query", "-p", str(EXAMPLES / "uncomplicated_acute.yaml"), "--format", "json")[1])
+    partial = json.loads(invoke("query", "--set", "age=70", "--set", "neuro_deficit=false", "--format", "json")[1])
+    af = json.loads(invoke("query", "-g", str(ROOT / "guideline" / "af_anticoagulation.yaml"), "-p",
+                           str(EXAMPLES / "af" / "elderly_low_weight_reduced_dose.yaml"), "--format", "json")[1])
+    for doc in (complete, partial, af):
+        assert_valid(answer, doc)
+    assert complete.keys() == partial.keys()
+    assert complete["complete"] is True and partial["complete"] is False
+    assert complete["unknown"] == [] and complete["ask_next"] == [] and complete["solver_calls"] == 0
+    assert partial["unknown"] and partial["ask_next"]
+    assert {k: v for k, v in partial["patient"].items() if v is not None} == {"age": 70, "neuro_deficit": False}
+    assert {r["status"] for r in complete["recommendations"]} == {"applies"}
+    assert {r["status"] for r in partial["recommendations"]} >= {"applies", "depends"}
+    assert complete["recommendations"][0].keys() == partial["recommendations"][0].keys()
+
+
+def test_verify_and_input_error_outputs_valid_against_their_schemas(tmp_path):
+    verify, diagnostics = output_validator("verify"), output_validator("diagnostics")
+    assert_valid(verify, json.loads(invoke("verify", str(MINI), "--format", "json", "--timings")[1]))
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("guideproof: 1\nguideline: [\n")
+    code, out, _ = invoke("verify", str(bad), "--format", "json")
+    assert code == 2
+    assert_valid(diagnostics, json.loads(out))
+    code, out, _ = invoke("verify", str(MINI), str(bad), "--format", "json")
+    assert code == 2
+    assert_valid(verify, json.loads(out))
+    code, out, _ = invoke("query", "-p", str(bad), "--format", "json")
+    assert code == 2
+    assert_valid(diagnostics, json.loads(out))

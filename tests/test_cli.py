@@ -67,7 +67,7 @@ def test_query_json_matches_evaluator(shipped):
     r = invoke("query", "--patient", UNCOMPLICATED, "--format", "json")
     assert r.exit_code == 0
     doc = json.loads(r.output)
-    assert doc["version"] == 1
+    assert doc["version"] == 2 and doc["complete"] is True
     p = load_patient_file(shipped, UNCOMPLICATED).values
     applies = run(shipped, p).applies
     ids = {x["id"] for x in doc["recommendations"]} | {x["id"] for x in doc["avoid"]}

@@ -171,7 +171,7 @@ def test_a_unit_no_conversion_covers_is_an_error_naming_the_path(tmp_path):
 def test_stale_observations_are_not_used(tmp_path):
     r = _af(tmp_path, PATIENT, _obs("w", "29463-7", 72, "kg"), _obs("cr", "2160-0", 1, "mg/dL", day="2026-02-01"))
     doc = _json(r)
-    assert "creatinine_mg_dl" not in doc["known"]
+    assert "creatinine_mg_dl" not in doc["patient"]
     why = next(u["why"] for u in doc["provenance"]["unknown"] if u["variable"] == "creatinine_mg_dl")
     assert "stale" in why and "Observation/cr of 2026-02-01" in why
 
@@ -206,7 +206,7 @@ def test_conditions_and_medications_true_false_and_unknown(tmp_path):
                    _cond("ich", "I61.9", clinical="resolved", system="http://hl7.org/fhir/sid/icd-10-cm"),
                    _cond("mi", "22298006", ver="refuted", clinical=None))
     doc = _json(run("-g", str(AF), "--fhir", path, "--at", VISIT, "--format", "json"))
-    known = doc["known"]
+    known = doc["patient"]
     assert known["diabetes"] is False and known["heart_failure"] is False and known["on_vka"] is True
     assert known["prior_stroke_tia_te"] is True  # a history: a resolved stroke counts
     assert known["prior_haemorrhagic_stroke"] is True  # ICD-10-CM I61.9 under the bound prefix I61
@@ -228,7 +228,7 @@ def test_precedence_set_over_file_over_record(tmp_path):
 def test_at_sets_the_visit_date_for_ages_and_weeks_since(tmp_path):
     path = _bundle(tmp_path, PATIENT, _cond("f", "S32.010A", system="http://hl7.org/fhir/sid/icd-10-cm", onset="2026-05-04"))
     doc = _json(run("--fhir", path, "--at", "2026-06-01", "--format", "json"))
-    assert doc["known"]["age"] == 80 and doc["known"]["weeks_since_fracture"] == 4 and doc["known"]["fracture_levels"] == ["L1"]
+    assert doc["patient"]["age"] == 80 and doc["patient"]["weeks_since_fracture"] == 4 and doc["patient"]["fracture_levels"] == ["L1"]
     r = run("--fhir", path, "--at", "2026-05-01")
     assert r.exit_code == 2 and "Bundle.entry[1].resource.onsetDateTime (Condition/f)" in r.output
 
@@ -424,7 +424,7 @@ def test_which_drugs_count_as_anticoagulants(tmp_path, code, known):
     """Apixaban, dabigatran, enoxaparin and fondaparinux count; heparin (B01AB01, where cannula
     flushes are classified too), antithrombin III and aspirin do not: the fact stays unknown."""
     doc = _json(run("--fhir", _bundle(tmp_path, PATIENT, _med("m", code)), "--at", VISIT, "--format", "json"))
-    assert (doc["known"].get("on_anticoagulant") is True) == known, doc["known"]
+    assert (doc["patient"].get("on_anticoagulant") is True) == known, doc["patient"]
 
 
 @pytest.mark.parametrize(("mg_dl", "mmol_l"), [("10.0195", "2.5"), ("10.4", "52000/20039"), ("10.42028", "2.6")])
@@ -437,7 +437,7 @@ def test_calcium_in_mg_per_dl_converts_exactly(tmp_path, mg_dl, mmol_l):
     doc = _json(run("--fhir", _bundle(tmp_path, raw=raw), "--at", VISIT, "--format", "json"))
     from fractions import Fraction
 
-    assert Fraction(doc["known"]["adjusted_calcium"]) == Fraction(mmol_l)
+    assert Fraction(doc["patient"]["adjusted_calcium"]) == Fraction(mmol_l)
     fact = next(f for f in doc["provenance"]["facts"] if f["variable"] == "adjusted_calcium")
     assert fact["resource"] == "Observation/ca" and f"{mg_dl} mg/dL = " in fact["note"]
 
@@ -448,7 +448,7 @@ def test_an_old_ulcer_counts_as_ulcer_history(tmp_path):
     icd = "http://hl7.org/fhir/sid/icd-10-cm"
     doc = _json(run("--fhir", _bundle(tmp_path, PATIENT, _cond("du", "K26.9", clinical="resolved", system=icd)),
                     "--at", VISIT, "--format", "json"))
-    assert doc["known"]["gi_bleed_or_ulcer_history"] is True
+    assert doc["patient"]["gi_bleed_or_ulcer_history"] is True
     doc = _json(run("--fhir", _bundle(tmp_path, PATIENT, _cond("du", "K26.9", clinical=None, ver="refuted", system=icd)),
                     "--at", VISIT, "--format", "json"))
     assert "gi_bleed_or_ulcer_history" in doc["unknown"]

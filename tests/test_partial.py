@@ -73,7 +73,7 @@ def test_cli_complete_patient_is_the_complete_query():
     path = str(EXAMPLES / "uncomplicated_acute.yaml")
     r = invoke("query", "-p", path, "--format", "json")
     doc = json.loads(r.output)
-    assert "complete" not in doc and doc["pathway"] == ["conservative_care_first"]
+    assert doc["complete"] is True and doc["pathway"] == ["conservative_care_first"]
 
 
 def test_inconsistent_facts_exit_2():
