@@ -578,12 +578,13 @@ def checks(fmt: str) -> int:
 
 
 @cli.command(epilog=EPILOG)
-@click.argument("name", type=click.Choice(["guideline", "overlay", "patient", "answer", "verify", "diagnostics"]))
+@click.argument("name", type=click.Choice(["guideline", "overlay", "patient", "answer", "verify", "diagnostics",
+                                           "variables", "checks"]))
 @GUIDELINE_OPTION
 def schema(name: str, guideline_path: Path | None) -> int:
     """Print a JSON Schema (draft 2020-12): the guideline language, an overlay, the patient
     file of a guideline (its variables and their types), or a JSON output: query's answer
-    (complete and partial alike), verify's report, input errors."""
+    (complete and partial alike), verify's report, input errors, variables, checks."""
     import json
 
     from .schema import schema as get

@@ -1,6 +1,6 @@
 """JSON Schemas (draft 2020-12) of the guideline language, overlays and patient files, and
 of the JSON outputs (``answer``: query, complete and partial alike; ``verify``;
-``diagnostics``: input errors), shipped with the package and printed by
+``diagnostics``: input errors; ``variables``; ``checks``), shipped with the package and printed by
 ``guideproof schema NAME``.
 
 The guideline and overlay schemas are files (``schemas/*.json``); a patient file's schema
@@ -18,7 +18,7 @@ from .model.numbers import exact_text
 
 #: schemas shipped as files: the inputs, then the JSON outputs (query's answer, verify's
 #: report, input errors)
-FILES = ("guideline", "overlay", "answer", "verify", "diagnostics")
+FILES = ("guideline", "overlay", "answer", "verify", "diagnostics", "variables", "checks")
 NAMES = (*FILES, "patient")
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 

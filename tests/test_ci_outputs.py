@@ -270,3 +270,16 @@ def test_verify_and_input_error_outputs_valid_against_their_schemas(tmp_path):
     code, out, _ = invoke("query", "-p", str(bad), "--format", "json")
     assert code == 2
     assert_valid(diagnostics, json.loads(out))
+
+
+def test_variables_and_checks_outputs_valid_against_their_schemas():
+    variables, checks = output_validator("variables"), output_validator("checks")
+    for g in (SHIPPED, ROOT / "guideline" / "af_anticoagulation.yaml"):
+        code, out, _ = invoke("variables", "-g", str(g), "--format", "json")
+        assert code == 0
+        assert_valid(variables, json.loads(out))
+    code, out, _ = invoke("checks", "--format", "json")
+    assert code == 0
+    doc = json.loads(out)
+    assert_valid(checks, doc)
+    assert [o["code"] for o in doc["obligations"]] == sorted(o["code"] for o in doc["obligations"])
