@@ -60,7 +60,7 @@ def test_dish_decision_overlap_of_rules_3_and_4_is_one_region():
     assert overlap.regions_end == "complete" and len(overlap.regions) == 1
     assert overlap.regions[0].condition == "season == Spring and guest_count <= 7 and guest_count >= 5"
     assert overlap.witness == {"season": "Spring", "guest_count": 5}
-    assert (overlap.span.line, overlap.span.column) == (4, 5)  # the <decisionTable> of 'Dish'
+    assert overlap.span.line == 38  # the <rule> element of rule 4, the later of the two
     # the one gap: a season string none of the rules names ("other")
     gap = next(f for f in findings if f.code == "GP002")
     assert [r.condition for r in gap.regions] == ["season == other"]

@@ -228,14 +228,17 @@ class Check:
 
     def universal(self, ctx: Context, subject: str, span: Span | None, negation: Parts, proved_msg: str,
                   refuted: Refuted, rules: tuple[str, ...] = (),
-                  regions: Callable[[], Sequence[X.Expr]] | None = None) -> Finding:
+                  regions: Callable[[], Sequence[X.Expr]] | None = None,
+                  locate: Callable[[Patient], Span | None] | None = None) -> Finding:
         """Prove a property by showing its ``negation`` (tracked parts) unsatisfiable.
 
         ``refuted(patient)`` re-checks a witness with the evaluator and returns
         (evaluator agrees, message, detail lines). While whether any valid patient exists
         is not settled, nothing universal is proved: it could hold only vacuously.
         ``regions``, when given, names the guard atoms over which every region of the
-        problem set is listed (see ``regions.py``)."""
+        problem set is listed (see ``regions.py``).
+        ``locate``, when given, places a refutation more precisely, from its witness patient.
+        """
         if ctx.domain_unsettled:
             return self.finding(subject, Verdict.UNKNOWN, f"not settled: {proved_msg}", span,
                                 Result("unknown", reason=f"whether any valid patient exists is not settled ({ctx.domain_unsettled})"),
@@ -248,6 +251,8 @@ class Check:
         patient = ctx.witness(r, negation, plausible=True)
         ok, msg, details = refuted(patient)
         ctx.confirm(ok, f"{self.code} {subject}", patient)
+        if locate is not None:  # a place more precise than the obligation's, found from the witness
+            span = locate(patient) or span
         if regions is None or ctx.max_regions <= 0:
             return self.finding(subject, Verdict.REFUTED, msg, span, r, witness=patient, rules=rules, details=details)
         listing = list_regions(ctx, negation, regions(), patient, lambda p: refuted(p)[0], f"{self.code} {subject}",
@@ -676,9 +681,14 @@ class Exclusivity(Check):
                 ok = step.id in ctx.run(p).reached and len(both) >= 2
                 labels = " and ".join(f"branch {i + 1} ({step.branches[i].label})" for i in both[:2])
                 return ok, f"at single-choice step {step.id!r} {labels} both apply", ()
+            def later(p: Patient, step: Step = step) -> Span:
+                """The later of the witness's first two overlapping branches (a rule of a DMN
+                table is located at its own element)."""
+                both = [b for b in step.branches if eval_expr(b.cond.expr, p, g)]
+                return both[1].span
             yield self.universal(ctx, f"step {sid}", step.span, negation,
                                  f"at most one branch of {sid!r} applies", refuted, rules=(sid,),
-                                 regions=partial(decision_atoms, ctx, [sid]))
+                                 regions=partial(decision_atoms, ctx, [sid]), locate=later)
 
 
 # ------------------------------------------------------------------------------------ GP001
