@@ -18,7 +18,7 @@ from typing import Any
 
 from . import expr as X
 from . import wellformed
-from .compose import ORIGINS, compose
+from .compose import ORIGINS, Opener, compose
 from .divisors import divisor_problem
 from .errors import Span
 from .graph import dependency_order
@@ -43,10 +43,11 @@ def load_guideline(path: str | os.PathLike[str]) -> Guideline:
     return load_guideline_text(src)
 
 
-def load_guideline_text(src: SourceText) -> Guideline:
+def load_guideline_text(src: SourceText, opener: Opener | None = None) -> Guideline:
+    """Check a guideline's text; ``opener`` reads the files it includes (default: beside it)."""
     root = parse_yaml(src)
     loader = _Loader(src)
-    return loader.load(compose(src, root, loader.c))
+    return loader.load(compose(src, root, loader.c, opener))
 
 
 def _any(r: NodeReader, node: YNode, where: str) -> YNode:
