@@ -22,7 +22,7 @@ variable ids to NEW's; OLD is restated in NEW's names (every condition rewritten
 same encoder encodes it). A variable whose enum values or set members differ gets the
 union of both lists in both versions (NEW's first, so NEW's values keep their indices),
 and each version's domain keeps only its own values. A definition of OLD that differs from
-NEW's definition of the same name is written ``old.NAME`` in regions. Patients are records
+NEW's definition of the same name is written ``old_NAME`` in regions. Patients are records
 over the union of both versions' variables; each version reads its own.
 """
 from __future__ import annotations
@@ -48,8 +48,9 @@ from .render import differences
 from .solver import Prover
 
 DIFF_JSON_VERSION = 1
-#: how a definition of OLD that NEW defines differently is named in regions
-OLD_PREFIX = "old."
+#: how a definition of OLD that NEW defines differently is named in regions (``old_crcl``; with a
+#: number when that name is taken)
+OLD_PREFIX = "old_"
 
 End = Literal["proved", "complete", "limit", "unknown"]
 
@@ -192,6 +193,15 @@ def align(old: Guideline, new: Guideline, variables: Mapping[str, str] | None = 
     return Aligned(a, b, vocab, old_decl, new_decl, var_map, rec_map)
 
 
+def _fresh(name: str, taken: set[str]) -> str:
+    """``name``, or ``name_2``, ``name_3``, ... when that is taken."""
+    out, i = name, 1
+    while out in taken:
+        i += 1
+        out = f"{name}_{i}"
+    return out
+
+
 def _kind(t: X.Type) -> str:
     return f"a duration in {t.unit}" if t.unit else X.describe_type(t)
 
@@ -200,9 +210,12 @@ def _restate(g: Guideline, names: Mapping[str, str], types: Mapping[str, X.Type]
              theirs: Mapping[str, Any] | None) -> Guideline:
     """``g`` with its variables renamed (``names``) and retyped (``types``, by new name), its
     recommendations renamed (``recs``), and, when ``theirs`` (the other version's definitions)
-    is given, each definition that differs from theirs renamed ``old.NAME``."""
+    is given, each definition that differs from theirs renamed ``old_NAME``."""
     by_type = {v.type: types[names[n]] for n, v in g.variables.items()}  # enum literals carry their variable's type
     defs: dict[str, str] = {}
+    # names a definition of this version may not keep: the other version's definitions and
+    # both versions' variables (regions are written over both versions' names at once)
+    taken = set(types) | set(theirs or ()) | set(g.definitions)
 
     def var(v: X.Var) -> X.Var:
         n = names[v.name]
@@ -236,7 +249,8 @@ def _restate(g: Guideline, names: Mapping[str, str], types: Mapping[str, X.Type]
             c = cond(mine.cond)
             other = None if theirs is None else theirs.get(d)
             same = other is None or (other.cond.expr == c.expr and other.cond.type == c.type)
-            defs[d] = d if same else OLD_PREFIX + d
+            defs[d] = d if same and d not in types else _fresh(("new_" if theirs is None else OLD_PREFIX) + d, taken)
+            taken.add(defs[d])
             definitions[defs[d]] = mine.replace(name=defs[d], cond=c)
 
     def rec(r: str) -> str:
@@ -294,10 +308,17 @@ class _Side:
     def __init__(self, label: str, g: Guideline, decl: Mapping[str, Variable], vocab: Guideline, venc: Encoding):
         self.label, self.g, self.decl, self.vocab = label, g, decl, vocab
         self.enc = Encoding(g)
-        self.domain = list(self.enc.domain)
+        # The value of a fact a patient does not have is read nowhere, so its bounds bind
+        # only when it has one: versions that bound it differently still agree on a patient
+        # without it.
+        bounds = {name: n for n, v in g.variables.items() if n in venc.known
+                  for name, _ in kind_of(v.type).declare(v)[1]}
+        self.domain = [(name, z3.Implies(venc.known[bounds[name]], t) if name in bounds else t)
+                       for name, t in self.enc.domain]
         for n, v in decl.items():
             for c in kind_of(v.type).within(v, vocab.variables[n].type):
-                self.domain.append((f"{label}: values of {n}", self.enc.term(c)))
+                t = self.enc.term(c)
+                self.domain.append((f"{label}: values of {n}", z3.Implies(venc.known[n], t) if n in venc.known else t))
             if not v.optional and n in venc.known:
                 self.domain.append((f"{label}: {n} has a value", venc.known[n]))
         self._preds = predecessors(g.steps)
@@ -499,10 +520,11 @@ def text(d: Diff) -> str:
 def verdict_text(d: Diff) -> str:
     listings = (d.changed, d.only_old, d.only_new)
     if d.verdict == "changed":
-        counts = ", ".join(f"{len(x.regions)} {head.lower()}" for (_k, head, _w), x in zip(SECTIONS, listings, strict=True)
-                           if x.regions)
+        words = ("of changed advice", "of patients valid in OLD only", "of patients valid in NEW only")
+        counts = ", ".join(f"{len(x.regions)} region{'s' if len(x.regions) != 1 else ''} {w}"
+                           for w, x in zip(words, listings, strict=True) if x.regions)
         incomplete = any(x.end in ("limit", "unknown") for x in listings)
-        return f"CHANGED: {counts} region(s)" + (" (listing incomplete)" if incomplete else "")
+        return f"CHANGED: {counts}" + (" (listing incomplete)" if incomplete else "")
     if d.verdict == "unknown":
         return "INCONCLUSIVE: the solver answered unknown; no change was found, and none is proved absent"
     gets = "the same recommendations from both" if d.only is None else \
