@@ -112,7 +112,8 @@ class Diff(Record):
 # -- input --------------------------------------------------------------------------------------
 
 
-def _bad(code: str, message: str) -> InputError:
+def error(code: str, message: str) -> InputError:
+    """An input error without a position (an option, not a file)."""
     return InputError([Diagnostic(code, message)])
 
 
@@ -124,24 +125,24 @@ def parse_renames(items: Iterable[str], old: Guideline, new: Guideline) -> tuple
     for item in items:
         a, sep, b = (x.strip() for x in item.partition("="))
         if not sep or not a or not b:
-            raise _bad("bad-rename", f"--rename {item!r}: expected OLD=NEW, an id of a variable or recommendation "
+            raise error("bad-rename", f"--rename {item!r}: expected OLD=NEW, an id of a variable or recommendation "
                                      "in the old version and its id in the new one")
         kinds = [k for k, (o, _) in spaces.items() if a in o]
         if not kinds:
-            raise _bad("bad-rename", f"--rename {item!r}: {old.file} has no variable or recommendation {a!r}")
+            raise error("bad-rename", f"--rename {item!r}: {old.file} has no variable or recommendation {a!r}")
         hits = [k for k in kinds if b in spaces[k][1]]
         if not hits:
-            raise _bad("bad-rename", f"--rename {item!r}: {new.file} has no {' or '.join(kinds)} {b!r}")
+            raise error("bad-rename", f"--rename {item!r}: {new.file} has no {' or '.join(kinds)} {b!r}")
         for k in hits:
             if a in maps[k]:
-                raise _bad("bad-rename", f"--rename {item!r}: {k} {a!r} is already renamed to {maps[k][a]!r}")
+                raise error("bad-rename", f"--rename {item!r}: {k} {a!r} is already renamed to {maps[k][a]!r}")
             maps[k][a] = b
     for k, (o, _) in spaces.items():
         seen: dict[str, str] = {}
         for n in o:
             m = maps[k].get(n, n)
             if m in seen:
-                raise _bad("bad-rename", f"--rename: {k}s {seen[m]!r} and {n!r} of {old.file} would both be "
+                raise error("bad-rename", f"--rename: {k}s {seen[m]!r} and {n!r} of {old.file} would both be "
                                          f"called {m!r}")
             seen[m] = n
     return maps["variable"], maps["recommendation"]
@@ -153,7 +154,7 @@ def only_id(only: str | None, a: Aligned) -> str | None:
         return None
     rid = a.renamed_recommendations.get(only, only)
     if rid not in a.new.recommendations and rid not in a.old.recommendations:
-        raise _bad("unknown-recommendation", f"--only {only!r}: neither {a.new.file} nor {a.old.file} has a "
+        raise error("unknown-recommendation", f"--only {only!r}: neither {a.new.file} nor {a.old.file} has a "
                                              f"recommendation {only!r}")
     return rid
 
