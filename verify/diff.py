@@ -43,6 +43,7 @@ from ..model.kinds import kind_of
 from ..model.patient import coerce, format_value, to_plain
 from ..model.record import Record
 from .checks import Context
+from .findings import Verdict
 from .regions import MAX_REGIONS, guard_atoms, list_regions, path_atoms, points
 from .render import differences
 from .solver import Prover
@@ -350,17 +351,42 @@ class _Side:
         return path_atoms(self.g, steps, lambda s: reachable([s], self._preds))
 
 
+def _sides(a: Aligned) -> tuple[Encoding, _Side, _Side]:
+    venc = Encoding(a.vocab)
+    return venc, _Side("OLD", a.old, a.old_decl, a.vocab, venc), _Side("NEW", a.new, a.new_decl, a.vocab, venc)
+
+
+def _all_recommendations(a: Aligned) -> list[str]:
+    return [*a.new.recommendations, *(r for r in a.old.recommendations if r not in a.new.recommendations)]
+
+
+def first_difference(old: Guideline, new: Guideline, timeout: float | None = 10.0,
+                     rlimit: int | None = None) -> tuple[Verdict, dict[str, Any] | None]:
+    """Are two versions the same for every patient? PROVED when Z3 finds no patient valid in
+    one and not the other and none whose recommendations differ (unsat, each); REFUTED with
+    such a patient (a solver model over both versions' variables, not re-checked or
+    generalised: :func:`compare` does that); UNKNOWN when the solver gives up."""
+    a = align(old, new)
+    venc, sa, sb = _sides(a)
+    questions = [(sa.domain + sb.domain, _differ(sa, sb, _all_recommendations(a))[1]),
+                 (sa.domain, z3.Not(_valid_somehow(sb, sa))), (sb.domain, z3.Not(_valid_somehow(sa, sb)))]
+    unknown = False
+    for domain, term in questions:
+        r = Prover(domain, timeout=timeout, rlimit=rlimit).check([("a difference", term)], want_core=False)
+        if r.status == "sat":
+            return Verdict.REFUTED, venc.patient(r.model)
+        unknown |= r.status == "unknown"
+    return (Verdict.UNKNOWN if unknown else Verdict.PROVED), None
+
+
 def compare(old: Guideline, new: Guideline, renames: Sequence[str] = (), only: str | None = None,
             timeout: float | None = 10.0, rlimit: int | None = None, max_regions: int = MAX_REGIONS) -> Diff:
     """Every valid patient whose advice differs between ``old`` and ``new`` (see the module doc)."""
     var_map, rec_map = parse_renames(renames, old, new)
     a = align(old, new, var_map, rec_map)
     rid = only_id(only, a)
-    venc = Encoding(a.vocab)
-    sa = _Side("OLD", a.old, a.old_decl, a.vocab, venc)
-    sb = _Side("NEW", a.new, a.new_decl, a.vocab, venc)
-    recs = [rid] if rid is not None else [*a.new.recommendations,
-                                          *(r for r in a.old.recommendations if r not in a.new.recommendations)]
+    venc, sa, sb = _sides(a)
+    recs = [rid] if rid is not None else _all_recommendations(a)
 
     def prover(domain: list[tuple[str, z3.BoolRef]]) -> Context:
         return Context(a.vocab, venc, Prover(domain, timeout=timeout, rlimit=rlimit), max_regions)
@@ -373,9 +399,7 @@ def compare(old: Guideline, new: Guideline, renames: Sequence[str] = (), only: s
 
 def _changes(ctx: Context, sa: _Side, sb: _Side, recs: list[str], limit: int) -> Listing:
     """Changed advice, one change (recommendations gained and lost) at a time."""
-    false = z3.BoolVal(False)
-    pairs = {r: (sa.enc.applies.get(r, false), sb.enc.applies.get(r, false)) for r in recs}
-    differ = z3.Or([x != y for x, y in pairs.values()])
+    pairs, differ = _differ(sa, sb, recs)
 
     def change(p: Patient) -> tuple[tuple[str, ...], tuple[str, ...]]:
         before, after = sa.applies(p), sb.applies(p)
@@ -416,19 +440,31 @@ def _changes(ctx: Context, sa: _Side, sb: _Side, recs: list[str], limit: int) ->
         blocks.append((f"not: {what}", z3.Not(term)))
 
 
+def _differ(sa: _Side, sb: _Side, recs: Sequence[str]) -> tuple[dict[str, tuple[Any, Any]], z3.BoolRef]:
+    """For each recommendation whether it applies in OLD and in NEW (false where a version
+    lacks it), and "some recommendation applies in one version and not the other"."""
+    false = z3.BoolVal(False)
+    pairs = {r: (sa.enc.applies.get(r, false), sb.enc.applies.get(r, false)) for r in recs}
+    return pairs, z3.Or([x != y for x, y in pairs.values()])
+
+
+def _valid_somehow(other: _Side, mine: _Side) -> z3.BoolRef:
+    """``other``'s domain, its variables that ``mine`` does not declare quantified
+    existentially: the patient is valid in ``other`` for some value of them."""
+    theirs = [n for n in other.g.variables if n not in mine.g.variables]
+    consts = [c for n in theirs for c in other.enc.constants(n)]
+    if not consts:
+        return z3.And([t for _, t in other.domain])
+    own = frozenset(theirs)
+    reads = [t for _, t in other.domain if (other.enc.support(t) or own) & own]
+    rest = [t for _, t in other.domain if not (other.enc.support(t) or own) & own]
+    return z3.And(z3.And(rest), z3.Exists(consts, z3.And(reads)))
+
+
 def _only(ctx: Context, mine: _Side, other: _Side, limit: int) -> Listing:
     """Patients valid in ``mine`` and in no completion of ``other`` (the variables only
     ``other`` declares may take any value)."""
-    theirs = [n for n in other.g.variables if n not in mine.g.variables]
-    consts = [c for n in theirs for c in other.enc.constants(n)]
-    if consts:
-        own = set(theirs)
-        reads = [t for _, t in other.domain if (other.enc.support(t) or frozenset(own)) & own]
-        rest = [t for _, t in other.domain if not (other.enc.support(t) or frozenset(own)) & own]
-        valid = z3.And(z3.And(rest), z3.Exists(consts, z3.And(reads)))
-    else:
-        valid = z3.And([t for _, t in other.domain])
-    parts = [(f"not valid in {other.label}", z3.Not(valid))]
+    parts = [(f"not valid in {other.label}", z3.Not(_valid_somehow(other, mine)))]
     r = ctx.prover.check(parts, want_core=False)
     if r.status == "unsat":
         return Listing((), "proved")
