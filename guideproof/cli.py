@@ -37,7 +37,8 @@ EPILOG = (
     "behavioural change, proved); 1 verify refuted something, query found "
     "the guideline fails this patient, or diff found patients whose advice changed; "
     "2 bad input or usage; 3 inconclusive: the solver answered unknown (verify: with nothing refuted; "
-    "query: some recommendation undecided); 4 internal error; 130 interrupted (Ctrl-C)."
+    "query: some recommendation undecided; diff: no change found, none proved absent); 4 internal error; "
+    "130 interrupted (Ctrl-C)."
 )
 
 #: Z3 takes its timeout in milliseconds and its resource limit as unsigned 32-bit integers.
