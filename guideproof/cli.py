@@ -34,11 +34,12 @@ class ExitCode(IntEnum):
 
 
 EPILOG = (
-    "Exit codes: 0 success (verify: every obligation proved; a GP009 warning does not change it); 1 verify "
-    "refuted something, or query found "
-    "the guideline fails this patient; "
+    "Exit codes: 0 success (verify: every obligation proved; a GP009 warning does not change it; diff: no "
+    "behavioural change, proved); 1 verify refuted something, query found "
+    "the guideline fails this patient, or diff found patients whose advice changed; "
     "2 bad input or usage; 3 inconclusive: the solver answered unknown (verify: with nothing refuted; "
-    "query: some recommendation undecided), or parts of a DMN model are NOT ANALYSED; 4 internal error; "
+    "query: some recommendation undecided; diff: no change found, none proved absent), or parts of a DMN "
+    "model are NOT ANALYSED; 4 internal error; "
     "130 interrupted (Ctrl-C)."
 )
 
@@ -442,6 +443,33 @@ def _record_input_error(e: InputError, fmt: str, runs: list[dict[str, Any]], doc
         from . import views
 
         docs.append({"file": target, **views.diagnostics_doc(e.diagnostics)})
+
+
+@cli.command(epilog=EPILOG)
+@click.argument("old")
+@click.argument("new")
+@click.option("--only", metavar="REC", default=None, help="Compare this recommendation only.")
+@click.option("--rename", "renames", multiple=True, metavar="OLD=NEW",
+              help="A recommendation or variable id of OLD and its id in NEW (repeatable).")
+@FORMAT_OPTION
+@click.option("--timeout", type=SECONDS, default=10.0, show_default=True,
+              help="Seconds the solver may spend on each question; beyond it the answer is unknown.")
+@click.option("--rlimit", type=RLIMIT, default=None,
+              help="Z3 resource limit per question (deterministic, machine-independent).")
+@click.option("--max-regions", type=click.IntRange(min=1, max=100_000), default=20, show_default=True, metavar="N",
+              help="Regions listed per kind of difference; a longer listing is cut and says so.")
+def diff(old: str, new: str, only: str | None, renames: tuple[str, ...], fmt: str, timeout: float,
+         rlimit: int | None, max_regions: int) -> int:
+    """Which valid patients get different advice from OLD and NEW (guideline files, or
+    git:REV:path for a committed version): regions with a witness patient and the
+    recommendations gained and lost, and the patients only one version admits."""
+    from .model.revision import load_version
+    from .verify import diff as D
+
+    d = D.compare(load_version(old), load_version(new), renames, only, timeout=timeout, rlimit=rlimit,
+                  max_regions=max_regions)
+    _emit(D.as_json(d) if fmt == "json" else D.text(d))
+    return {"changed": ExitCode.REFUTED, "unknown": ExitCode.INCONCLUSIVE}.get(d.verdict, ExitCode.OK)
 
 
 @cli.command(epilog=EPILOG)

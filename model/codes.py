@@ -96,6 +96,15 @@ _CODES = (
     Code("unknown-phase", "flowchart --phase names a phase the guideline does not declare.", "flowchart --phase imagng -o c.svg"),
     Code("bad-traceability", "report --traceability names a file with no Markdown table in it.",
          "report --traceability notes.txt -o review.html"),
+    # comparing versions (diff)
+    Code("git-unreadable", "A git:REV:path that git cannot read: git missing, no repository, an unknown revision, "
+                           "a path the revision lacks, or a folder.", "guideproof diff git:HEAD~1:missing.yaml g.yaml"),
+    Code("bad-rename", "A --rename that is not OLD=NEW, names an id neither version has, or makes two ids one.",
+         "guideproof diff old.yaml new.yaml --rename agee=age_years"),
+    Code("unknown-recommendation", "--only names a recommendation neither version has.",
+         "guideproof diff old.yaml new.yaml --only no_such_rec"),
+    Code("incompatible-versions", "A variable both versions declare changed its kind or unit, so no patient is in "
+                                  "both versions' terms.", "urgent: {type: bool} in OLD, {type: enum, ...} in NEW"),
     # health records (query --fhir)
     Code("fhir-invalid", "A --fhir file that is not a valid FHIR R4 Bundle in JSON; the message names the JSON path.",
          "Bundle.entry[0].resource.status (Observation/x): not valid FHIR R4: Field required"),

@@ -21,6 +21,7 @@ overlay. An overlay includes nothing itself.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from .errors import Collector, InputError
@@ -36,9 +37,15 @@ OVERLAY_KEYS = ("guideproof", "overlay", *MAP_SECTIONS, *LIST_SECTIONS, "amend")
 ORIGINS = ("source", "safety")
 
 
-def compose(src: SourceText, root: YNode | None, col: Collector) -> YNode | None:
+#: Reads an included file, given its name as the base file writes it (a guideline from a
+#: git revision reads its overlays from the same revision).
+Opener = Callable[[str], SourceText]
+
+
+def compose(src: SourceText, root: YNode | None, col: Collector, opener: Opener | None = None) -> YNode | None:
     """``root`` with every overlay it includes merged in (``root`` itself when it includes
-    none). Problems go to ``col``; files that cannot be read or parsed raise at once."""
+    none). Problems go to ``col``; files that cannot be read or parsed raise at once.
+    ``opener`` reads an included file (default: the file beside the base file)."""
     if not isinstance(root, YMap) or root.key("include") is None:
         return root
     include = root.get("include")
@@ -47,20 +54,24 @@ def compose(src: SourceText, root: YNode | None, col: Collector) -> YNode | None
         col.error("wrong-type", f"include: expected a list of file names, found {describe(include)}",
                   include.span if include is not None else root.span)
         return YMap(tuple(sections.values()), root.span)
-    base_dir = Path(src.file).parent
+    if opener is None:
+        base_dir = Path(src.file).parent
+
+        def opener(name: str) -> SourceText:
+            return read_text(base_dir / name, "included file")
     for item in include.items:
         if not isinstance(item, YScalar) or not isinstance(item.value, str) or not item.value.strip():
             col.error("wrong-type", f"include: expected a file name, found {describe(item)}", item.span)
             continue
-        overlay = _read(base_dir / item.value, item, col)
+        overlay = _read(opener, item, col)
         if overlay is not None:
             _merge(sections, overlay, col)
     return YMap(tuple(sections.values()), root.span)
 
 
-def _read(path: Path, where: YScalar, col: Collector) -> YMap | None:
+def _read(opener: Opener, where: YScalar, col: Collector) -> YMap | None:
     try:
-        osrc = read_text(path, "included file")
+        osrc = opener(str(where.value))
     except InputError as e:
         d = e.diagnostics[0]
         col.error("include-unreadable", f"include {where.value!r}: {d.message}", where.span)

@@ -309,6 +309,37 @@ def children(e: Expr) -> tuple[Expr, ...]:
             assert_never(e)
 
 
+def with_children(e: Expr, kids: tuple[Expr, ...]) -> Expr:
+    """``e`` with its sub-expressions replaced by ``kids`` (in :func:`children`'s order)."""
+    match e:
+        case BoolLit() | IntLit() | DecLit() | DurLit() | Var() | EnumLit() | Member() | DefRef() | Recommends() | Known():
+            return e
+        case InDays():
+            arg = kids[0]
+            if not isinstance(arg, Var):
+                raise TypeError(f"a duration read in days needs a variable, found {show(arg)}")
+            return e.replace(arg=arg)
+        case Not() | Abs():
+            return e.replace(arg=kids[0])
+        case And() | Or() | Min() | Max() | Count() | AtLeast():
+            return e.replace(args=tuple(kids))
+        case Eq() | Lt() | Le() | Add() | Sub() | Mul() | Div():
+            return e.replace(left=kids[0], right=kids[1])
+        case Ite():
+            return e.replace(cond=kids[0], then=kids[1], other=kids[2])
+        case _:
+            assert_never(e)
+
+
+def rewrite(e: Expr, leaf: Callable[[Expr], Expr]) -> Expr:
+    """``e`` rebuilt bottom-up with ``leaf`` applied to every node that has no
+    sub-expressions (variables, literals, ``known``, set membership, definitions)."""
+    kids = children(e)
+    if not kids:
+        return leaf(e)
+    return with_children(e, tuple(rewrite(k, leaf) for k in kids))
+
+
 def variables_of(e: Expr, definitions: Mapping[str, Expr] | None = None) -> set[str]:
     """Names of the patient variables ``e`` reads (through definitions when given).
 

@@ -117,6 +117,11 @@ class Kind:
         ``v`` to ``value`` (``age == 72``; one membership test per member of a set)."""
         raise NotImplementedError
 
+    def within(self, v: Variable, wider: Type) -> list[X.Expr]:
+        """Conditions over a variable of type ``wider`` (this kind with more values, as when
+        two versions of a guideline are compared) that hold exactly for ``v``'s own values."""
+        return []
+
 
 class BoolKind(Kind):
     name = "bool"
@@ -288,6 +293,10 @@ class EnumKind(Kind):
     def point(self, v: Variable, value: Any) -> list[X.Expr]:
         return [X.Eq(X.Var(v.name, v.type), X.EnumLit(value, v.type))]
 
+    def within(self, v: Variable, wider: Type) -> list[X.Expr]:
+        var = X.Var(v.name, wider)
+        return [X.Or(tuple(X.Eq(var, X.EnumLit(x, wider)) for x in v.type.values))]
+
 
 class SetKind(Kind):
     """Any subset of a list, encoded as one Bool per possible member (``var.member``)."""
@@ -339,6 +348,9 @@ class SetKind(Kind):
 
     def point(self, v: Variable, value: Any) -> list[X.Expr]:
         return [X.Member(el, X.Var(v.name, v.type)) for el in v.type.values]
+
+    def within(self, v: Variable, wider: Type) -> list[X.Expr]:
+        return [X.Not(X.Member(el, X.Var(v.name, wider))) for el in wider.values if el not in v.type.values]
 
 
 KINDS: dict[str, Kind] = {k.name: k for k in (BoolKind(), NumberKind("int", True), NumberKind("decimal", False),

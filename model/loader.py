@@ -18,7 +18,7 @@ from typing import Any
 
 from . import expr as X
 from . import wellformed
-from .compose import ORIGINS, compose
+from .compose import ORIGINS, Opener, compose
 from .divisors import divisor_problem
 from .errors import Span
 from .graph import dependency_order
@@ -53,16 +53,17 @@ def is_dmn(path: str | os.PathLike[str]) -> bool:
     return os.fspath(path).lower().endswith(".dmn")
 
 
-def load_guideline_text(src: SourceText) -> Guideline:
-    """Read and check a guideline from its text; raises :class:`InputError` with every problem."""
-    return build_guideline(src)[0]
+def load_guideline_text(src: SourceText, opener: Opener | None = None) -> Guideline:
+    """Check a guideline's text; ``opener`` reads the files it includes (default: beside it)."""
+    return build_guideline(src, opener)[0]
 
 
-def build_guideline(src: SourceText) -> tuple[Guideline, dict[str, str]]:
-    """The checked guideline, and the text of every file it included (by name)."""
+def build_guideline(src: SourceText, opener: Opener | None = None) -> tuple[Guideline, dict[str, str]]:
+    """The checked guideline, and the text of every file it included (by name); ``opener``
+    reads the files it includes (default: beside it)."""
     root = parse_yaml(src)
     loader = _Loader(src)
-    return loader.load(compose(src, root, loader.c)), loader.c.included
+    return loader.load(compose(src, root, loader.c, opener)), loader.c.included
 
 
 def _any(r: NodeReader, node: YNode, where: str) -> YNode:

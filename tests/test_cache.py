@@ -33,9 +33,9 @@ def builds(monkeypatch):
     calls: list[str] = []
     real = loader.build_guideline
 
-    def counting(src):
+    def counting(src, *args):
         calls.append(src.file)
-        return real(src)
+        return real(src, *args)
 
     monkeypatch.setattr(loader, "build_guideline", counting)
     return calls

@@ -116,11 +116,16 @@ def names_read(g: Guideline, e: X.Expr) -> set[str]:
 def decision_atoms(ctx: Context, steps: Sequence[str]) -> list[X.Expr]:
     """The guard atoms of the decisions ``steps`` and of every decision on a path to them:
     the decisions' own first, then the others in the guideline's order."""
-    g = ctx.g
+    return path_atoms(ctx.g, steps, ctx.ancestors)
+
+
+def path_atoms(g: Guideline, steps: Sequence[str], ancestors: Callable[[str], set[str]]) -> list[X.Expr]:
+    """:func:`decision_atoms` for any guideline: ``ancestors(s)`` is ``s`` and every step on
+    a path from the start to it."""
     own = [g.steps[s] for s in steps]
     before: set[str] = set()
     for s in steps:
-        before |= ctx.ancestors(s)
+        before |= ancestors(s)
     path = [g.steps[s] for s in g.order if s in before and s not in steps]
     return guard_atoms(g, (b.cond.expr for st in own + path if st.kind == "decision" for b in st.branches))
 

@@ -24,7 +24,7 @@ def _location(f: Finding) -> str:
     return f"{f.span}: " if f.span else ""
 
 
-def _differences(g: Guideline, witness: dict[str, Any]) -> str:
+def differences(g: Guideline, witness: dict[str, Any]) -> str:
     """How a witness differs from a typical patient: ``age = 70, pain = severe``."""
     key = [f"{n} = {format_value(v)}" for n, v in witness.items() if v != typical_value(g.variables[n])]
     return ", ".join(key) or "nothing"
@@ -46,7 +46,7 @@ def regions_text(g: Guideline, f: Finding) -> list[str]:
     out = [f"    problem regions ({n}, {REGIONS_END[f.regions_end].format(n=n)}):"]
     for i, r in enumerate(f.regions, 1):
         out.append(f"      {i}. {r.condition}")
-        out.append(f"         witness (differs from a typical patient in: {_differences(g, r.witness)})")
+        out.append(f"         witness (differs from a typical patient in: {differences(g, r.witness)})")
     return out
 
 
@@ -65,7 +65,7 @@ def finding_lines(g: Guideline, f: Finding) -> list[str]:
         out.append("    unsatisfiable together:")
         out.extend(f"      - {c}" for c in f.core)
     if f.witness is not None:
-        out.append(f"    witness patient (differs from a typical patient in: {_differences(g, f.witness)}):")
+        out.append(f"    witness patient (differs from a typical patient in: {differences(g, f.witness)}):")
         out.extend(f"      {k}: {format_value(v)}" for k, v in to_plain(g, f.witness).items())
     if f.details:
         out.append("    paths:")
