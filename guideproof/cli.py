@@ -451,7 +451,10 @@ def _record_input_error(e: InputError, fmt: str, runs: list[dict[str, Any]], doc
 @click.option("--only", metavar="REC", default=None, help="Compare this recommendation only.")
 @click.option("--rename", "renames", multiple=True, metavar="OLD=NEW",
               help="A recommendation or variable id of OLD and its id in NEW (repeatable).")
-@FORMAT_OPTION
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True,
+              callback=_remember_format, is_eager=True,
+              help="Output format: text, versioned JSON, or SARIF 2.1.0 (each region a result at the "
+                   "recommendation it changes).")
 @click.option("--timeout", type=SECONDS, default=10.0, show_default=True,
               help="Seconds the solver may spend on each question; beyond it the answer is unknown.")
 @click.option("--rlimit", type=RLIMIT, default=None,
@@ -468,8 +471,14 @@ def diff(old: str, new: str, only: str | None, renames: tuple[str, ...], fmt: st
 
     d = D.compare(load_version(old), load_version(new), renames, only, timeout=timeout, rlimit=rlimit,
                   max_regions=max_regions)
-    _emit(D.as_json(d) if fmt == "json" else D.text(d))
-    return {"changed": ExitCode.REFUTED, "unknown": ExitCode.INCONCLUSIVE}.get(d.verdict, ExitCode.OK)
+    code = {"changed": ExitCode.REFUTED, "unknown": ExitCode.INCONCLUSIVE}.get(d.verdict, ExitCode.OK)
+    if fmt == "sarif":
+        from . import sarif
+
+        _emit(sarif.log([sarif.diff_run(d, int(code))]))
+    else:
+        _emit(D.as_json(d) if fmt == "json" else D.text(d))
+    return code
 
 
 @cli.command(epilog=EPILOG)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path, PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from . import __version__
@@ -30,6 +30,9 @@ from .model.guideline import Guideline
 from .model.patient import to_plain
 from .verify.findings import Finding, Verdict
 from .verify.render import summary
+
+if TYPE_CHECKING:
+    from .verify.diff import Diff
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -154,6 +157,51 @@ def diagnostics_run(diagnostics: list[Diagnostic], exit_code: int) -> dict[str, 
         results.append(r)
     files = sorted({d.span.file for d in diagnostics if d.span is not None})
     return _run(rules, results, exit_code, {"input_error": True}, files)
+
+
+#: the kinds of difference ``diff`` lists, as rules
+_DIFF_RULES = (
+    ("GPDIFF1", "changed-advice", "changed", "Valid patients in both versions whose recommendations differ."),
+    ("GPDIFF2", "valid-in-old-only", "only_old", "Patients the old version admits and the new one does not."),
+    ("GPDIFF3", "valid-in-new-only", "only_new", "Patients the new version admits and the old one does not."),
+)
+
+
+def diff_run(d: Diff, exit_code: int) -> dict[str, Any]:
+    """``guideproof diff`` as a SARIF run: each region a ``warning`` result (a reviewer decides
+    whether the change is meant), located at a recommendation it changes in the new version
+    (or the old one, for a recommendation only the old version has), with the region's
+    condition, witness, gains and losses in its properties; a listing the solver could not
+    finish is an ``open`` result."""
+    vocab = d.aligned.vocab
+    rules = [{"id": rid, "name": name, "shortDescription": {"text": text}, "fullDescription": {"text": text},
+              "defaultConfiguration": {"level": "warning"}, "properties": {"tags": ["diff"]}}
+             for rid, name, _key, text in _DIFF_RULES]
+    results: list[dict[str, Any]] = []
+    for index, (rid, _name, key, text) in enumerate(_DIFF_RULES):
+        listing = getattr(d, key)
+        for c in listing.regions:
+            where = [d.aligned.new.recommendations.get(r) or d.aligned.old.recommendations.get(r)
+                     for r in (*c.gained, *c.lost)]
+            span = next((r.span for r in where if r is not None and r.span is not None), None)
+            change = ""
+            if key == "changed":
+                change = (f" gains: {', '.join(c.gained) or 'nothing'}; loses: {', '.join(c.lost) or 'nothing'}.")
+            r: dict[str, Any] = {"ruleId": rid, "ruleIndex": index, "kind": "fail", "level": "warning",
+                                 "message": {"text": f"{text[:-1]}: {c.condition}.{change}"},
+                                 "properties": {"condition": c.condition, "witness": to_plain(vocab, c.witness),
+                                                "gained": list(c.gained), "lost": list(c.lost)}}
+            if span is not None:
+                r["locations"] = [_location(span)]
+            results.append(r)
+        if listing.end == "unknown":
+            results.append({"ruleId": rid, "ruleIndex": index, "kind": "open", "level": "none",
+                            "message": {"text": f"{text[:-1]}: the solver answered unknown ({listing.reason or 'no reason'}) "
+                                                "before the listing ended; not proved either way."}})
+    props = {"old": {"id": d.old.id, "version": d.old.version, "file": d.old.file},
+             "new": {"id": d.new.id, "version": d.new.version, "file": d.new.file},
+             "verdict": d.verdict, "only": d.only}
+    return _run(rules, results, exit_code, props, [d.new.file])
 
 
 def log(runs: list[dict[str, Any]]) -> str:

@@ -551,3 +551,26 @@ def test_no_change_against_itself_is_a_proof():
     r = invoke("diff", SMALL, SMALL)
     assert r.exit_code == 0
     assert r.output.rstrip().endswith("(Z3 found no difference: unsat)")
+
+
+def test_threshold_diff_as_sarif_valid_and_located_at_the_changed_recommendation(tmp_path):
+    import jsonschema
+
+    schema = json.loads((FIXTURES / "sarif" / "sarif-2.1.0-rtm.5.json").read_text())
+    new = _edited(tmp_path, _replace(SHIPPED_TEXT, "when: age >= 65", "when: age >= 70"))
+    r = invoke("diff", SHIPPED, new, "--format", "sarif")
+    assert r.exit_code == 1
+    doc = json.loads(r.stdout)
+    assert not list(jsonschema.Draft4Validator(schema).iter_errors(doc))
+    (run,) = doc["runs"]
+    (res,) = run["results"]
+    assert res["ruleId"] == "GPDIFF1" and res["level"] == "warning"
+    assert res["properties"]["lost"] == ["opioid_caution_elderly"] and res["properties"]["gained"] == []
+    assert res["properties"]["condition"] == "age >= 65 and age < 70 and pain != none"
+    assert 65 <= res["properties"]["witness"]["age"] < 70
+    rec = load_guideline(new).recommendations["opioid_caution_elderly"]
+    region = res["locations"][0]["physicalLocation"]["region"]
+    assert (region["startLine"], region["startColumn"]) == (rec.span.line, rec.span.column)
+    assert run["properties"]["verdict"] == "changed"
+    same = invoke("diff", SHIPPED, SHIPPED, "--format", "sarif")
+    assert same.exit_code == 0 and json.loads(same.stdout)["runs"][0]["results"] == []
