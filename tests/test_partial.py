@@ -13,7 +13,10 @@ from guideproof.cli import cli
 from guideproof.guideline import EXAMPLES
 from guideproof.model.evaluate import run, violated_constraints
 from guideproof.model.patient import load_patient_file
-from guideproof.verify.partial import APPLIES, DEPENDS, NEVER, decide, graph_states
+from guideproof.model.guideline import FACT_SOURCES
+from guideproof.model.loader import load_guideline
+from guideproof.verify.partial import APPLIES, DEPENDS, NEVER, ask_order, decide, graph_states
+from conftest import FIXTURES
 from strategies import valid_patient
 
 
@@ -89,8 +92,10 @@ def test_not_needed_and_ask_next(shipped):
     # Two weeks after the fracture imaging cannot be 3 months old and care cannot have failed.
     assert {"weeks_since_imaging", "weeks_conservative_care"} <= set(ans.not_needed)
     assert ans.recs["l2_nerve_root_block"].status == NEVER  # no L3/L4 fracture
+    # history first; within the first group the question most recommendations hinge on
     first = ans.ask_next[0]
-    assert first[1] == max(n for _, n in ans.ask_next)
+    assert shipped.variables[first[0]].source == "history"
+    assert first[1] == max(n for v, n in ans.ask_next if shipped.variables[v].source == "history")
     assert ans.recs["consider_biopsy"].hinges == ("malignancy_suspected", "adjusted_calcium")  # hypercalcaemia too
 
 
@@ -229,3 +234,58 @@ def test_flowchart_never_shows_undecided_as_possible(shipped, tmp_path):
     r = invoke("flowchart", "--set", "age=70", "--timeout", "30", "-o", str(out))
     assert r.exit_code == 0, r.output
     assert "not decided" not in out.read_text()
+
+
+# -- ask-next in clinical order (history, examination, laboratory, imaging; premises first) --
+
+ASK_ORDER = FIXTURES / "ask_order.yaml"
+
+
+def test_ask_next_groups_by_source_and_asks_premises_first():
+    g = load_guideline(ASK_ORDER)
+    ans = decide(g, {})
+    order = [v for v, _ in ans.ask_next]
+    assert order == ["imaged", "changed", "pain", "collapse", "standing", "deficit", "low_flag"]
+    # the premises, each proved: a change presupposes imaging (the constraint, both ways:
+    # the earlier-declared fact is the premise); pain matters only once the symptoms have
+    # changed, the laboratory flag only without a deficit, standing only with a collapse
+    assert ans.premises == {"changed": (("imaged", True),), "pain": (("changed", True),),
+                            "low_flag": (("deficit", False),), "standing": (("collapse", True),)}
+    # a premise is asked first even from a later group (the imaging fact before the
+    # history question that rests on it); otherwise groups are in clinical order
+    assert order.index("collapse") < order.index("standing")
+    groups = [FACT_SOURCES.index(g.variables[v].source) for v in order if v not in ("collapse",)]
+    assert groups == sorted(groups)
+    # ordering changes nothing else: the same variables are listed, none is dropped
+    assert set(order) == set(g.variables) and ans.not_needed == ()
+    counts = dict(ans.ask_next)
+    assert counts == {"imaged": 1, "changed": 2, "pain": 1, "collapse": 2, "standing": 1, "deficit": 2, "low_flag": 1}
+
+
+def test_without_premises_the_order_is_by_group_then_count():
+    g = load_guideline(ASK_ORDER)
+    ans = decide(g, {})
+    plain = ask_order(g, [v for v, _ in ans.ask_next], dict(ans.ask_next), {})
+    assert plain == ["changed", "imaged", "pain", "standing", "deficit", "low_flag", "collapse"]
+
+
+def test_answered_premise_settles_the_questions_resting_on_it():
+    """Once the premise is answered with the other value, the fact resting on it is not
+    needed: that is what asking it first saves."""
+    g = load_guideline(ASK_ORDER)
+    ans = decide(g, {"imaged": False, "deficit": True, "collapse": False})
+    assert {"changed", "pain", "low_flag", "standing"} <= set(ans.not_needed)
+    assert ans.ask_next == ()
+    ans = decide(g, {"imaged": True})
+    assert ans.ask_next[0] == ("changed", 2) and "changed" not in ans.premises
+
+
+def test_premises_shown_in_the_answer():
+    r = invoke("query", "-g", str(ASK_ORDER), "--format", "json")
+    doc = json.loads(r.output)
+    first = doc["ask_next"][:2]
+    assert [(a["variable"], a["source"], a["after"]) for a in first] == [
+        ("imaged", "history", []), ("changed", "history", [{"variable": "imaged", "value": True}])]
+    text = invoke("query", "-g", str(ASK_ORDER)).output
+    assert "2. changed (true/false): Have the symptoms changed since the last imaging?  " \
+           "[history; 2 undecided; asked once imaged = true]" in text
