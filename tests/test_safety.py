@@ -239,9 +239,9 @@ def test_continuing_bone_therapy_cautions(shipped):
 
 def test_biopsy_on_anticoagulant_caution(shipped):
     """Percutaneous spine biopsy: coagulopathy is its contraindication, so an anticoagulant is
-    planned for with the operator (S58; SIR thresholds S59); the general checks always (S58)."""
+    planned for with the operator (S60; SIR thresholds S59); the general checks always (S58)."""
     entries = caution_entries(shipped, "consider_biopsy", malignancy_suspected=True, on_anticoagulant=True)
-    assert [src for _, src in entries] == [("S58", "S59"), ("S58",)]
+    assert [src for _, src in entries] == [("S60", "S59"), ("S58",)]
     assert "coagulopathy" in entries[0][0] and "INR" in entries[0][0]
     assert [src for _, src in caution_entries(shipped, "consider_biopsy", malignancy_suspected=True)] == [("S58",)]
 
@@ -251,6 +251,6 @@ def test_cautions_cited_in_the_answer(shipped):
     p = {**BASE, "on_anticoagulant": True, "malignancy_suspected": True}
     text = query_text(answer(shipped, p))
     block = text[text.index("CAUTIONS"):text.index("FOLLOW-UP")]
-    assert "! Consider biopsy: On an anticoagulant" in block and "[refs S58, S59]" in block
+    assert "! Consider biopsy: On an anticoagulant" in block and "[refs S60, S59]" in block
     assert "! Opioid as needed (no NSAID): Before an opioid, ask about benzodiazepines" in block
     assert "[refs S42, S36]" in block
