@@ -130,15 +130,16 @@ def test_require_complete_lists_missing_variables(tmp_path):
 def test_interactive_session_to_the_end(shipped):
     """Nine weeks after an L1+L3 fracture with persisting pain, with no laboratory values
     given (optional facts left out have no value, as in the CLI): the session asks until
-    every recommendation is decided and stops with seven facts unasked, because none can
-    change the advice once the others are known: care cannot have failed at 9 weeks; whether
-    the fracture was imaged follows from the imaging facts asked; and without creatinine and
-    calcium the bone-drug step asks for them to be measured first, so sex, weight (the
-    clearance), the calcium low flag, oesophageal disorders and posture do not matter yet."""
+    every recommendation is decided and stops with six facts unasked, because none can
+    change the advice once the others are known: care cannot have failed at 9 weeks; and
+    without creatinine and calcium the bone-drug step asks for them to be measured first, so
+    sex, weight (the clearance), the calcium low flag, oesophageal disorders and posture do
+    not matter yet. Whether the fracture was imaged is asked, before the facts that presuppose
+    imaging (changed symptoms, an MRI done): it is their premise."""
     full = load_patient_file(shipped, EXAMPLES / "persistent_past_8_weeks.yaml").values
     start = {k: full[k] for k in ("age", "fracture_levels", "weeks_since_fracture")}
     sets = [f"--set={k}={','.join(sorted(v)) if isinstance(v, frozenset) else v}" for k, v in start.items()]
-    not_needed = {"weeks_conservative_care", "imaged", "sex", "weight_kg", "calcium_below_range",
+    not_needed = {"weeks_conservative_care", "sex", "weight_kg", "calcium_below_range",
                   "oesophageal_disorder", "upright_minutes"}
     # Feed answers by asking the tool itself which variable comes next, until it stops.
     # as the CLI does: an optional fact not given has no value, and is never asked
@@ -154,6 +155,9 @@ def test_interactive_session_to_the_end(shipped):
     optional = {n for n, v in shipped.variables.items() if v.optional}
     assert set(asked) == set(shipped.variables) - set(start) - not_needed - optional
     assert set(ans.not_needed) == not_needed
+    for later in ("symptoms_changed", "mri_done"):  # premise first
+        if later in asked:
+            assert asked.index("imaged") < asked.index(later), asked
     lines = [",".join(sorted(full[n])) if isinstance(full[n], frozenset) else str(full[n]).lower() for n in asked]
     r = invoke("query", *sets, "--interactive", "--format", "json", input="\n".join(lines) + "\n")
     assert r.exit_code == 0, r.output
