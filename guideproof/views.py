@@ -263,7 +263,8 @@ def _explained(ans: Answer) -> str:
 def variables_text(g: Guideline) -> str:
     out = [f"Patient record for {g.title} ({len(g.variables)} variables)", ""]
     for v in g.variables.values():
-        out.append(f"{v.name}  ({v.type.kind}: {type_words(v)}{'; optional: may have no value' if v.optional else ''})")
+        out.append(f"{v.name}  ({v.type.kind}: {type_words(v)}{'; optional: may have no value' if v.optional else ''}"
+                   f"{f'; from the {v.source}' if v.source else ''})")
         out.append(_wrap(v.question, "    "))
     if g.constraints:
         out += ["", "Every patient must also satisfy:"]
@@ -279,7 +280,7 @@ def variables_json(g: Guideline) -> str:
         "variables": [
             {"name": v.name, "type": v.type.kind, "question": v.question,
              "values": list(v.type.values) or None, "min": v.min, "max": v.max, "unit": v.unit or None,
-             "optional": v.optional}
+             "optional": v.optional, "source": v.source}
             for v in g.variables.values()
         ],
         "constraints": [{"id": c.id, "holds": c.cond.text, "why": c.why} for c in g.constraints],
@@ -307,7 +308,9 @@ def partial_json(ans: PartialAnswer) -> str:
         g, False, to_plain(g, ans.known), unknown=list(ans.unknown),
         recommendations=items["do"], avoid=items["avoid"],
         ask_next=[{"variable": v, "undecided": n, "question": g.variables[v].question,
-                   "type": type_words(g.variables[v])} for v, n in ans.ask_next],
+                   "type": type_words(g.variables[v]), "source": g.variables[v].source,
+                   "after": [{"variable": u, "value": b} for u, b in ans.premises.get(v, ())]}
+                  for v, n in ans.ask_next],
         not_needed=list(ans.not_needed), solver_calls=ans.calls)
 
 
@@ -361,10 +364,14 @@ def partial_text(ans: PartialAnswer) -> str:
         out.append(_wrap(", ".join(g.recommendations[s.id].short for s in never), "  "))
         out.append("")
     if ans.ask_next:
-        out.append("ASK NEXT (unknown facts ranked by how many undecided recommendations hinge on them)")
+        out.append("ASK NEXT (history, examination, laboratory, imaging; within each, ranked by how many "
+                   "undecided recommendations hinge on them)")
         for i, (v, n) in enumerate(ans.ask_next, 1):
             var = g.variables[v]
-            out.append(f"  {i}. {v} ({type_words(var)}): {var.question}  [{n} undecided]")
+            once = ", ".join(f"{u} = {format_value(b)}" for u, b in ans.premises.get(v, ()))
+            after = f"; asked once {once}" if once else ""
+            where = f"{var.source}; " if var.source else ""
+            out.append(f"  {i}. {v} ({type_words(var)}): {var.question}  [{where}{n} undecided{after}]")
     if ans.not_needed:
         out.append("")
         out.append(_wrap("NOT NEEDED (once the facts to ask next are known, these cannot change any "

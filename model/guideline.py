@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from fractions import Fraction
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from .errors import Span
 from .expr import BOOL, UNIT_DAYS, Expr, Type, expansion_order
@@ -41,6 +41,11 @@ class FhirBinding(Record):
     absent: Any = None
 
 
+#: where a fact comes from, in the order a clinician gathers them: the history (what the
+#: patient or the record says), the bedside examination, laboratory tests, imaging
+FACT_SOURCES: Final = ("history", "exam", "lab", "imaging")
+
+
 class Variable(Record):
     name: str
     type: Type
@@ -57,6 +62,9 @@ class Variable(Record):
     optional: bool = False
     #: how the health record holds it (``query --fhir``); None: it stays a question
     fhir: FhirBinding | None = None
+    #: where a clinician gets the answer (one of FACT_SOURCES, in the order they are
+    #: gathered); None when the author did not say. Partial queries ask in this order.
+    source: str | None = None
 
 
 class Condition(Record):

@@ -24,7 +24,7 @@ from .errors import Span
 from .graph import dependency_order
 from .fields import (INVALID, VALUE, Field, NodeReader, Values, boolean, describe, identifier, integer,
                      number, one_of, text)
-from .guideline import (Branch, Condition, Conflict, Constraint, Definition, FhirBinding, Guideline, Invariant,
+from .guideline import (FACT_SOURCES, Branch, Condition, Conflict, Constraint, Definition, FhirBinding, Guideline, Invariant,
                         Named, Recommendation, SafetyRule, Source, Step, Timing, Variable)
 from .numbers import format_number
 from .patient import coerce
@@ -335,7 +335,8 @@ class _Loader(NodeReader):
             tnode = body.get("type") if isinstance(body, YMap) else None
             tname = tnode.value if isinstance(tnode, YScalar) else None
             fields = [Field("type", one_of(*VARIABLE_TYPES), True), Field("question", text, True),
-                      Field("typical", _any), Field("optional", boolean, default=False), Field("fhir", _any)]
+                      Field("typical", _any), Field("optional", boolean, default=False), Field("fhir", _any),
+                      Field("source", one_of(*FACT_SOURCES))]
             if tname in ("int", "decimal"):
                 bound = integer if tname == "int" else number
                 fields += [Field("min", bound, True), Field("max", bound, True), Field("unit", text, True)]
@@ -349,7 +350,7 @@ class _Loader(NodeReader):
                 continue
             var = self.variable(name, key.span, vals, where)
             if var is not None:
-                var = self.typical(var.replace(optional=vals["optional"]), vals["typical"], where)
+                var = self.typical(var.replace(optional=vals["optional"], source=vals["source"]), vals["typical"], where)
                 if vals["fhir"] is not None:
                     var = var.replace(fhir=self.fhir_binding(var, vals["fhir"], f"{where}.fhir"))
                 out[name] = var

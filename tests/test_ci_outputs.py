@@ -71,13 +71,29 @@ def test_sarif_of_the_literal_source_shows_every_refutation_with_its_regions(lit
     assert run["invocations"][0]["exitCode"] == 1 and run["columnKind"] == "unicodeCodePoints"
 
 
-def test_sarif_of_the_shipped_guideline_has_its_warnings_only():
+def test_sarif_of_the_shipped_guideline_has_no_results():
     code, out, _ = invoke("verify", "--format", "sarif")
     assert code == 0
     assert '"uri": "guideline/l1_l2_compression_fracture.yaml"' in out  # relative names stay relative
     (run,) = sarif_valid(out)["runs"]
-    assert run["results"] and {(r["kind"], r["level"], r["ruleId"]) for r in run["results"]} == {("fail", "warning", "GP010")}
-    assert run["properties"]["summary"]["refuted"] == 0
+    assert run["results"] == []  # every obligation proved, no warning left (GP010 included)
+    summary = run["properties"]["summary"]
+    assert summary["refuted"] == summary["warning"] == summary["unknown"] == 0
+    assert summary["proved"] == len(run["properties"]["proved"]) > 0
+
+
+def test_sarif_warning_is_a_warning_result(tmp_path):
+    """A GP010 warning (a drug with no safety review) is a SARIF warning result."""
+    text = SHIPPED.read_text()
+    start = text.index("    cautions:\n      - text: >-\n          Not with a blocked")  # the laxative's review
+    end = text.index("\n\n", start)
+    (tmp_path / "g.yaml").write_text(text[:start] + text[end + 1:])
+    (tmp_path / "l1_l2_safety.yaml").write_text((SHIPPED.parent / "l1_l2_safety.yaml").read_text())
+    code, out, _ = invoke("verify", str(tmp_path / "g.yaml"), "--format", "sarif")
+    assert code == 0
+    (run,) = sarif_valid(out)["runs"]
+    assert {(r["kind"], r["level"], r["ruleId"]) for r in run["results"]} == {("fail", "warning", "GP010")}
+    assert "laxative_with_opioid" in run["results"][0]["message"]["text"]
 
 
 def test_an_unknown_verdict_is_an_open_result_not_a_pass(tmp_path):

@@ -176,9 +176,13 @@ def test_no_patient_is_the_empty_patient():
 def test_variables_command():
     r = invoke("variables")
     assert r.exit_code == 0
-    assert "weeks_since_fracture  (duration: 0..260 weeks)" in r.output
+    assert "weeks_since_fracture  (duration: 0..260 weeks; from the history)" in r.output
+    assert "serum_creatinine  (decimal: 0.2..20 mg/dL; optional: may have no value; from the lab)" in r.output
     doc = json.loads(invoke("variables", "--format", "json").output)
     assert doc["version"] == 1 and len(doc["variables"]) == 32
+    # every variable of the shipped guideline says where its fact comes from
+    assert {v["source"] for v in doc["variables"]} == {"history", "exam", "lab", "imaging"}
+    assert all(v["source"] for v in doc["variables"])
 
 
 def test_other_guideline(tmp_path):

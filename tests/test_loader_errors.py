@@ -36,6 +36,7 @@ CASES = [
     ("int-bound-not-a-number", "min: 18,", "min: »eighteen,", "wrong-type"),
     ("min-above-max", "min: 18,", "min: »200,", "bad-domain"),
     ("unknown-type", "{type: bool, question: 'Sick?'}", "{type: »boolean, question: 'Sick?'}", "wrong-type"),
+    ("bad-variable-source", "{type: bool, question: 'Sick?'}", "{type: bool, source: »labs, question: 'Sick?'}", "wrong-type"),
     ("unknown-name-in-definition", "old: age >= 65", "old: »agee >= 65", "unknown-name"),
     ("int-where-condition-expected", "{when: sick and old, goto", "{when: sick and »age, goto", "type-error"),
     ("unknown-enum-value", "  old: age >= 65\n", "  old: age >= 65\n  late_stage: stage == »middle\n", "unknown-value"),
@@ -281,3 +282,20 @@ def test_block_scalar_condition_positions():
         load_text(text)
     d = info.value.diagnostics[0]
     assert (d.code, d.span.line, d.span.column) == ("unknown-name", 17, 9)
+
+
+def test_bad_source_exits_2_at_its_position(tmp_path):
+    """A variable's ``source`` must be one of history, exam, lab, imaging: anything else is
+    an input error at the value (exit 2, no traceback)."""
+    from click.testing import CliRunner
+
+    from guideproof.cli import cli
+
+    path = tmp_path / "g.yaml"
+    path.write_text(BASE.replace("  sick: {type: bool, question: 'Sick?'}",
+                                 "  sick: {type: bool, source: labs, question: 'Sick?'}"))
+    r = CliRunner().invoke(cli, ["--no-cache", "verify", str(path)], catch_exceptions=False)
+    assert r.exit_code == 2
+    assert (f"{path}:9:30: error[wrong-type]: variables.sick.source: expected history, exam, lab or imaging, "
+            "found the text 'labs'") in r.output
+    assert "Traceback" not in r.output

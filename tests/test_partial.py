@@ -13,7 +13,10 @@ from guideproof.cli import cli
 from guideproof.guideline import EXAMPLES
 from guideproof.model.evaluate import run, violated_constraints
 from guideproof.model.patient import load_patient_file
-from guideproof.verify.partial import APPLIES, DEPENDS, NEVER, decide, graph_states
+from guideproof.model.guideline import FACT_SOURCES
+from guideproof.model.loader import load_guideline
+from guideproof.verify.partial import APPLIES, DEPENDS, NEVER, ask_order, decide, graph_states
+from conftest import FIXTURES
 from strategies import valid_patient
 
 
@@ -89,8 +92,10 @@ def test_not_needed_and_ask_next(shipped):
     # Two weeks after the fracture imaging cannot be 3 months old and care cannot have failed.
     assert {"weeks_since_imaging", "weeks_conservative_care"} <= set(ans.not_needed)
     assert ans.recs["l2_nerve_root_block"].status == NEVER  # no L3/L4 fracture
+    # history first; within the first group the question most recommendations hinge on
     first = ans.ask_next[0]
-    assert first[1] == max(n for _, n in ans.ask_next)
+    assert shipped.variables[first[0]].source == "history"
+    assert first[1] == max(n for v, n in ans.ask_next if shipped.variables[v].source == "history")
     assert ans.recs["consider_biopsy"].hinges == ("malignancy_suspected", "adjusted_calcium")  # hypercalcaemia too
 
 
@@ -125,15 +130,16 @@ def test_require_complete_lists_missing_variables(tmp_path):
 def test_interactive_session_to_the_end(shipped):
     """Nine weeks after an L1+L3 fracture with persisting pain, with no laboratory values
     given (optional facts left out have no value, as in the CLI): the session asks until
-    every recommendation is decided and stops with seven facts unasked, because none can
-    change the advice once the others are known: care cannot have failed at 9 weeks; whether
-    the fracture was imaged follows from the imaging facts asked; and without creatinine and
-    calcium the bone-drug step asks for them to be measured first, so sex, weight (the
-    clearance), the calcium low flag, oesophageal disorders and posture do not matter yet."""
+    every recommendation is decided and stops with six facts unasked, because none can
+    change the advice once the others are known: care cannot have failed at 9 weeks; and
+    without creatinine and calcium the bone-drug step asks for them to be measured first, so
+    sex, weight (the clearance), the calcium low flag, oesophageal disorders and posture do
+    not matter yet. Whether the fracture was imaged is asked, before the facts that presuppose
+    imaging (changed symptoms, an MRI done): it is their premise."""
     full = load_patient_file(shipped, EXAMPLES / "persistent_past_8_weeks.yaml").values
     start = {k: full[k] for k in ("age", "fracture_levels", "weeks_since_fracture")}
     sets = [f"--set={k}={','.join(sorted(v)) if isinstance(v, frozenset) else v}" for k, v in start.items()]
-    not_needed = {"weeks_conservative_care", "imaged", "sex", "weight_kg", "calcium_below_range",
+    not_needed = {"weeks_conservative_care", "sex", "weight_kg", "calcium_below_range",
                   "oesophageal_disorder", "upright_minutes"}
     # Feed answers by asking the tool itself which variable comes next, until it stops.
     # as the CLI does: an optional fact not given has no value, and is never asked
@@ -149,6 +155,9 @@ def test_interactive_session_to_the_end(shipped):
     optional = {n for n, v in shipped.variables.items() if v.optional}
     assert set(asked) == set(shipped.variables) - set(start) - not_needed - optional
     assert set(ans.not_needed) == not_needed
+    for later in ("symptoms_changed", "mri_done"):  # premise first
+        if later in asked:
+            assert asked.index("imaged") < asked.index(later), asked
     lines = [",".join(sorted(full[n])) if isinstance(full[n], frozenset) else str(full[n]).lower() for n in asked]
     r = invoke("query", *sets, "--interactive", "--format", "json", input="\n".join(lines) + "\n")
     assert r.exit_code == 0, r.output
@@ -229,3 +238,58 @@ def test_flowchart_never_shows_undecided_as_possible(shipped, tmp_path):
     r = invoke("flowchart", "--set", "age=70", "--timeout", "30", "-o", str(out))
     assert r.exit_code == 0, r.output
     assert "not decided" not in out.read_text()
+
+
+# -- ask-next in clinical order (history, examination, laboratory, imaging; premises first) --
+
+ASK_ORDER = FIXTURES / "ask_order.yaml"
+
+
+def test_ask_next_groups_by_source_and_asks_premises_first():
+    g = load_guideline(ASK_ORDER)
+    ans = decide(g, {})
+    order = [v for v, _ in ans.ask_next]
+    assert order == ["imaged", "changed", "pain", "collapse", "standing", "deficit", "low_flag"]
+    # the premises, each proved: a change presupposes imaging (the constraint, both ways:
+    # the earlier-declared fact is the premise); pain matters only once the symptoms have
+    # changed, the laboratory flag only without a deficit, standing only with a collapse
+    assert ans.premises == {"changed": (("imaged", True),), "pain": (("changed", True),),
+                            "low_flag": (("deficit", False),), "standing": (("collapse", True),)}
+    # a premise is asked first even from a later group (the imaging fact before the
+    # history question that rests on it); otherwise groups are in clinical order
+    assert order.index("collapse") < order.index("standing")
+    groups = [FACT_SOURCES.index(g.variables[v].source) for v in order if v not in ("collapse",)]
+    assert groups == sorted(groups)
+    # ordering changes nothing else: the same variables are listed, none is dropped
+    assert set(order) == set(g.variables) and ans.not_needed == ()
+    counts = dict(ans.ask_next)
+    assert counts == {"imaged": 1, "changed": 2, "pain": 1, "collapse": 2, "standing": 1, "deficit": 2, "low_flag": 1}
+
+
+def test_without_premises_the_order_is_by_group_then_count():
+    g = load_guideline(ASK_ORDER)
+    ans = decide(g, {})
+    plain = ask_order(g, [v for v, _ in ans.ask_next], dict(ans.ask_next), {})
+    assert plain == ["changed", "imaged", "pain", "standing", "deficit", "low_flag", "collapse"]
+
+
+def test_answered_premise_settles_the_questions_resting_on_it():
+    """Once the premise is answered with the other value, the fact resting on it is not
+    needed: that is what asking it first saves."""
+    g = load_guideline(ASK_ORDER)
+    ans = decide(g, {"imaged": False, "deficit": True, "collapse": False})
+    assert {"changed", "pain", "low_flag", "standing"} <= set(ans.not_needed)
+    assert ans.ask_next == ()
+    ans = decide(g, {"imaged": True})
+    assert ans.ask_next[0] == ("changed", 2) and "changed" not in ans.premises
+
+
+def test_premises_shown_in_the_answer():
+    r = invoke("query", "-g", str(ASK_ORDER), "--format", "json")
+    doc = json.loads(r.output)
+    first = doc["ask_next"][:2]
+    assert [(a["variable"], a["source"], a["after"]) for a in first] == [
+        ("imaged", "history", []), ("changed", "history", [{"variable": "imaged", "value": True}])]
+    text = invoke("query", "-g", str(ASK_ORDER)).output
+    assert "2. changed (true/false): Have the symptoms changed since the last imaging?  " \
+           "[history; 2 undecided; asked once imaged = true]" in text

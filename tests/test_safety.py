@@ -6,6 +6,8 @@ from __future__ import annotations
 from fractions import Fraction
 
 from guideproof.model.evaluate import run, violated_constraints
+from guideproof.model.report import answer
+from guideproof.views import query_text
 from test_scenarios import BASE
 
 
@@ -162,3 +164,93 @@ def test_older_patient_nsaid_caution_gastric_protection(shipped):
     """SAFE-NSAID-06: an NSAID for a patient aged 65 or over comes with gastric protection (S37, S38)."""
     cautions = shipped.recommendations["breakthrough_analgesia"].cautions
     assert any("proton-pump inhibitor" in c.text and c.cond is not None and c.cond.text == "age >= 65" for c in cautions)
+
+
+# -- the safety reviews of the last five treatments (GP010 closed; sources S41, S42, S52-S59) --
+
+def caution_entries(g, rec: str, **overrides) -> list[tuple[str, tuple[str, ...]]]:
+    """(text, sources) of every caution the answer prints for ``rec``."""
+    p = {**BASE, **overrides}
+    assert violated_constraints(g, p) == []
+    (a,) = [a for a in answer(g, p).applied if a.rec.id == rec]
+    return [(c.text, tuple(c.sources)) for c in a.cautions]
+
+
+def test_no_vitamin_d_loading_in_hypercalcaemia(shipped):
+    """Vitamin D and calcium are contraindicated in hypercalcaemia (S29, S57): a patient with a
+    high calcium and vitamin D below 25 nmol/L gets no loading course and no antiresorptive,
+    but the specialist step, besides the malignancy work-up (S56, S4, S14, S32)."""
+    a = applies(shipped, adjusted_calcium=Fraction("2.80"), vitamin_d=20)
+    assert not {"correct_calcium_vitamin_d_first", "calcium_vitamin_d", "osteoporosis_pharmacotherapy"} & a
+    assert {"hypercalcaemia_low_vitamin_d_specialist", "no_calcium_in_hypercalcaemia", "malignancy_workup_bloods"} <= a
+    rule = shipped.recommendations["correct_calcium_vitamin_d_first"].contraindications[0]
+    assert rule.cond.text == "hypercalcaemia" and {"S29", "S57"} <= set(rule.sources)
+    # at the upper limit of the range itself the deficiency is corrected as before
+    assert "correct_calcium_vitamin_d_first" in applies(shipped, adjusted_calcium=Fraction("2.60"), vitamin_d=20)
+
+
+def test_vitamin_d_correction_cautions(shipped):
+    """Colecalciferol: another form in severe renal impairment (S55), calcium checked when the
+    patient is immobilised or malignancy is suspected (S56)."""
+    plain = caution_entries(shipped, "correct_calcium_vitamin_d_first", vitamin_d=20)
+    assert [src for _, src in plain] == [("S55", "S29")] and "another form of vitamin D" in plain[0][0]
+    flat = caution_entries(shipped, "correct_calcium_vitamin_d_first", vitamin_d=20, spinal_instability=True)
+    assert any(t.startswith("Immobilised") and src == ("S56",) for t, src in flat)
+    onc = caution_entries(shipped, "correct_calcium_vitamin_d_first", vitamin_d=20, malignancy_suspected=True)
+    assert any(t.startswith("Malignancy suspected") and src == ("S56",) for t, src in onc)
+
+
+def test_opioid_without_nsaid_cautions(shipped):
+    """SAFE-OPI-02/03: sedatives (FDA boxed warning, S42; Beers S36) always asked about;
+    pulmonary dysfunction (label warning, S52) and clearance below 30 (NICE CG140, S41) when present."""
+    anticoag = caution_entries(shipped, "opioid_breakthrough_no_nsaid", on_anticoagulant=True)
+    assert [src for _, src in anticoag] == [("S42", "S36")] and "benzodiazepines" in anticoag[0][0]
+    lungs = caution_entries(shipped, "opioid_breakthrough_no_nsaid", on_anticoagulant=True, pulmonary_dysfunction=True)
+    assert ("S52",) in [src for _, src in lungs]
+    kidney = caution_entries(shipped, "opioid_breakthrough_no_nsaid", age=80, weight_kg=55, serum_creatinine=Fraction(2))
+    assert any("specialist advice" in t and src == ("S41",) for t, src in kidney)
+    # the NSAID-or-opioid line carries the same opioid cautions
+    both = caution_entries(shipped, "breakthrough_analgesia", pulmonary_dysfunction=True)
+    assert {("S42", "S36"), ("S52",)} <= {src for _, src in both}
+
+
+def test_laxative_cautions(shipped):
+    """Laxative (macrogol labels S53, S54): never with obstruction or ileus; dehydration and
+    electrolytes watched in older patients and with poor kidney function."""
+    young = caution_entries(shipped, "laxative_with_opioid", age=50)
+    assert [src for _, src in young] == [("S53", "S54")] and "ileus" in young[0][0]
+    old = caution_entries(shipped, "laxative_with_opioid", age=70)
+    assert [src for _, src in old] == [("S53", "S54"), ("S53",)]
+
+
+def test_continuing_bone_therapy_cautions(shipped):
+    """Continue and review, with the labels' limits named: bisphosphonate below 35 mL/min (S8,
+    S4, S5, S9, S11), oral bisphosphonate while nursed flat (S7, S10, S11, S48), denosumab in
+    advanced kidney disease (S12, S13, S14)."""
+    kidney = dict(age=80, weight_kg=55, serum_creatinine=Fraction(2))  # about 19.5 mL/min
+    bis = caution_entries(shipped, "continue_bone_therapy", current_bone_drug="bisphosphonate", **kidney)
+    assert any("Clearance below 35" in t and "S8" in src for t, src in bis)
+    assert caution_entries(shipped, "continue_bone_therapy", current_bone_drug="bisphosphonate") == []
+    flat = caution_entries(shipped, "continue_bone_therapy", current_bone_drug="bisphosphonate", spinal_instability=True)
+    assert any("taken by mouth" in t and "S48" in src for t, src in flat)
+    dmab = caution_entries(shipped, "continue_bone_therapy", current_bone_drug="denosumab", **kidney)
+    assert any("severe" in t and "hypocalcaemia" in t and "S13" in src for t, src in dmab)
+
+
+def test_biopsy_on_anticoagulant_caution(shipped):
+    """Percutaneous spine biopsy: coagulopathy is its contraindication, so an anticoagulant is
+    planned for with the operator (S60; SIR thresholds S59); the general checks always (S58)."""
+    entries = caution_entries(shipped, "consider_biopsy", malignancy_suspected=True, on_anticoagulant=True)
+    assert [src for _, src in entries] == [("S60", "S59"), ("S58",)]
+    assert "coagulopathy" in entries[0][0] and "INR" in entries[0][0]
+    assert [src for _, src in caution_entries(shipped, "consider_biopsy", malignancy_suspected=True)] == [("S58",)]
+
+
+def test_cautions_cited_in_the_answer(shipped):
+    """The caution prints in the CAUTIONS block with its references."""
+    p = {**BASE, "on_anticoagulant": True, "malignancy_suspected": True}
+    text = query_text(answer(shipped, p))
+    block = text[text.index("CAUTIONS"):text.index("FOLLOW-UP")]
+    assert "! Consider biopsy: On an anticoagulant" in block and "[refs S60, S59]" in block
+    assert "! Opioid as needed (no NSAID): Before an opioid, ask about benzodiazepines" in block
+    assert "[refs S42, S36]" in block

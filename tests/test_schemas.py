@@ -16,6 +16,7 @@ from guideproof.model import loader as L
 from guideproof.model.errors import InputError
 from guideproof.model.loader import load_guideline
 from guideproof.model.source import parse_yaml, plain, read_text
+from guideproof.model.guideline import FACT_SOURCES
 from guideproof.schema import schema
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,6 +60,7 @@ def test_every_file_the_loader_accepts_validates(path):
     (("choice: single", "choice: several"), "steps/check"),
     (("{type: bool, question: 'Sick?'}", "{type: boolean, question: 'Sick?'}"), "variables/sick"),
     (("kind: decision", "kind: decide"), "steps/check"),
+    (("{type: bool, question: 'Sick?'}", "{type: bool, source: labs, question: 'Sick?'}"), "variables/sick"),
 ])
 def test_shape_errors_are_schema_errors(tmp_path, edit, where):
     text = (FIXTURES / "mini.yaml").read_text()
@@ -78,6 +80,9 @@ def test_schema_follows_the_loader():
     kinds = {v["properties"]["type"].get("const") for v in variants} | {
         k for v in variants for k in v["properties"]["type"].get("enum", [])}
     assert kinds - {None} == set(L.VARIABLE_TYPES)
+    for schema_name in ("guideline", "overlay"):  # every kind of variable may say where its fact comes from
+        vs = schema(schema_name)["properties"]["variables"]["additionalProperties"]["oneOf"]
+        assert all(v["properties"]["source"]["enum"] == list(FACT_SOURCES) for v in vs)
     steps = {v["properties"]["kind"]["const"] for v in doc["properties"]["steps"]["additionalProperties"]["oneOf"]}
     assert steps == set(L.STEP_KINDS)
 

@@ -66,8 +66,27 @@ does not depend).
 A recommendation the solver could not classify (*unknown*) counts its whole start set as
 hinges: nothing about it is proved, so none of those variables may be called not needed.
 
-"Ask next" ranks unknown variables by how many undecided recommendations (depends or
-unknown) have them in their hinge set; ties keep the declaration order. An unknown
+"Ask next" lists the unknown variables that some undecided recommendation (depends or
+unknown) has in its hinge set, in the order a clinician gathers facts: grouped by the
+``source`` each variable declares (history, then examination, then laboratory, then
+imaging; variables that declare none come last), and within a group ranked by how many
+undecided recommendations hinge on them, ties in declaration order. It is **premise
+aware**: an unknown yes/no variable ``u`` is a *premise* of ``v`` when ``v`` matters only
+once ``u`` has one value ``b``. Two ways are proved. By the domain: whenever ``u`` is not
+``b``, the constraints leave ``v`` a single value (``symptoms_changed implies imaged``:
+without imaging there is no change since it to ask about); both ways at once (``imaged =
+true`` is also forced by ``symptoms_changed = true``), the earlier-declared variable is the
+premise. By the hinge sets: every undecided recommendation
+whose hinge set holds ``v`` is a "depends" whose hinge set holds ``u`` too and, with ``u``
+fixed to the other value, is determined without ``v`` (the two-copy query above, with
+``u = not b`` added, is unsat); and ``v`` is not in the same way a premise of ``u`` (a
+conjunction read by one recommendation alone makes each a premise of the other: no order
+follows from it). A premise is listed before the variables that rest on it, whatever its
+group. Only the order uses this: which variables are listed, and which are not needed, is
+decided by the hinge sets alone, and a premise the solver could not prove (*unknown*) is
+simply not used.
+
+An unknown
 variable in no hinge set is **not needed**, which means exactly: any two valid completions
 of the known facts that agree on the ask-next variables get the same recommendations, so
 once those are known no value of a not-needed variable changes any recommendation. It does
@@ -85,7 +104,7 @@ import z3
 from ..model.encode import Encoding
 from ..model.errors import Diagnostic, InputError
 from ..model.evaluate import Trace, run
-from ..model.guideline import Guideline
+from ..model.guideline import FACT_SOURCES, Guideline
 from ..model.patient import format_value
 from ..model.record import Record
 from .findings import InternalError
@@ -120,6 +139,9 @@ class PartialAnswer(Record):
     ask_next: tuple[tuple[str, int], ...]  # (variable, number of undecided recommendations hinging on it)
     not_needed: tuple[str, ...]
     calls: int
+    #: ask-next variable -> its premises: (yes/no variable, the value it must have for this
+    #: one to matter), each listed before it (see the module doc)
+    premises: dict[str, tuple[tuple[str, bool], ...]]
 
 
 def _applies(rid: str) -> Callable[[Trace], bool]:
@@ -215,7 +237,7 @@ def decide(g: Guideline, known: Mapping[str, Any], timeout: float | None = 10.0,
     unknown = tuple(n for n in g.variables if n not in known)
     if model is None:  # the solver gave up on the facts themselves: nothing is decided
         recs = {rid: RecStatus(rid, UNKNOWN) for rid in g.recommendations}
-        return PartialAnswer(g, dict(known), unknown, recs, (), (), prover.calls)
+        return PartialAnswer(g, dict(known), unknown, recs, (), (), prover.calls, {})
     cl = _Classifier(g, enc, prover, known)
     for rid in g.recommendations:
         cl.target(rid, enc.applies[rid], _applies(rid))
@@ -233,9 +255,40 @@ def decide(g: Guideline, known: Mapping[str, Any], timeout: float | None = 10.0,
         else:
             recs[rid] = RecStatus(rid, st)
     counts = {v: sum(v in r.hinges for r in recs.values()) for v in unknown}
-    ask = tuple(sorted(((v, n) for v, n in counts.items() if n), key=lambda x: (-x[1], unknown.index(x[0]))))
+    asked = [v for v in unknown if counts[v]]
+    premises = hinges.premises(asked, recs)
+    ask = tuple((v, counts[v]) for v in ask_order(g, asked, counts, premises))
     not_needed = tuple(v for v in unknown if counts[v] == 0)
-    return PartialAnswer(g, dict(known), unknown, recs, ask, not_needed, prover.calls + hinges.calls)
+    return PartialAnswer(g, dict(known), unknown, recs, ask, not_needed, prover.calls + hinges.calls, premises)
+
+
+def ask_order(g: Guideline, asked: Sequence[str], counts: Mapping[str, int],
+              premises: Mapping[str, Sequence[tuple[str, bool]]]) -> list[str]:
+    """``asked`` in clinical order: by the group of the variable's declared ``source``
+    (undeclared last), then by ``counts`` (more first), then in declaration order; each
+    variable's premises (among ``asked``) are moved just before it."""
+    position = {n: i for i, n in enumerate(g.variables)}
+
+    def group(v: str) -> int:
+        src = g.variables[v].source
+        return FACT_SOURCES.index(src) if src in FACT_SOURCES else len(FACT_SOURCES)
+
+    ranked = sorted(asked, key=lambda v: (group(v), -counts[v], position[v]))
+    out: list[str] = []
+    placed: set[str] = set()
+
+    def place(v: str, visiting: frozenset[str]) -> None:
+        if v in placed or v in visiting:  # a cycle of premises cannot order anything
+            return
+        for u, _ in premises.get(v, ()):
+            if counts.get(u):
+                place(u, visiting | {v})
+        placed.add(v)
+        out.append(v)
+
+    for v in ranked:
+        place(v, frozenset())
+    return out
 
 
 def _plausible(g: Guideline, enc: Encoding, prover: Prover, parts: Sequence[tuple[str, z3.BoolRef]],
@@ -388,6 +441,54 @@ class _Hinges:
 
     def ordered(self, names: Iterable[str]) -> tuple[str, ...]:
         return tuple(sorted(names, key=self.position.__getitem__))
+
+    def moot(self, rid: str, hinges: Sequence[str], u: str, value: bool, v: str) -> bool:
+        """Proved (unsat): with ``u`` fixed to ``value``, the hinges of ``rid`` other than
+        ``v`` determine it, so ``v`` does not matter to it."""
+        pairs = self.pairs()
+        term = self.enc.applies[rid]
+        parts = [(f"{u} = {value}", self.enc.fix(u, value)), ("applies", term),
+                 ("not in the copy", z3.Not(pairs.copy(term)))]
+        return pairs.check(set(hinges) - {v}, parts) == "unsat"
+
+    def premises(self, asked: Sequence[str], recs: Mapping[str, RecStatus]) -> dict[str, tuple[tuple[str, bool], ...]]:
+        """Each asked variable's premises (see the module doc): yes/no variables ``u`` with
+        the value ``b`` that ``u`` must have for the variable to matter."""
+        holding = {v: [r for r in recs.values() if v in r.hinges] for v in asked}
+        bools = [u for u in asked if self.enc.g.variables[u].type.kind == "bool"]
+
+        def rests_on(v: str, u: str) -> tuple[str, bool] | None:
+            rs = holding[v]
+            if u == v or not rs or any(r.status != DEPENDS or u not in r.hinges for r in rs):
+                return None
+            for b in (True, False):  # v matters only once u == b: moot wherever u == not b
+                if all(self.moot(r.id, r.hinges, u, not b, v) for r in rs):
+                    return (u, b)
+            return None
+
+        pairs = self.pairs()
+
+        def presupposes(v: str, u: str) -> tuple[str, bool] | None:
+            if u == v or v not in self.comp[u]:  # only a domain entry can tie them
+                return None
+            for b in (True, False):  # v has one possible value whenever u == not b
+                fixed = (f"{u} = {not b}", self.enc.fix(u, not b))
+                if pairs.check((), [fixed]) == "sat" and \
+                        pairs.check({u}, [fixed, (f"{v} differs", pairs.differ[v])]) == "unsat":
+                    return (u, b)
+            return None
+
+        found = {(v, u): p for v in asked for u in bools if (p := rests_on(v, u)) is not None}
+        forced = {(v, u): p for v in asked for u in bools if (p := presupposes(v, u)) is not None}
+        out: dict[str, tuple[tuple[str, bool], ...]] = {}
+        for (v, u), p in sorted({**forced, **found}.items(), key=lambda x: self.position[x[0][1]]):
+            mutual = (u, v) in found or (u, v) in forced
+            # a mutual relation orders nothing, except that a presupposition both ways (b
+            # implies a: a = false fixes b, b = true fixes a) keeps the declaration order,
+            # which follows the clinical examination
+            if not mutual or ((v, u) in forced and (u, v) in forced and self.position[u] < self.position[v]):
+                out[v] = (*out.get(v, ()), p)
+        return out
 
 
 def graph_states(g: Guideline, known: Mapping[str, Any], timeout: float | None = 10.0,
