@@ -63,7 +63,7 @@ UNDECIDED = "#6b6b6b"
 REFERRAL = re.compile(r"\brefer", re.I)
 URGENT_WORDS = re.compile(r"\b(immediate(ly)?|urgent(ly)?|emergency)\b", re.I)
 WRAP = 30
-NARROW, CROWDED = 18, 4  # a rank of more than CROWDED ordered targets is drawn NARROW (text wrapped at 18)
+NARROW, CROWDED = 16, 4  # a rank of more than CROWDED ordered targets is drawn NARROW (text wrapped at 16)
 COLUMN = 5  # an overview phase box listing more recommendations sets them in two columns
 SMALL = 12  # the smallest text in any chart (points)
 FONT = 'fontname="Helvetica"'
