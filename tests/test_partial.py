@@ -167,7 +167,7 @@ def test_interactive_session_to_the_end(shipped):
     assert "Every recommendation is decided; the remaining facts are not needed." in r.output
     doc = json.loads(r.output[r.output.index("{"):])
     assert doc["complete"] is False and set(doc["unknown"]) == not_needed
-    statuses = {x["id"]: x["status"] for x in doc["recommendations"]}
+    statuses = {x["id"]: x["status"] for x in doc["recommendations"] + doc["avoid"]}
     assert set(statuses) == set(shipped.recommendations) and "depends" not in statuses.values()
     without_labs = {**full, **{n: None for n, v in shipped.variables.items() if v.optional}}
     assert {k for k, s in statuses.items() if s == "applies"} == run(shipped, without_labs).applies
