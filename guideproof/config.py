@@ -24,6 +24,7 @@ from typing import Any
 
 from .model.errors import Diagnostic, InputError, Span, did_you_mean
 from .model.record import Record
+from .model.source import is_dmn
 
 KEYS = ("guidelines", "timeout", "rlimit", "max-findings", "select", "ignore")
 #: Z3 takes its timeout in milliseconds and its resource limit as unsigned 32-bit integers.
@@ -33,7 +34,6 @@ MAX_FINDINGS = 100_000
 
 
 class Config(Record):
-    file: Path | None = None
     guidelines: tuple[Path, ...] = ()
     timeout: float | None = None
     rlimit: int | None = None
@@ -124,7 +124,6 @@ def load(path: Path | None = None) -> Config:
         return kind(v)
 
     return Config(
-        file=path,
         guidelines=tuple(path.parent / p for p in strings("guidelines")),
         timeout=number("timeout", float, 0.001, MAX_TIMEOUT_S),
         rlimit=number("rlimit", int, 1, MAX_RLIMIT),
@@ -137,7 +136,7 @@ def load(path: Path | None = None) -> Config:
 def is_guideline_file(path: Path) -> bool:
     """A DMN model, or a YAML file whose top level has a ``guideline`` key (overlays and
     patient files have none): what a folder given to ``verify`` contributes."""
-    if path.suffix.lower() == ".dmn":
+    if is_dmn(path):
         return True
     if path.suffix not in (".yaml", ".yml"):
         return False

@@ -20,6 +20,7 @@ becomes a run with one ``error`` result per diagnostic, at its file, line and co
 from __future__ import annotations
 
 import json
+from functools import cache
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -58,7 +59,9 @@ def _location(span: Span) -> dict[str, Any]:
                                  "region": {"startLine": span.line, "startColumn": span.column}}}
 
 
+@cache
 def _rules() -> list[dict[str, Any]]:
+    """Every check and input-error code as a SARIF rule (built once per process; never changed)."""
     from .model.codes import CODES
     from .verify.checks import CHECKS
     from .views import check_doc  # the checks' own descriptions
@@ -94,7 +97,7 @@ def _run(rules: list[dict[str, Any]], results: list[dict[str, Any]], exit_code: 
     }
 
 
-def _message(g: Guideline, f: Finding) -> str:
+def _message(f: Finding) -> str:
     text = f.message
     if f.verdict == Verdict.UNKNOWN:
         text += f" (solver answered unknown: {f.reason or 'no reason given'}; not proved)"
@@ -118,17 +121,12 @@ def _result(g: Guideline, f: Finding, index: dict[str, int], timings: bool) -> d
     if timings:
         props["seconds"] = round(f.seconds, 6)
     out: dict[str, Any] = {"ruleId": f.code, "ruleIndex": index[f.code], "kind": kind, "level": level,
-                           "message": {"text": _message(g, f)},
+                           "message": {"text": _message(f)},
                            "partialFingerprints": {"guideproofObligation/v1": f"{f.code}:{f.subject}"},
                            "properties": props}
     if f.span is not None:
         out["locations"] = [_location(f.span)]
     return out
-
-
-def _files(g: Guideline, findings: list[Finding]) -> list[str]:
-    files = [g.file] + sorted({f.span.file for f in findings if f.span is not None} - {g.file})
-    return files
 
 
 def verify_run(g: Guideline, findings: list[Finding], exit_code: int, timings: bool = False) -> dict[str, Any]:
@@ -140,7 +138,8 @@ def verify_run(g: Guideline, findings: list[Finding], exit_code: int, timings: b
              "scope": "every valid patient: every combination of the guideline's variables allowed by its "
                       "domains and constraints",
              "proved": [{"code": f.code, "subject": f.subject} for f in findings if f.verdict == Verdict.PROVED]}
-    return _run(rules, results, exit_code, props, _files(g, findings))
+    files = [g.file] + sorted({f.span.file for f in findings if f.span is not None} - {g.file})
+    return _run(rules, results, exit_code, props, files)
 
 
 def diagnostics_run(diagnostics: list[Diagnostic], exit_code: int) -> dict[str, Any]:

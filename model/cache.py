@@ -33,7 +33,8 @@ import sys
 from pathlib import Path
 
 from .guideline import Guideline
-from .source import SourceText, input_limit, read_text
+from .errors import InputError
+from .source import SourceText, input_limit, is_dmn, read_text
 
 try:  # CPython's own SHA-256: importing hashlib loads OpenSSL, a few ms of every query
     from _sha256 import sha256  # type: ignore[import-not-found]
@@ -112,7 +113,7 @@ def _fresh(included: list[tuple[str, str]]) -> bool:
         try:
             if _text_hash(read_text(name, "included file").text) != digest:
                 return False
-        except Exception:  # unreadable now: load afresh, which reports it
+        except InputError:  # unreadable now: load afresh, which reports it
             return False
     return True
 
@@ -166,7 +167,7 @@ def load_guideline(path: str | os.PathLike[str]) -> Guideline:
     """Read and check a guideline file; raises :class:`~.errors.InputError` with every
     problem. A guideline read before from exactly the same files comes from the cache, and
     the loader (with everything it imports) is not even imported then."""
-    if os.fspath(path).lower().endswith(".dmn"):  # a DMN model imports in milliseconds: never cached
+    if is_dmn(path):  # a DMN model imports in milliseconds: never cached
         from .loader import load_guideline as uncached
 
         return uncached(path)

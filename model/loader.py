@@ -28,7 +28,7 @@ from .guideline import (FACT_SOURCES, Branch, Condition, Conflict, Constraint, D
                         Named, Recommendation, SafetyRule, Source, Step, Timing, Variable)
 from .numbers import format_number
 from .patient import coerce
-from .source import SourceText, YMap, YNode, YScalar, YSeq, parse_yaml, plain, read_text
+from .source import SourceText, YMap, YNode, YScalar, YSeq, is_dmn, parse_yaml, plain, read_text
 from .units import FAMILIES
 from .wellformed import Decl, Ref, RefKind
 
@@ -47,10 +47,6 @@ def load_guideline(path: str | os.PathLike[str]) -> Guideline:
 
         return load_dmn(path)
     return build_guideline(read_text(path, "guideline"))[0]
-
-
-def is_dmn(path: str | os.PathLike[str]) -> bool:
-    return os.fspath(path).lower().endswith(".dmn")
 
 
 def load_guideline_text(src: SourceText, opener: Opener | None = None) -> Guideline:

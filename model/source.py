@@ -206,6 +206,11 @@ class SourceText:
         return Collector(self.file, self.lines)
 
 
+def is_dmn(path: str | os.PathLike[str]) -> bool:
+    """A DMN decision model (read by ``dmn.py``), by its suffix; every other file is YAML."""
+    return os.fspath(path).lower().endswith(".dmn")
+
+
 def read_text(path: str | os.PathLike[str], what: str = "file") -> SourceText:
     """Read a UTF-8 text file, refusing oversized or binary input with a diagnostic."""
     name = str(path)
