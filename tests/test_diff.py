@@ -203,7 +203,7 @@ def test_overlays_are_compared_composed(tmp_path):
     """An edit in the included overlay alone is a change of the guideline."""
     shutil.copy(SHIPPED, tmp_path / SHIPPED.name)
     overlay = SAFETY.read_text()
-    (tmp_path / SAFETY.name).write_text(_replace(overlay, "value: (140 - age) * weight_kg", "value: (145 - age) * weight_kg"))
+    (tmp_path / SAFETY.name).write_text(_replace(overlay, "adjusted_calcium > 2.60", "adjusted_calcium > 2.70"))
     d = compare(load_guideline(SHIPPED), load_guideline(tmp_path / SHIPPED.name), max_regions=1)
     assert d.verdict == "changed"
     assert any("old_" in c.condition for c in d.changed.regions)  # the clearance formula changed
@@ -456,7 +456,7 @@ def test_git_revision_against_the_working_copy(repo):
 def test_git_revision_reads_its_overlay_from_the_same_revision(repo):
     """Only the working copy's overlay changes: the committed version must not read it."""
     overlay = repo / SAFETY.name
-    overlay.write_text(_replace(overlay.read_text(), "value: (140 - age) * weight_kg", "value: (145 - age) * weight_kg"))
+    overlay.write_text(_replace(overlay.read_text(), "adjusted_calcium > 2.60", "adjusted_calcium > 2.70"))
     d = invoke("diff", "git:HEAD:g.yaml", "g.yaml", "--max-regions", "1")
     assert d.exit_code == 1, d.output
     assert invoke("diff", "git:HEAD:g.yaml", "git:HEAD:./g.yaml").exit_code == 0
