@@ -6,3 +6,5 @@ HERE = Path(__file__).resolve().parent
 SHIPPED = HERE / "l1_l2_compression_fracture.yaml"
 #: Example patients on distinct pathways, used by the README, the demo and the tests.
 EXAMPLES = HERE / "examples"
+#: Example courses of care (history files for ``query --history``).
+HISTORIES = HERE / "histories"

@@ -186,6 +186,9 @@ def cli(max_input_mb: float | None, no_cache: bool) -> None:
 @click.option("--fhir", "fhir_path", type=click.Path(dir_okay=False, path_type=Path),
               help="An HL7 FHIR R4 Bundle (JSON): facts of the variables the guideline binds to the record. "
                    "The patient file overrides it, and --set overrides both.")
+@click.option("--history", "history_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="A history file: the patient's visits (week, the facts stated, recommendations declined); "
+                   "the answer at every visit, with what starts, continues and stops.")
 @click.option("--at", "visit", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, metavar="YYYY-MM-DD",
               help="With --fhir: the visit date for 'within N days', ages and times since a date (default: today).")
 @FORMAT_OPTION
@@ -199,7 +202,7 @@ def cli(max_input_mb: float | None, no_cache: bool) -> None:
 @click.option("--rlimit", type=RLIMIT, default=None,
               help="Z3 resource limit per question (deterministic, machine-independent).")
 def query(guideline_path: Path | None, patient_path: Path | None, sets: tuple[str, ...], fhir_path: Path | None,
-          visit: Any, fmt: str, interactive: bool, require_complete: bool, explain: bool, timeout: float,
+          history_path: Path | None, visit: Any, fmt: str, interactive: bool, require_complete: bool, explain: bool, timeout: float,
           rlimit: int | None) -> int:
     """The recommendations that apply to one patient, and why.
 
@@ -210,6 +213,11 @@ def query(guideline_path: Path | None, patient_path: Path | None, sets: tuple[st
 
     if visit is not None and fhir_path is None:
         raise click.UsageError("--at gives the visit date of a --fhir bundle: give --fhir too")
+    if history_path is not None:
+        if patient_path or sets or fhir_path or interactive or require_complete:
+            raise click.UsageError("--history gives every visit's facts: it takes no --patient, --set, --fhir, "
+                                   "--interactive or --require-complete")
+        return _course(_guideline(guideline_path), history_path, fmt)
     g = _guideline(guideline_path)
     p = PatientInput()
     record = None
@@ -235,6 +243,20 @@ def query(guideline_path: Path | None, patient_path: Path | None, sets: tuple[st
         text = views.with_provenance(text, fmt, g, p, record)
     _emit(text)
     return ExitCode.INCONCLUSIVE if code == ExitCode.OK and g.not_analysed else code
+
+
+def _course(g: Guideline, history_path: Path, fmt: str) -> int:
+    """``query --history``: the answer at every visit of a course (exit 1 when the guideline
+    fails the patient at some visit, as for one visit)."""
+    from . import views
+    from .model.course import load_history, replay
+
+    course = replay(g, load_history(g, history_path))
+    _emit(views.course_json(g, course) if fmt == "json" else views.course_text(g, course))
+    for v in course:
+        for x in v.answer.trace.problems:
+            click.echo(f"guideproof: guideline problem at week {v.week}: {views.problem_text(g, x)}", err=True)
+    return ExitCode.REFUTED if any(v.answer.trace.problems for v in course) else ExitCode.OK
 
 
 def _answer_text(g: Guideline, p: PatientInput, fmt: str, timeout: float, rlimit: int | None = None,

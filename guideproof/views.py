@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # the query path never imports the solver layer at run time
     from .model.errors import Diagnostic
     from .model.fhir import FhirFacts
     from .model.patient import PatientInput
+    from .model.course import VisitAnswer
     from .verify.partial import PartialAnswer, RecStatus
 
 #: version 2: one shape for complete and partial answers (``complete`` says which)
@@ -495,3 +496,52 @@ def with_provenance(text: str, fmt: str, g: Guideline, p: PatientInput, record: 
         out.append("  still unknown (asked above when needed):")
         out.extend(_wrap(f"? {u['variable']}: {u['why']}", "    ") for u in doc["unknown"])
     return "\n".join(out) + "\n"
+
+
+# -- a course of visits (query --history) -------------------------------------------------
+
+HOW_CHANGED = {"stated": "", "time": " (time)", "recorded": " (recorded)", "recorded, then time": " (recorded, then time)"}
+
+
+def course_text(g: Guideline, course: list[VisitAnswer]) -> str:
+    """A course visit by visit: what changed since the visit before (and how: stated at the
+    visit, advanced by time, recorded by what was done), then what starts, continues and
+    stops, and why it stops."""
+    out = [f"{g.title} (guideline {g.id} {g.version}): a course of {len(course)} visit{'s' if len(course) != 1 else ''}"]
+    for i, v in enumerate(course):
+        out.append("")
+        if i == 0:
+            out.append(f"WEEK {v.week} (first visit)")
+        else:
+            gap = v.week - course[i - 1].week
+            out.append(f"WEEK {v.week} (+{gap} week{'s' if gap != 1 else ''})")
+            changed = "; ".join(f"{n} {format_value(a)} -> {format_value(b)}{HOW_CHANGED[how]}" for n, a, b, how in v.changes)
+            out.append(_wrap(f"changed: {changed or 'nothing'}", "  "))
+        out.extend(_problems(v.answer))
+        if g.dispositions:
+            path = v.answer.pathway()
+            out.append("  Pathway: " + ("; ".join(r.short for r in path) if path else "none of the dispositions applies"))
+        recs = g.recommendations
+        word = "start" if i == 0 else "starts"
+        out.extend(f"  + {word}: {_line(g, recs[r])}" for r in v.starts)
+        if v.continues:
+            out.append(_wrap(f"= continues ({len(v.continues)}): " + "; ".join(recs[r].short for r in v.continues), "    ")
+                       .replace("    = continues", "  = continues", 1))
+        out.extend(_wrap(f"- stops: {recs[r].short} -- {why}", "    ").replace("    - stops", "  - stops", 1)
+                   for r, why in v.stops)
+    return "\n".join(out) + "\n"
+
+
+def course_json(g: Guideline, course: list[VisitAnswer]) -> str:
+    """A course as JSON: per visit its week, the changes, what starts, continues and stops,
+    and the whole answer in ``query``'s JSON shape."""
+    return json_text({
+        "version": QUERY_JSON_VERSION, "guideline": guideline_json(g),
+        "visits": [{
+            "week": v.week,
+            "changes": [{"variable": n, "before": to_plain(g, {n: a})[n], "now": to_plain(g, {n: b})[n], "how": how}
+                        for n, a, b, how in v.changes],
+            "starts": list(v.starts), "continues": list(v.continues),
+            "stops": [{"id": r, "why": why} for r, why in v.stops],
+            "answer": json.loads(query_json(v.answer)),
+        } for v in course]})

@@ -71,6 +71,9 @@ _CODES = (
          "old: young and ...; young: not old"),
     Code("unreferenced-step", "A step no path from the start reaches.", "a step nothing goes to"),
     Code("unreferenced-recommendation", "A recommendation no step recommends.", "a recommendation never listed under recommend"),
+    Code("bad-over-time", "A variable's over_time rule that its type cannot follow (a clock that is not a duration in "
+                          "days or weeks, an optional fact that grows), advances_while without a clock, or a "
+                          "recommendation that records a fixed fact.", "age: {type: int, over_time: clock, ...}"),
     Code("include-unreadable", "An included overlay cannot be read.", "include: [nowhere.yaml]"),
     # conditions
     Code("expr-syntax", "A condition does not parse.", "when: sick and )"),
@@ -96,6 +99,14 @@ _CODES = (
     Code("unknown-phase", "flowchart --phase names a phase the guideline does not declare.", "flowchart --phase imagng -o c.svg"),
     Code("bad-traceability", "report --traceability names a file with no Markdown table in it.",
          "report --traceability notes.txt -o review.html"),
+    # histories (query --history)
+    Code("history-order", "The visits of a history file are not in increasing order of week.",
+         "visits: [{week: 4, ...}, {week: 2, ...}]"),
+    Code("history-change", "A visit states a fact that breaks how the guideline says it changes between visits: a fixed "
+                           "fact changed, a growing one decreased, a clock that did not advance with the weeks.",
+         "age: 72 at week 0, age: 60 at week 4"),
+    Code("history-unknown", "A history names a recommendation the guideline does not have (declined: [...]), or a "
+                            "declined recommendation the previous visit did not give.", "declined: [mri_scan]"),
     # comparing versions (diff)
     Code("git-unreadable", "A git:REV:path that git cannot read: git missing, no repository, an unknown revision, "
                            "a path the revision lacks, or a folder.", "guideproof diff git:HEAD~1:missing.yaml g.yaml"),

@@ -41,6 +41,12 @@ class FhirBinding(Record):
     absent: Any = None
 
 
+#: how a fact may change from one visit to the next of a course (``over_time:``): ``fixed``
+#: (never changes), ``grows`` (never decreases: a number or an ordered enum never goes down,
+#: a yes never becomes no, a set never loses a member), ``free`` (any valid value at each
+#: visit) or ``clock`` (a duration that advances by the time between visits)
+OVER_TIME_RULES: Final = ("fixed", "grows", "free", "clock")
+
 #: where a fact comes from, in the order a clinician gathers them: the history (what the
 #: patient or the record says), the bedside examination, laboratory tests, imaging
 FACT_SOURCES: Final = ("history", "exam", "lab", "imaging")
@@ -65,6 +71,10 @@ class Variable(Record):
     #: where a clinician gets the answer (one of FACT_SOURCES, in the order they are
     #: gathered); None when the author did not say. Partial queries ask in this order.
     source: str | None = None
+    #: how the fact may change between visits of a course (one of OVER_TIME_RULES)
+    over_time: str = "free"
+    #: a ``clock`` advances only while this holds at the earlier visit (None: always)
+    advances_while: Condition | None = None
 
 
 class Condition(Record):
@@ -153,6 +163,10 @@ class Recommendation(Record):
     #: why a drug or procedure declares no contraindication or caution (the author's
     #: acknowledgement of the review)
     safety_review: str = ""
+    #: what carrying it out records in the patient's history for the next visit of a
+    #: course: (variable, value) pairs, values as in a patient file (``mri_done: true``,
+    #: ``weeks_since_imaging: 0``: a clock then advances from the visit that recommended it)
+    records: tuple[tuple[str, Any], ...] = ()
 
 
 class Branch(Record):
@@ -213,6 +227,51 @@ class Invariant(Record):
     sources: tuple[str, ...] = ()
 
 
+#: the temporal properties' forms (docs/language.md, "A course of care")
+TemporalForm = Literal["always", "eventually", "at_most", "not_repeated_within"]
+
+
+class TemporalProperty(Record):
+    """A property of every course of visits up to the horizon (proof obligation GP012).
+
+    ``always``: ``holds`` at every visit. ``eventually``: in every course whose first visit
+    satisfies ``start`` and that reaches a visit where ``deadline`` holds with ``during``
+    holding at every visit up to it, ``holds`` holds at some visit up to the first such
+    one. ``at_most``: no two visits where ``holds`` holds are more than ``days`` apart.
+    ``not_repeated_within``: when ``holds`` holds at two visits less than ``days`` apart,
+    ``unless`` holds at some visit after the first, up to the second.
+    """
+
+    id: str
+    form: TemporalForm
+    holds: Condition
+    why: str
+    span: Span
+    days: Fraction | None = None
+    deadline: Condition | None = None
+    during: Condition | None = None
+    start: Condition | None = None
+    unless: Condition | None = None
+    origin: Origin = "source"
+    sources: tuple[str, ...] = ()
+
+
+class Course(Record):
+    """How courses are unrolled for GP012: a visit every ``every_days`` from the first, up
+    to ``horizon_days`` after it (both whole weeks), and the properties to prove."""
+
+    every_days: Fraction
+    horizon_days: Fraction
+    why: str
+    span: Span
+    properties: tuple[TemporalProperty, ...] = ()
+
+    @property
+    def visits(self) -> int:
+        """The number of visits of the longest course: the first and one per interval."""
+        return int(self.horizon_days // self.every_days) + 1
+
+
 class Source(Record):
     id: str
     title: str
@@ -269,6 +328,8 @@ class Guideline(Record):
     durations_rule: str = ""
     #: parts of an imported model that are not analysed, each with its reason
     not_analysed: tuple[NotAnalysed, ...] = ()
+    #: courses of visits and their temporal properties (None: the guideline declares none)
+    course: Course | None = None
 
     def definition_exprs(self) -> Mapping[str, Expr]:
         """Each definition's expression by name (built once: the guideline never changes)."""

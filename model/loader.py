@@ -20,12 +20,13 @@ from . import expr as X
 from . import wellformed
 from .compose import ORIGINS, Opener, compose
 from .divisors import divisor_problem
-from .errors import Span
+from .errors import Span, did_you_mean
 from .graph import dependency_order
 from .fields import (INVALID, VALUE, Field, NodeReader, Values, boolean, describe, identifier, integer,
                      number, one_of, text)
-from .guideline import (FACT_SOURCES, Branch, Condition, Conflict, Constraint, Definition, FhirBinding, Guideline, Invariant,
-                        Named, Recommendation, SafetyRule, Source, Step, Timing, Variable)
+from .guideline import (FACT_SOURCES, OVER_TIME_RULES, Branch, Condition, Conflict, Constraint, Course, Definition, FhirBinding,
+                        Guideline, Invariant, Named, Recommendation, SafetyRule, Source, Step, TemporalProperty, Timing,
+                        Variable)
 from .numbers import format_number
 from .patient import coerce
 from .source import SourceText, YMap, YNode, YScalar, YSeq, is_dmn, parse_yaml, plain, read_text
@@ -79,7 +80,7 @@ TOP_FIELDS = tuple(Field(name, _any, required) for name, required in (
     ("guideproof", True), ("guideline", True), ("durations", False), ("sources", True), ("categories", True),
     ("strengths", True), ("phases", False), ("variables", True), ("constraints", False),
     ("definitions", False), ("recommendations", True), ("dispositions", False), ("start", True),
-    ("steps", True), ("conflicts", False), ("invariants", False)))
+    ("steps", True), ("conflicts", False), ("invariants", False), ("course", False)))
 VARIABLE_TYPES = ("bool", "int", "decimal", "duration", "enum", "set")
 DURATIONS_FIELDS = (Field("rule", text, True), Field("why", text, True))
 #: the one declared conversion: ``N months = M weeks`` (or days)
@@ -119,6 +120,8 @@ class _Loader(NodeReader):
         #: days in one of each duration unit (months only with the guideline's rule)
         self.unit_days: dict[str, Fraction] = dict(X.UNIT_DAYS)
         self.durations_rule = ""
+        #: variable -> the node of its ``advances_while`` (read once the scope is known)
+        self.clock_while: dict[str, YNode] = {}
 
     # -- readers that need the document ---------------------------------------------------
 
@@ -233,12 +236,14 @@ class _Loader(NodeReader):
                              unit_days=self.unit_days)
 
         definitions = self.read_definitions(f.get("definitions"))
+        variables = self.read_clock_conditions(variables)
         constraints = self.read_constraints(f.get("constraints"))
-        recs = self.read_recommendations(rec_nodes)
+        recs = self.read_recommendations(rec_nodes, variables)
         steps = self.read_steps(f.get("steps"))
         start = self.ref("step")(self, f["start"], "start") if "start" in f else INVALID
         conflicts = self.read_conflicts(f.get("conflicts"))
         invariants = self.read_invariants(f.get("invariants"))
+        course = self.read_course(f["course"]) if "course" in f else None
         dispositions: Any = ()
         if "dispositions" in f:
             dispositions = self.ref_list("recommendation", "", least=0)(self, f["dispositions"], "dispositions")
@@ -253,7 +258,7 @@ class _Loader(NodeReader):
             definitions=definitions, recommendations=recs, start=start if start is not INVALID else "", steps=steps,
             conflicts=conflicts, invariants=invariants, dispositions=dispositions,
             dispositions_span=_key_span(root, "dispositions"),
-            unit_days=self.unit_days, durations_rule=self.durations_rule,
+            unit_days=self.unit_days, durations_rule=self.durations_rule, course=course,
         )
         declared = {kind: _keys(f.get(section)) for kind, section in (
             ("step", "steps"), ("recommendation", "recommendations"), ("source", "sources"),
@@ -332,7 +337,8 @@ class _Loader(NodeReader):
             tname = tnode.value if isinstance(tnode, YScalar) else None
             fields = [Field("type", one_of(*VARIABLE_TYPES), True), Field("question", text, True),
                       Field("typical", _any), Field("optional", boolean, default=False), Field("fhir", _any),
-                      Field("source", one_of(*FACT_SOURCES))]
+                      Field("source", one_of(*FACT_SOURCES)), Field("over_time", one_of(*OVER_TIME_RULES), default="free"),
+                      Field("advances_while", _any)]
             if tname in ("int", "decimal"):
                 bound = integer if tname == "int" else number
                 fields += [Field("min", bound, True), Field("max", bound, True), Field("unit", text, True)]
@@ -347,9 +353,42 @@ class _Loader(NodeReader):
             var = self.variable(name, key.span, vals, where)
             if var is not None:
                 var = self.typical(var.replace(optional=vals["optional"], source=vals["source"]), vals["typical"], where)
+                var = self.over_time(var, vals, where)
                 if vals["fhir"] is not None:
                     var = var.replace(fhir=self.fhir_binding(var, vals["fhir"], f"{where}.fhir"))
                 out[name] = var
+        return out
+
+    def over_time(self, var: Variable, vals: Values, where: str) -> Variable:
+        """``over_time`` (how the fact may change between visits of a course) and a clock's
+        ``advances_while``, checked against the variable's type."""
+        rule, span = vals["over_time"], vals.span("over_time")
+        kind = var.type.kind
+        if rule == "clock" and (kind not in ("duration", "int") or var.unit not in ("days", "weeks")):
+            self.err("bad-over-time", f"{where}.over_time: a clock is a duration (or a whole number) counted in days or "
+                                      f"weeks (it advances by the time between visits); {var.name} is "
+                                      f"{X.describe_type(var.type)}" + (f" in {var.unit}" if var.unit else ""), span)
+            return var
+        if rule in ("grows", "clock") and var.optional:
+            self.err("bad-over-time", f"{where}.over_time: an optional fact may be 'fixed' or 'free', not {rule!r} "
+                                      "(it may have no value at a visit)", span)
+            return var
+        if vals["advances_while"] is not None:
+            if rule != "clock":
+                self.err("bad-over-time", f"{where}.advances_while: only a clock advances (over_time: clock)",
+                         vals.span("advances_while"))
+                return var
+            self.clock_while[var.name] = vals["advances_while"]
+        return var.replace(over_time=rule)
+
+    def read_clock_conditions(self, variables: dict[str, Variable]) -> dict[str, Variable]:
+        """Each clock's ``advances_while`` condition, read once the variables and
+        definitions are known."""
+        out = dict(variables)
+        for name, node in self.clock_while.items():
+            cond = self.condition()(self, node, f"variables.{name}.advances_while")
+            if cond is not INVALID and name in out:
+                out[name] = out[name].replace(advances_while=cond)
         return out
 
     def fhir_binding(self, var: Variable, node: YNode, where: str) -> FhirBinding | None:
@@ -568,7 +607,8 @@ class _Loader(NodeReader):
 
     # -- recommendations ------------------------------------------------------------------
 
-    def read_recommendations(self, rec_nodes: list[tuple[str, YScalar, YNode]]) -> dict[str, Recommendation]:
+    def read_recommendations(self, rec_nodes: list[tuple[str, YScalar, YNode]],
+                             variables: dict[str, Variable]) -> dict[str, Recommendation]:
         fields = (
             Field("text", text, True), Field("short", text, True),
             Field("category", self.ref("category"), True), Field("strength", self.ref("strength"), True),
@@ -578,6 +618,7 @@ class _Loader(NodeReader):
             ORIGIN_FIELD, Field("contraindicated_when", self.safety_rules("why", True), default=()),
             Field("cautions", self.safety_rules("text", False), default=()), Field("safety_review", text, default=""),
             Field("treatment", one_of("drug", "procedure"), default=""),
+            Field("records", self.records(variables), default=()),
         )
         out: dict[str, Recommendation] = {}
         for name, key, body in rec_nodes:
@@ -587,6 +628,32 @@ class _Loader(NodeReader):
                 values["contraindications"] = values.pop("contraindicated_when")
                 out[name] = Recommendation(name, span=key.span, **values)
         return out
+
+    def records(self, variables: dict[str, Variable]) -> Callable[[NodeReader, YNode, str], Any]:
+        """``records: {variable: value, ...}``: what carrying out a recommendation records in
+        the patient's history, each value checked like a patient value."""
+        def read(r: NodeReader, node: YNode, where: str) -> Any:
+            m = self.mapping(node, where)
+            if m is None:
+                return INVALID
+            out = []
+            for k, v in m.items:
+                name = str(k.value)
+                var = variables.get(name)
+                if var is None:
+                    self.err("unknown-variable", f"{where}: unknown variable {name!r}{did_you_mean(name, variables)}", k.span)
+                    return INVALID
+                if var.over_time == "fixed":
+                    self.err("bad-over-time", f"{where}.{name}: {name} is fixed over a course (over_time: fixed); "
+                                              "nothing can record a new value of it", k.span)
+                    return INVALID
+                value, problem = coerce(var, plain(v))
+                if problem:
+                    self.err(problem[0], f"{where}.{name}: {problem[1]}", v.span)
+                    return INVALID
+                out.append((name, value))
+            return tuple(out)
+        return read
 
     def safety_rules(self, words: str, needs_when: bool) -> Callable[[NodeReader, YNode, str], Any]:
         """A list of contraindications (``{when, why, sources}``) or cautions (``{when?,
@@ -630,6 +697,77 @@ class _Loader(NodeReader):
                      v.span("start") or v.span("start_week"))
             return INVALID
         return Timing(v["text"], start, end_)
+
+    # -- courses of care ------------------------------------------------------------------
+
+    def read_course(self, node: YNode) -> Course | None:
+        """``course: {every, horizon, why, properties}``: how courses are unrolled for the
+        temporal properties (GP012), and the properties."""
+        v = self.record(node, "course", (Field("every", self.duration, True), Field("horizon", self.duration, True),
+                                         Field("why", text, True), Field("properties", _any, default=None)))
+        if v is None or not v.complete:
+            return None
+        every, horizon = v["every"], v["horizon"]
+        for name, days in (("every", every), ("horizon", horizon)):
+            if days <= 0 or days % 7:
+                self.err("bad-domain", f"course.{name}: expected a positive whole number of weeks, found "
+                                       f"{format_number(days / 7)} weeks", v.span(name))
+                return None
+        if horizon % every:
+            self.err("bad-domain", f"course.horizon: {format_number(horizon / 7)} weeks is not a whole number of visits "
+                                   f"{format_number(every / 7)} weeks apart", v.span("horizon"))
+            return None
+        props: list[TemporalProperty] = []
+        seen: dict[str, Span] = {}
+        for where, item in self.items(v["properties"], "course.properties") if v["properties"] is not None else ():
+            prop = self.temporal_property(item, where)
+            if prop is None:
+                continue
+            if prop.id in seen:
+                self.err("duplicate-id", f"{where}: temporal property {prop.id!r} is already declared at {seen[prop.id]}",
+                         prop.span)
+                continue
+            seen[prop.id] = prop.span
+            props.append(prop)
+        return Course(every, horizon, v["why"], node.span, tuple(props))
+
+    def temporal_property(self, item: YNode, where: str) -> TemporalProperty | None:
+        """One property: an ``id``, a ``why``, its citations, and exactly one of the forms."""
+        cond = self.condition(allow_recommends=True)
+        forms: dict[str, tuple[Field, ...]] = {
+            "always": (),
+            "eventually": (Field("holds", cond, True), Field("by", cond, True), Field("while", cond),
+                           Field("from", cond)),
+            "at_most": (Field("of", cond, True), Field("span", self.duration, True)),
+            "not_repeated_within": (Field("of", cond, True), Field("span", self.duration, True), Field("unless", cond)),
+        }
+        v = self.record(item, where, (Field("id", identifier, True), Field("why", text, True), *self.provenance(),
+                                      *(Field(f, _any) for f in forms)))
+        if v is None or not v.complete:
+            return None
+        given = [f for f in forms if v[f] is not None]
+        if len(given) != 1:
+            self.err("missing-key" if not given else "wrong-type",
+                     f"{where}: give exactly one of {', '.join(forms)}" + (f" (found {', '.join(given)})" if given else ""),
+                     item.span)
+            return None
+        form = given[0]
+        if not self.cited(v, f"temporal property {v['id']}"):
+            return None
+        common = {"id": v["id"], "form": form, "why": v["why"], "span": item.span, "origin": v["origin"],
+                  "sources": v["sources"]}
+        if form == "always":
+            holds = cond(self, v[form], f"{where}.always")
+            return None if holds is INVALID else TemporalProperty(holds=holds, **common)
+        f = self.record(v[form], f"{where}.{form}", forms[form])
+        if f is None or not f.complete:
+            return None
+        if form == "eventually":
+            return TemporalProperty(holds=f["holds"], deadline=f["by"], during=f["while"], start=f["from"], **common)
+        if f["span"] <= 0:
+            self.err("bad-domain", f"{where}.{form}.span: expected a positive duration", f.span("span"))
+            return None
+        return TemporalProperty(holds=f["of"], days=f["span"], unless=f["unless"], **common)
 
     # -- steps ----------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ import os
 from fractions import Fraction
 from typing import Any
 
-from .errors import Diagnostic, InputError, did_you_mean
+from .errors import Collector, Diagnostic, InputError, did_you_mean
 from .fields import describe
 from .guideline import Guideline, Variable
 from .kinds import describe_value, kind_of
@@ -75,6 +75,14 @@ def load_patient_file(g: Guideline, path: str | os.PathLike[str], into: PatientI
         col.error("wrong-type", f"a patient file is a mapping of variable names to values, found {describe(root)}", root.span)
         col.raise_if_any()
     assert isinstance(root, YMap)
+    read_facts(g, root, col, out)
+    col.raise_if_any()
+    return out.without_value(g)
+
+
+def read_facts(g: Guideline, root: YMap, col: Collector, out: PatientInput) -> None:
+    """The facts of a mapping of variable names to values into ``out``; every problem goes to
+    ``col`` with its position (a patient file, a visit of a history file)."""
     for key, node in root.items:
         name = str(key.value)
         var = g.variables.get(name)
@@ -90,8 +98,6 @@ def load_patient_file(g: Guideline, path: str | os.PathLike[str], into: PatientI
             continue
         out.values[name] = value
         out.origin[name] = str(node.span)
-    col.raise_if_any()
-    return out.without_value(g)
 
 
 def apply_sets(g: Guideline, assignments: list[str], into: PatientInput | None = None) -> PatientInput:

@@ -13,6 +13,7 @@ from guideproof.cli import cli
 from guideproof.model import expr as X
 from guideproof.model.evaluate import run
 from guideproof.verify import checks as checks_module
+from guideproof.verify import obligation as obligation_module
 from guideproof.verify.checks import CHECKS, verify
 from guideproof.verify.equivalence import equivalent
 from guideproof.verify.findings import InternalError, Verdict
@@ -128,9 +129,15 @@ def test_witness_files_replay_through_query(tmp_path):
     assert r.exit_code == 1
     files = sorted(tmp_path.glob("*.yaml"))
     assert len(files) >= 3
+    histories = [f for f in files if f.name.endswith(".history.yaml")]
+    assert [f.name for f in histories] == ["GP012-temporal_persistence_reimaged_once.history.yaml"]
     for f in files:
-        q = invoke("query", "--guideline", str(LITERAL), "--patient", str(f), "--format", "json")
+        how = "--history" if f in histories else "--patient"
+        q = invoke("query", "--guideline", str(LITERAL), how, str(f), "--format", "json")
         assert q.exit_code == 0, (f.name, q.output)
+    # the temporal counterexample replays, and shows the re-imaging given twice
+    visits = json.loads(invoke("query", "-g", str(LITERAL), "--history", str(histories[0]), "--format", "json").output)["visits"]
+    assert [("reimage_persistent_symptoms" in v["starts"] + v["continues"]) for v in visits] == [True, True]
     conflict = tmp_path / "GP001-conflict_mri_contrast_choice.yaml"
     doc = json.loads(invoke("query", "-g", str(LITERAL), "-p", str(conflict), "--format", "json").output)
     ids = {x["id"] for x in doc["recommendations"]}
@@ -172,7 +179,7 @@ def test_evaluator_disagreement_is_an_internal_error(shipped, monkeypatch):
 
         def fired_keys(self):
             return set()
-    monkeypatch.setattr(checks_module, "run", lambda g, p: Empty())
+    monkeypatch.setattr(obligation_module, "run", lambda g, p, within=None: Empty())
     with pytest.raises(InternalError):
         verify(g)
 
@@ -225,7 +232,7 @@ def test_always_true_definition():
 
 def test_checks_document_themselves():
     codes = [c.code for c in CHECKS]
-    assert len(set(codes)) == len(codes) == 11
+    assert len(set(codes)) == len(codes) == 12
     for c in CHECKS:
         assert c.__doc__ and "Failing" in c.__doc__ and "Passing" in c.__doc__ and c.__doc__.startswith(c.code)
 

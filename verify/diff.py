@@ -42,7 +42,7 @@ from ..model.guideline import Condition, Guideline, Step, Variable
 from ..model.kinds import kind_of
 from ..model.patient import coerce, format_value, to_plain
 from ..model.record import Record
-from .checks import Context
+from .obligation import Context
 from .findings import Verdict
 from .regions import MAX_REGIONS, guard_atoms, list_regions, path_atoms, points
 from .render import differences

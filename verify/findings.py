@@ -51,6 +51,9 @@ class Finding(Record):
     #: problem set), "limit" (stopped at --max-findings with more problem patients left) or
     #: "unknown" (the solver gave up: the listing is incomplete); "" when not listed
     regions_end: str = ""
+    #: a temporal property's counterexample (GP012): (week, facts) per visit, the first
+    #: visit's facts also in :attr:`witness`
+    course: tuple[tuple[int, dict[str, Any]], ...] = ()
 
 
 class InternalError(Exception):

@@ -295,7 +295,7 @@ def _plausible(g: Guideline, enc: Encoding, prover: Prover, parts: Sequence[tupl
                fallback_patient: dict[str, Any], known: Mapping[str, Any]) -> dict[str, Any]:
     """A completion close to a typical patient (the unknowns take typical values where they
     can), confirmed by the evaluator; else the completion already found."""
-    from .checks import preferences
+    from .obligation import preferences
 
     prefer, distance = preferences(g, enc)
     model = prover.plausible(parts, prefer, distance, None)

@@ -64,11 +64,11 @@ def finding_lines(g: Guideline, f: Finding) -> list[str]:
     if f.core:
         out.append("    unsatisfiable together:")
         out.extend(f"      - {c}" for c in f.core)
-    if f.witness is not None:
+    if f.witness is not None and not f.course:
         out.append(f"    witness patient (differs from a typical patient in: {differences(g, f.witness)}):")
         out.extend(f"      {k}: {format_value(v)}" for k, v in to_plain(g, f.witness).items())
     if f.details:
-        out.append("    paths:")
+        out.append("    course (visit by visit):" if f.course else "    paths:")
         out.extend(f"      {d}" for d in f.details)
     out.extend(regions_text(g, f))
     return out
@@ -141,6 +141,8 @@ def finding_json(g: Guideline, f: Finding, timings: bool = False) -> dict[str, A
         "regions": [{"condition": r.condition, "witness": to_plain(g, r.witness)} for r in f.regions],
         "regions_end": f.regions_end or None,
         "truncated": f.regions_end in ("limit", "unknown"),
+        # a temporal property's counterexample (GP012): the facts at each visit
+        "course": [{"week": week, "facts": to_plain(g, facts)} for week, facts in f.course],
     }
     if timings:
         doc["seconds"] = round(f.seconds, 6)

@@ -18,8 +18,9 @@ HEADER = "# guideproof witness"
 
 def _filename(f: Finding, region: int = 1) -> str:
     """``GP002-step_x.yaml`` for a finding's witness; ``GP002-step_x-region2.yaml`` for the
-    witness of its second problem region (the first region's witness is the finding's)."""
-    suffix = f"-region{region}" if region > 1 else ""
+    witness of its second problem region (the first region's witness is the finding's);
+    ``GP012-temporal_x.history.yaml`` for a temporal counterexample (a history file)."""
+    suffix = f"-region{region}" if region > 1 else ".history" if f.course else ""
     return f"{f.code}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', f.subject).strip('_')}{suffix}.yaml"
 
 
@@ -39,7 +40,8 @@ def check_witness_dir(directory: Path) -> None:
 
 def write_witnesses(g: Guideline, findings: list[Finding], directory: Path,
                     inputs: Iterable[Path] = ()) -> list[Path]:
-    """Write one patient file per finding with a witness. A file that exists and was not
+    """Write one patient file per finding with a witness (a history file, for ``query
+    --history``, per temporal counterexample). A file that exists and was not
     written by guideproof is never overwritten (the run stops with exit 2 instead); files
     are written atomically, so runs sharing the folder never see each other's half-written
     files."""
@@ -71,6 +73,13 @@ def write_witnesses(g: Guideline, findings: list[Finding], directory: Path,
     written = []
     for f, message, witness, path in targets:
         lines = [f"{HEADER}: {f.code} {f.check}: {f.subject}", f"# {message}", f"# guideline: {g.file}"]
+        if f.course:
+            from ..model.course import course_of, history_yaml
+
+            text = "\n".join(lines) + "\n" + history_yaml(g, course_of(g, f.course))
+            write_unless_foreign(path, text.encode(), is_witness, "--witness-dir")
+            written.append(path)
+            continue
         # JSON values are valid YAML flow values, and keep strings like "none" unambiguous;
         # a decimal is written bare (``70``, ``1.25``, ``875/18``), as an author writes it.
         body = [f"{k}: {v if g.variables[k].type.kind == 'decimal' else json.dumps(v)}"
