@@ -2,11 +2,12 @@
 
 Three charts of one guideline, all read top to bottom in clinical order:
 
-* the **whole chart** (:func:`to_dot`): every step, phases as clusters; for zooming in;
+* the **whole chart** (:func:`to_dot`): every step, each phase's title above the steps where
+  it is entered; for zooming in;
 * the **overview** (:func:`overview_dot`): one box per phase listing its recommendations,
-  and, drawn out in full, the decisions that choose the management pathway (the
-  guideline's ``dispositions``) and every ``first`` decision, with the steps their branches
-  lead to; sized to fit a landscape A3 page;
+  and, drawn out, the decisions that choose the management pathway (the guideline's
+  ``dispositions``) and every ``first`` decision, each as one box with a row per branch
+  (see :meth:`_Chart.table`); narrow enough for a README and a landscape A3 page;
 * one **phase chart** per phase (:func:`phase_dot`): the phase's steps in detail, with
   small "from" / "continues in" boxes where arrows enter from or leave to other phases.
 
@@ -24,9 +25,9 @@ Okabe-Ito colour-blind-safe colours, every pair at least CIE76 20 apart); a reco
 of the guideline's first (strongest) strength is bold, a weaker one regular with its
 strength named; an *urgent* one (see :func:`is_urgent`) is larger and its box has a thick
 border; a safety addition (``origin: safety``) ends with a "SAFETY" mark; machine
-ids are shown only with ``ids=True``. The branches of a ``first`` decision are numbered and,
-in the overview and the phase charts, drawn left to right in their order (see
-:meth:`_Chart.ordered`). The legend explains exactly the marks a chart uses.
+ids are shown only with ``ids=True``. The branches of a ``first`` decision are numbered and
+drawn in their order: left to right (see :meth:`_Chart.ordered`), or top to bottom as the
+rows of an overview's decision. The legend explains exactly the marks a chart uses.
 
 A patient's path can be highlighted: reached steps and fired branches drawn strong, the
 recommendations that apply ticked, and everything not reached faded (grey text that still
@@ -64,7 +65,7 @@ REFERRAL = re.compile(r"\brefer", re.I)
 URGENT_WORDS = re.compile(r"\b(immediate(ly)?|urgent(ly)?|emergency)\b", re.I)
 WRAP = 30
 NARROW, CROWDED = 16, 4  # a rank of more than CROWDED ordered targets is drawn NARROW (text wrapped at 16)
-COLUMN = 5  # an overview phase box listing more recommendations sets them in two columns
+COLUMN = 5  # an overview phase box listing more recommendations may set them in two columns
 SMALL = 12  # the smallest text in any chart (points)
 FONT = 'fontname="Helvetica"'
 
@@ -86,12 +87,17 @@ def quoted(text: str) -> str:
     return '"' + flat.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def _wrap(text: str, width: int) -> list[str]:
+    """Lines of at most ``width`` characters; a longer word is never broken ("Immediat e")."""
+    return textwrap.wrap(" ".join(text.split()), width, break_long_words=False, break_on_hyphens=False)
+
+
 def _lines(text: str, width: int = WRAP) -> str:
-    return '<BR ALIGN="LEFT"/>'.join(html(x) for x in textwrap.wrap(" ".join(text.split()), width)) or " "
+    return '<BR ALIGN="LEFT"/>'.join(html(x) for x in _wrap(text, width)) or " "
 
 
 def _centred(text: str, width: int) -> str:
-    return "<BR/>".join(html(x) for x in textwrap.wrap(" ".join(text.split()), width)) or " "
+    return "<BR/>".join(html(x) for x in _wrap(text, width)) or " "
 
 
 def _heading(title: str, ink: str, end: str = "<BR/>") -> str:
@@ -101,6 +107,10 @@ def _heading(title: str, ink: str, end: str = "<BR/>") -> str:
 
 def node_id(step_id: str) -> str:
     return f"step_{step_id}"
+
+
+def _step_tip(step: Step) -> str:
+    return quoted(f"{step.id}: {step.title}" + (f" - {step.why}" if step.why else ""))
 
 
 class Highlight:
@@ -175,7 +185,7 @@ class _Chart:
         return f"<TR>{self.rec_cells(r, faded, wrap, brief, narrow)}</TR>"
 
     def rec_cells(self, r: Recommendation, faded: bool, wrap: int = WRAP, brief: bool = False,
-                  narrow: bool = False) -> str:
+                  narrow: bool = False, span: int = 1) -> str:
         """One recommendation's two table cells: a category stripe, and its text (timing,
         strength and refs unless brief; the small print wrapped tighter when ``narrow``). A
         safety addition's text ends with the SAFETY mark."""
@@ -213,7 +223,8 @@ class _Chart:
         bg = f' BGCOLOR="{AVOID_FILL}"' if avoid and not dim else ""
         tip = html(" ".join(f"{r.short}. {r.text} (refs {', '.join(r.sources)}; {r.section})".split()))
         return (f'<TD BGCOLOR="{stripe}" WIDTH="7"> </TD>'
-                f'<TD ALIGN="LEFT" BALIGN="LEFT"{bg} HREF="#{html(r.id)}" TOOLTIP="{tip}">'
+                f'<TD{f" COLSPAN={chr(34)}{span}{chr(34)}" if span > 1 else ""} ALIGN="LEFT" BALIGN="LEFT"{bg} '
+                f'HREF="#{html(r.id)}" TOOLTIP="{tip}">'
                 f'<FONT COLOR="{ink}">{mark}{text}</FONT><BR ALIGN="LEFT"/></TD>')
 
     # -- steps -----------------------------------------------------------------------
@@ -226,12 +237,9 @@ class _Chart:
         state = self.state(f"step:{step.id}")
         faded = state == "excluded"
         ink = FADED if faded else INK
-        border = PATH if (h and state == "certain") else UNDECIDED if state == "undecided" else (
-            FADED_LINE if faded else "#555555")
-        width = 3.0 if (h and state == "certain") else 1.2
-        style_extra = ",dashed" if (h and state == "possible") else ",dotted" if state == "undecided" else ""
+        border, width, style_extra = self.outline(state)
         nid = node_id(step.id)
-        tip = quoted(f"{step.id}: {step.title}" + (f" - {step.why}" if step.why else ""))
+        tip = _step_tip(step)
         idline = f'<BR/><FONT POINT-SIZE="{SMALL}">{html(step.id)}</FONT>' if self.ids else ""
         if step.kind == "decision":
             self.used.add("decision")
@@ -266,6 +274,77 @@ class _Chart:
         label = f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="1" CELLPADDING="3">{"".join(rows)}</TABLE>'
         return (f'{nid} [shape=box, style="rounded,filled{style_extra}", fillcolor="{BACKGROUND}", color="{border}", '
                 f'penwidth={width}, margin="0.06,0.04", label=<{label}>, tooltip={tip}];')
+
+    def table(self, step: Step, folded: set[str], heading: str = "") -> str:
+        """A decision drawn as one box: the decision, then a row per branch, top to bottom in
+        branch order (numbered when ordered): its condition, and what it leads to: a step in
+        ``folded`` as its recommendations (in two columns when a branch leads to more than
+        two), any other as its title. A row's arrows leave from its right end (port
+        ``b<index>``, or ``other`` for otherwise). ``heading``: as in :meth:`node`."""
+        g, h = self.g, self.h
+        state = self.state(f"step:{step.id}")
+        faded = state == "excluded"
+        ink = FADED if faded else INK
+        self.used.add("table")
+        hint = {"first": "first that applies, in order", "any": "all that apply", "single": "one applies"}[step.choice]
+        edges = edges_of(step)
+        pairs = any(len(g.steps[e.target].recommend) > 2 for e in edges if e.target in folded)
+        width = 4 if pairs else 2  # the cells a branch's recommendations take in a row
+        rows = [f'<TR><TD COLSPAN="{width + 2}" BGCOLOR="{BACKGROUND if faded else DECISION_FILL}" ALIGN="CENTER">'
+                f'<FONT COLOR="{ink}">{_heading(heading, ink)}<B>{_centred(step.title, 34)}</B><BR/>'
+                f'<FONT POINT-SIZE="{SMALL}"><I>{hint}</I></FONT></FONT></TD></TR>']
+        for e in edges:
+            number = (e.index + 1 if e.kind == "branch" else len(step.branches) + 1) if step.choice == "first" else 0
+            text = _lines(f"{f'{number}. ' if number else ''}{e.label if e.kind == 'branch' else step.otherwise_label}",
+                          WRAP - 4)
+            if e.kind == "otherwise":
+                text = f"<I>{text}</I>"
+            edge = self.state(f"edge:{e.key}")
+            cond_ink = PATH if (h and edge == "certain") else UNDECIDED if edge == "undecided" else (
+                FADED if edge == "excluded" else INK)
+            if h and edge == "certain":
+                text = f"<B>{text}</B>"
+            target = g.steps[e.target]
+            tstate = self.state(f"step:{target.id}")
+            recs = target.recommend if target.id in folded else ()
+            if target.id not in folded or not recs:
+                tink = FADED if tstate == "excluded" else INK
+                title = _lines(target.title, WRAP - 6) if target.id not in folded else " "
+                lines = [f'<TD COLSPAN="{width}" ALIGN="LEFT" BALIGN="LEFT"><FONT COLOR="{tink}">'
+                         f'{"&#8594; " if target.id not in folded else ""}{title}</FONT><BR ALIGN="LEFT"/></TD>']
+            else:
+                per_line = 2 if pairs and len(recs) > 2 else 1
+                lines = []
+                for i in range(0, len(recs), per_line):
+                    chunk = recs[i:i + per_line]
+                    lines.append("".join(
+                        self.rec_cells(g.recommendations[r], tstate == "excluded", wrap=WRAP - 8 if pairs else WRAP + 2,
+                                       brief=True, span=width - 1 - 2 * (len(chunk) - 1) if j == len(chunk) - 1 else 1)
+                        for j, r in enumerate(chunk)))
+            span = f' ROWSPAN="{len(lines)}"' if len(lines) > 1 else ""
+            port = f"b{e.index}" if e.kind == "branch" else "other"
+            rows.append("<HR/>")
+            rows.append(f'<TR><TD{span} ALIGN="LEFT" VALIGN="TOP" BALIGN="LEFT"><FONT COLOR="{cond_ink}" '
+                        f'POINT-SIZE="{SMALL}">{text}</FONT><BR ALIGN="LEFT"/></TD>{lines[0]}'
+                        f'<TD{span} PORT="{port}" WIDTH="2"></TD></TR>')
+            rows.extend(f"<TR>{line}</TR>" for line in lines[1:])
+        border, pen, style_extra = self.outline(state)
+        if not faded and any(is_urgent(g, g.recommendations[r]) for e in edges if e.target in folded
+                             for r in g.steps[e.target].recommend):  # as a step with an urgent one
+            pen = max(pen, 3.0)
+            border = PATH if (h and state == "certain") else INK
+        label = f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="1" CELLPADDING="1">{"".join(rows)}</TABLE>'
+        return (f'{node_id(step.id)} [shape=box, style="rounded,filled{style_extra}", fillcolor="{BACKGROUND}", '
+                f'color="{border}", penwidth={pen}, margin="0.04,0.04", label=<{label}>, tooltip={_step_tip(step)}];')
+
+    def outline(self, state: str) -> tuple[str, float, str]:
+        """A box's border colour, width and extra style for its highlight ``state``."""
+        h = self.h
+        border = PATH if (h and state == "certain") else UNDECIDED if state == "undecided" else (
+            FADED_LINE if state == "excluded" else "#555555")
+        width = 3.0 if (h and state == "certain") else 1.2
+        style_extra = ",dashed" if (h and state == "possible") else ",dotted" if state == "undecided" else ""
+        return border, width, style_extra
 
     # -- arrows ----------------------------------------------------------------------
 
@@ -338,7 +417,8 @@ class _Chart:
 
     # -- frame -----------------------------------------------------------------------
 
-    def frame(self, name: str, subtitle: str, body: list[str], all_categories: bool = False) -> str:
+    def frame(self, name: str, subtitle: str, body: list[str], all_categories: bool = False,
+              spacing: str = "nodesep=0.3, ranksep=0.25") -> str:
         """The whole DOT text: a title block (title, subtitle, the patient, the legend) above ``body``.
         Built after the body, so that the legend explains exactly the marks the chart uses."""
         g = self.g
@@ -352,7 +432,7 @@ class _Chart:
         head = [
             "// Generated by guideproof from the guideline model; do not edit by hand.",
             f"digraph {quoted(name)} {{",
-            "  graph [rankdir=TB, newrank=true, splines=spline, nodesep=0.3, ranksep=0.25,",
+            f"  graph [rankdir=TB, newrank=true, splines=spline, {spacing},",
             f'         {FONT}, fontsize=14, charset="UTF-8", compound=true, outputorder=edgesfirst,',
             f"         label=<{label}>, labelloc=t, labeljust=l];",
             f'  node [{FONT}, fontsize=13, fontcolor="{INK}"];',
@@ -362,20 +442,22 @@ class _Chart:
 
     def legend(self, all_categories: bool = False) -> str:
         cats = [c for c in self.g.categories if all_categories or c in self.used]
-        items = [f'<TD BGCOLOR="{self.colors[c]}" WIDTH="14"> </TD><TD ALIGN="LEFT">{html(self.g.categories[c].title)}</TD>'
-                 for c in cats]
+        swatch = 'WIDTH="14" HEIGHT="14" FIXEDSIZE="TRUE"></TD>'
+        colours = [f'<TD BGCOLOR="{self.colors[c]}" {swatch}<TD ALIGN="LEFT">{html(self.g.categories[c].title)}</TD>'
+                   for c in cats]
         strongest = self.g.strengths[self.strongest].title if self.strongest else ""
         marks = [
             ("weaker", "", f"<B>bold</B>: {html(strongest)}; regular: weaker (strength named)"),
             ("urgent", "", '<FONT POINT-SIZE="15"><B>large</B></FONT>, thick border: urgent'),
             ("avoid", f' BGCOLOR="{AVOID_FILL}"', f'<FONT COLOR="{AVOID_INK}"><B>AVOID</B>: do not do this</FONT>'),
             ("safety", "", f'<FONT COLOR="{SAFETY_INK}"><B>{SAFETY_MARK}</B></FONT> after an item: a safety addition, '
-                           "beyond the source guideline, with its own references"),
+                           'beyond the source guideline,<BR ALIGN="LEFT"/>with its own references'),
             ("decision", f' BGCOLOR="{DECISION_FILL}"', "decision: conditions on the arrows"),
+            ("table", f' BGCOLOR="{DECISION_FILL}"', "decision: a row per condition, and what it leads to"),
             ("fork", ' BGCOLOR="#444444"', "start of parallel tracks"),
             ("otherwise", "", "<I>dashed arrow</I>: otherwise"),
         ]
-        items += [f'<TD{bg} WIDTH="14"> </TD><TD ALIGN="LEFT">{text}</TD>' for key, bg, text in marks if key in self.used]
+        items = [f'<TD{bg} {swatch}<TD ALIGN="LEFT" BALIGN="LEFT">{text}</TD>' for key, bg, text in marks if key in self.used]
         if self.h is not None:
             items.append(f'<TD BGCOLOR="{PATH}"> </TD><TD ALIGN="LEFT">this patient\'s path; &#9658; applies</TD>')
             if self.h.possible:
@@ -384,10 +466,14 @@ class _Chart:
                 items.append(f'<TD BORDER="1" COLOR="{UNDECIDED}" STYLE="dotted"> </TD>'
                              '<TD ALIGN="LEFT">grey dotted: not decided (the solver gave up)</TD>')
             items.append(f'<TD BGCOLOR="{FADED_LINE}"> </TD><TD ALIGN="LEFT"><FONT COLOR="{FADED}">grey: not reached</FONT></TD>')
-        per_row = max(3, -(-len(items) // 3))  # at most three rows
-        rows = ["<TR>" + "".join(items[i:i + per_row]) + "</TR>" for i in range(0, len(items), per_row)]
-        table = (f'<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="2" CELLPADDING="3" COLOR="#bbbbbb">'
-                 f'<TR><TD COLSPAN="{2 * per_row}" ALIGN="LEFT"><B>Legend</B></TD></TR>{"".join(rows)}</TABLE>')
+        # The colours two to a row, beside the marks one to a row: the marks' long explanations do not
+        # widen the colours' columns, and the legend stays about as narrow as a chart for a README.
+        rows = max(-(-len(colours) // 2), len(items))
+        empty = "<TD></TD><TD></TD>"
+        grid = "".join("<TR>" + "".join(colours[2 * i:2 * i + 2]) + empty * (2 - len(colours[2 * i:2 * i + 2]))
+                       + (items[i] if i < len(items) else empty) + "</TR>" for i in range(rows))
+        table = (f'<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="2" CELLPADDING="2" COLOR="#bbbbbb">'
+                 f'<TR><TD COLSPAN="6" ALIGN="LEFT"><B>Legend</B></TD></TR>{grid}</TABLE>')
         return f'<FONT POINT-SIZE="{SMALL}">{table}</FONT>'
 
 
@@ -400,28 +486,20 @@ def _phase_title(g: Guideline, phase: str) -> str:
 
 
 def to_dot(g: Guideline, highlight: Highlight | None = None, ids: bool = False) -> str:
-    """The whole chart: every step, phases as clusters."""
+    """The whole chart: every step; a phase's title heads each step where the phase is entered.
+
+    No clusters: Graphviz (2.43) does not keep the left-to-right order of nodes inside a
+    cluster (nor, without ``newrank``, the ranks of a cluster whose nodes share a rank group),
+    so ordered branches could not be drawn in their order."""
     c = _Chart(g, highlight, ids)
     order = _order(g)
-    out: list[str] = []
-    by_phase: dict[str, list[str]] = {}
-    for sid in order:
-        by_phase.setdefault(g.steps[sid].phase, []).append(sid)
-    # Graphviz (2.43) does not keep this order inside clusters: the whole chart's branches may be out of order.
+    arrows = [(sid, e) for sid in order for e in edges_of(g.steps[sid])]
+    entered = {g.start} | {e.target for sid, e in arrows if g.steps[sid].phase != g.steps[e.target].phase}
     ranks = c.ordered(order, {sid: node_id(sid) for sid in order},
-                      [(node_id(e.source), node_id(e.target)) for sid in order for e in edges_of(g.steps[sid])])
-    for phase, sids in by_phase.items():
-        indent = "  "
-        if phase:
-            out.append(f"  subgraph cluster_{phase} {{")
-            out.append(f'    graph [label=<<B>{html(g.phases[phase].title)}</B>>, style="rounded,filled", '
-                       f'fillcolor="#f7f7f7", color="#c8c8c8", fontsize=15, labeljust=l];')
-            indent = "    "
-        out.extend(indent + c.node(g.steps[sid]) for sid in sids)
-        if phase:
-            out.append("  }")
-    for sid in order:
-        out.extend("  " + c.edge(e) for e in edges_of(g.steps[sid]))
+                      [(node_id(e.source), node_id(e.target)) for _, e in arrows])
+    out = ["  " + c.node(g.steps[sid], heading=html(_phase_title(g, g.steps[sid].phase))
+                         if sid in entered and g.steps[sid].phase else "") for sid in order]
+    out.extend("  " + c.edge(e) for _, e in arrows)
     out.extend("  " + text for _, text in ranks)
     return c.frame(g.id, "", out, all_categories=True)
 
@@ -468,118 +546,168 @@ def _stub(c: _Chart, label: str, keys: list[str]) -> str:
 
 def overview_dot(g: Guideline, highlight: Highlight | None = None, ids: bool = False) -> str:
     """The phases as boxes listing their recommendations; drawn out, the decisions that choose a
-    disposition (a management pathway) and every decision taken in priority order, with the
-    steps their branches lead to, in branch order.
+    disposition (a management pathway) and every decision taken in priority order.
 
-    No clusters: Graphviz (2.43) does not keep the left-to-right order of nodes inside a
-    cluster. A phase's title heads its box and each drawn-out step entered from another
-    phase. The phases with drawn-out steps are placed one under another (invisible arrows),
-    so that their fans of branches do not sit side by side."""
+    Each drawn-out decision is one box: the decision, then one row per branch, top to bottom in
+    branch order, with its condition and what it leads to: the recommendations of a step only
+    such decisions lead to (the step is drawn in the row), else the step's title and an arrow
+    from the row. No fans of branches side by side, so the chart stays narrow enough for a
+    page or a README. A phase's title heads its box and each drawn-out decision entered from
+    another phase; the blocks of each phase with drawn-out decisions are placed one under
+    another (invisible arrows). A step without a phase (in a guideline with phases) is drawn
+    on its own."""
     c = _Chart(g, highlight, ids)
     order = _order(g)
     disp = set(g.dispositions)
-    pathways = [s for s in order if disp & set(g.steps[s].recommend)]
-    routers = [s for s in order if g.steps[s].kind == "decision"
-               and (g.steps[s].choice == "first" or any(e.target in pathways for e in edges_of(g.steps[s])))]
-    own = set(pathways) | set(routers) | {e.target for s in routers for e in edges_of(g.steps[s])}
+    into: dict[str, set[str]] = {}  # step -> the steps with an arrow to it
+    for sid in order:
+        for e in edges_of(g.steps[sid]):
+            into.setdefault(e.target, set()).add(sid)
+    tables = [s for s in order if g.steps[s].kind == "decision"
+              and (g.steps[s].choice == "first" or any(disp & set(g.steps[e.target].recommend)
+                                                       for e in edges_of(g.steps[s])))]
+    folded = {e.target for s in tables for e in edges_of(g.steps[s])
+              if g.steps[e.target].kind == "action" and into[e.target] <= set(tables)}
+    alone = {s for s in order if g.phases and not g.steps[s].phase} - folded
+    ends = {s for s in alone if g.steps[s].kind == "end"}  # an end without a phase: not drawn
+    own = set(tables) | alone
 
     def box(sid: str) -> str:
         return node_id(sid) if sid in own else f"phase_{g.steps[sid].phase or 'steps'}"
 
-    seen: dict[tuple[str, str], list[Edge]] = {}  # arrows between boxes, merged
-    arrows: list[str] = []
+    ports: dict[tuple[str, str], list[tuple[str, str]]] = {}  # (table, port) -> (box, edge state) arrows
+    seen: dict[tuple[str, str], list[Edge]] = {}  # other arrows between boxes, merged
     entered: set[str] = {box(g.start)}  # boxes entered from another phase (or first)
     for sid in order:
         for e in edges_of(g.steps[sid]):
-            a, b = box(sid), box(e.target)
-            if a == b:
+            if e.target in ends:
                 continue
-            if g.steps[sid].phase != g.steps[e.target].phase:
-                entered.add(b)
-            if sid in routers:
-                arrows.append("  " + c.edge(e, source=a, target=b))
-            else:
-                seen.setdefault((a, b), []).append(e)
+            if g.steps[sid].phase != g.steps[e.target].phase and e.target not in folded:
+                entered.add(box(e.target))
+            if sid in folded:
+                continue  # leaves its tables' rows (below)
+            if sid in tables:
+                port = (node_id(sid), f"b{e.index}" if e.kind == "branch" else "other")
+                outs = [(f.key, f.target) for f in edges_of(g.steps[e.target]) if f.target not in ends] \
+                    if e.target in folded else [(e.key, e.target)]
+                ports.setdefault(port, []).extend((box(t), k) for k, t in outs)
+            elif box(sid) != box(e.target):
+                seen.setdefault((box(sid), box(e.target)), []).append(e)
+    arrows: list[str] = []
+    drawn: list[tuple[str, str]] = []
     for (a, b), edges in seen.items():
         state = c.h.best(f"edge:{e.key}" for e in edges) if c.h else "certain"
         attrs = c.edge_state(state) + [f"tooltip={quoted(', '.join(e.key for e in edges))}"]
         arrows.append(f"  {a} -> {b} [{', '.join(attrs)}];")
-    drawn = list(seen) + [(box(s), box(e.target)) for s in routers for e in edges_of(g.steps[s])]
-    ranks = c.ordered(routers, {sid: box(sid) for sid in order}, drawn)  # first: it tells which steps are narrow
+        drawn.append((a, b))
+    for (table, row), targets in ports.items():
+        merged: dict[str, list[str]] = {}
+        for b, key in targets:
+            merged.setdefault(b, []).append(key)
+        for b, keys in merged.items():
+            state = c.h.best(f"edge:{k}" for k in keys) if c.h else "certain"
+            attrs = c.edge_state(state) + [f"tooltip={quoted(', '.join(keys))}"]
+            arrows.append(f"  {table}:{row}:e -> {b} [{', '.join(attrs)}];")
+            drawn.append((table, b))
     phases: dict[str, list[str]] = {}
     for sid in order:
         phases.setdefault(g.steps[sid].phase, []).append(sid)
+
+    def sources(name: str) -> set[str]:
+        return {a for a, b in drawn if b == name}
+
+    def lines(table: str) -> int:  # about how many recommendations tall a table is (a row's condition: one)
+        return 2 + sum(1 + (len(g.steps[e.target].recommend) if e.target in folded else 1)
+                       for e in edges_of(g.steps[table]))
+
     out: list[str] = []
-    rows: dict[str, int] = {}  # phase box -> its number of lines (title and recommendations)
-    blocks: list[set[str]] = []  # the boxes of each phase with drawn-out steps
+    blocks: list[set[str]] = []  # the boxes of each phase with drawn-out decisions
+    block_phases: list[str] = []
+    rows: set[str] = set()  # the phase boxes
     for phase, sids in phases.items():
-        members = [s for s in sids if s in own]
-        rest = [s for s in sids if s not in own]
-        listed = len({r for s in rest for r in g.steps[s].recommend})
-        rows[f"phase_{phase or 'steps'}"] = 1 + max(1, listed if listed <= COLUMN else (listed + 1) // 2)
-        heading = html(_phase_title(g, phase))
-        out.extend("  " + c.node(g.steps[s], brief=True, heading=heading if node_id(s) in entered else "")
+        members = [s for s in sids if s in own and s not in ends]
+        rest = [s for s in sids if s not in own and s not in folded]
+        heading = html(_phase_title(g, phase)) if phase else ""
+        out.extend("  " + (c.table(g.steps[s], folded, heading if node_id(s) in entered else "") if s in tables else
+                           c.node(g.steps[s], brief=True, heading=heading if node_id(s) in entered else ""))
                    for s in members)
         if rest:
-            out.append("  " + _phase_box(c, phase, rest))
-        if members:
-            blocks.append({box(s) for s in sids})
+            name = f"phase_{phase or 'steps'}"
+            recs = {r for s in rest for r in g.steps[s].recommend}
+            # Two columns for a long list, unless a table entered from the same places (so drawn
+            # beside it) is as tall: then one column costs no height, and is narrower.
+            beside = [t for t in tables if sources(node_id(t)) == sources(name)]
+            two = len(recs) > COLUMN and not any(lines(t) >= 1 + len(recs) for t in beside)
+            out.append("  " + _phase_box(c, phase, rest, two))
+            rows.add(f"phase_{phase or 'steps'}")
+        if phase and any(s in tables for s in members):
+            blocks.append({box(s) for s in sids if s not in folded})
+            block_phases.append(phase)
     out.extend(arrows)
-    out.extend("  " + text for _, text in ranks)
-    out.extend(_stacked(drawn, rows))
-    out.extend(_one_under_another(blocks, drawn))
+    # The phases after the last one with drawn-out decisions, as boxes entered from one place that
+    # lead nowhere (parallel tracks, typically).
+    later = list(g.phases)[max((list(g.phases).index(p) for p in block_phases), default=len(g.phases)) + 1:]
+    tracks = [f"phase_{p}" for p in later if f"phase_{p}" in rows and f"phase_{p}" not in {a for a, _ in drawn}
+              and len({a for a, b in drawn if b == f"phase_{p}"}) == 1]
+    placed = _one_under_another(blocks, drawn) + _last(blocks, tracks, drawn)
+    out.extend(f"  {a} -> {b} [style=invis];" for a, b in placed)
+    out.extend(_in_order(drawn, {b for _, b in placed}))
     return c.frame(f"{g.id}-overview", '<FONT POINT-SIZE="16">Overview: the phases and the management pathways</FONT>', out,
-)
+                   spacing="nodesep=0.2, ranksep=0.15")
 
 
-def _one_under_another(blocks: list[set[str]], arrows: list[tuple[str, str]]) -> list[str]:
-    """Invisible arrows from the last boxes of each block (those with no arrow to another box of
-    the block) to the first boxes of the next (those no box of the block leads to)."""
-    out: list[str] = []
-    for upper, lower in pairwise(blocks):
-        last = [b for b in sorted(upper) if not any(a == b and t in upper for a, t in arrows)]
-        first = [b for b in sorted(lower) if not any(t == b and a in lower for a, t in arrows)]
-        out.extend(f"  {a} -> {b} [style=invis];" for a in last for b in first)
-    return out
+def _tops(block: set[str], arrows: list[tuple[str, str]]) -> list[str]:
+    """The first boxes of a block: those no box of the block leads to."""
+    return [b for b in sorted(block) if not any(t == b and a in block for a, t in arrows)]
 
 
-def _stacked(arrows: list[tuple[str, str]], rows: dict[str, int]) -> list[str]:
-    """Narrow the overview: phase boxes that lead nowhere and are entered from one place
-    (parallel tracks, typically) are stacked into columns no taller than the tallest of them
-    (first fit, tallest first), by invisible arrows."""
-    sources: dict[str, set[str]] = {}
+def _one_under_another(blocks: list[set[str]], arrows: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Invisible arrows from the first boxes of each block to the first boxes of the next: the
+    next block starts one rank lower, beside the rest of this one."""
+    return [(a, b) for upper, lower in pairwise(blocks) for a in _tops(upper, arrows) for b in _tops(lower, arrows)]
+
+
+def _last(blocks: list[set[str]], boxes: list[str], arrows: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Invisible arrows from the last boxes of the last block (those that lead nowhere) to
+    ``boxes`` (the phases after it): the last phases are read last, at the bottom."""
+    if not blocks:
+        return []
+    ends = [b for b in sorted(blocks[-1]) if not any(a == b for a, _ in arrows)]
+    return [(a, b) for a in ends for b in boxes]
+
+
+def _in_order(arrows: list[tuple[str, str]], placed: set[str]) -> list[str]:
+    """Keep the boxes a box leads to left to right in the order of its arrows (the tracks of a
+    fork, typically): those not ``placed`` under another box by an invisible arrow, and only
+    when none leads to another, are put on one rank joined by invisible arrows."""
+    succ: dict[str, list[str]] = {}
     for a, b in arrows:
-        sources.setdefault(b, set()).add(a)
-    leaves: dict[str, list[str]] = {}
-    for box in rows:
-        if box in sources and len(sources[box]) == 1 and not any(a == box for a, _ in arrows):
-            leaves.setdefault(min(sources[box]), []).append(box)
+        succ.setdefault(a, []).append(b)
     out: list[str] = []
-    for group in leaves.values():
-        columns: list[list[str]] = []
-        tallest = max(rows[b] for b in group)
-        for box in sorted(group, key=lambda b: -rows[b]):
-            column = next((col for col in columns if sum(rows[b] for b in col) + rows[box] <= tallest), None)
-            if column is None:
-                columns.append([box])
-            else:
-                column.append(box)
-        out.extend(f"  {col[i]} -> {col[i + 1]} [style=invis];" for col in columns for i in range(len(col) - 1))
+    taken: set[str] = set()
+    for bs in succ.values():
+        row = [b for b in dict.fromkeys(bs) if b not in placed and b not in taken]
+        if len(row) < 2 or any(reachable([b], succ) & (set(row) - {b}) for b in row):
+            continue
+        taken.update(row)
+        out.append("  { rank=same; " + " ".join(f"{x} -> {y} [style=invis];" for x, y in pairwise(row)) + " }")
     return out
 
 
-def _phase_box(c: _Chart, phase: str, sids: Sequence[str]) -> str:
+def _phase_box(c: _Chart, phase: str, sids: Sequence[str], two: bool) -> str:
+    """A phase's box listing its recommendations, in two columns when ``two``."""
     g = c.g
     state = c.h.best(f"step:{s}" for s in sids) if c.h else "certain"
     faded = state == "excluded"
     recs = list(dict.fromkeys(r for s in sids for r in g.steps[s].recommend))
     ink = FADED if faded else INK
-    rows = [f'<TR><TD COLSPAN="{2 if len(recs) <= COLUMN else 5}" ALIGN="LEFT"><FONT POINT-SIZE="15" COLOR="{ink}">'
+    rows = [f'<TR><TD COLSPAN="{5 if two else 2}" ALIGN="LEFT"><FONT POINT-SIZE="15" COLOR="{ink}">'
             f'<B>{_lines(_phase_title(g, phase), 26)}</B></FONT></TD></TR>']
-    if len(recs) <= COLUMN:
-        rows.extend(c.rec_row(g.recommendations[r], faded, wrap=24, brief=True) for r in recs)
+    if not two:  # as wide as the title (15 pt bold) at least, so that the colour stripes are not stretched
+        wide = max([24] + [len(line) * 5 // 4 for line in _wrap(_phase_title(g, phase), 26)])
+        rows.extend(c.rec_row(g.recommendations[r], faded, wrap=wide, brief=True) for r in recs)
     else:  # two columns, read down the first then the second: a short box
-        cells = [c.rec_cells(g.recommendations[r], faded, wrap=24, brief=True) for r in recs]
+        cells = [c.rec_cells(g.recommendations[r], faded, wrap=20, brief=True) for r in recs]
         half = (len(cells) + 1) // 2
         for i in range(half):
             pair = [cells[i]] + ([cells[i + half]] if i + half < len(cells) else [])

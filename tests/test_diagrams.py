@@ -276,27 +276,78 @@ def _first_decisions(g):
     return [s for s in g.steps.values() if s.kind == "decision" and s.choice == "first"]
 
 
-def test_ordered_branches_are_drawn_left_to_right(shipped):
-    decisions = _first_decisions(shipped)
-    assert decisions  # the shipped guideline has one (the red-flag decision)
+def _shipped_guidelines():
+    from guideproof.model.loader import load_guideline
+
+    return {name: load_guideline(SHIPPED.parent / f"{name}.yaml") for name in SHIPPED_NAMES}
+
+
+SHIPPED_NAMES = ("l1_l2_compression_fracture", "af_anticoagulation")
+
+
+@pytest.mark.parametrize("name", SHIPPED_NAMES)
+def test_ordered_branches_are_drawn_left_to_right(name):
+    """In the whole chart and in the phase charts, the targets of an ordered decision are drawn
+    left to right in branch order (1, 2, ..., otherwise), as Graphviz lays them out."""
+    g = _shipped_guidelines()[name]
+    decisions = _first_decisions(g)
+    assert decisions  # both shipped guidelines have ordered decisions
     for s in decisions:
-        targets = [node_id(e.target) for e in all_edges(shipped) if e.source == s.id]
-        # The charts meant for reading; the whole chart (for zooming) does not keep this order yet.
-        for dot in (phase_dot(shipped, s.phase), overview_dot(shipped)):
-            x = _plain_x(dot)
-            xs = [x[t] for t in targets if t in x]
-            assert xs == sorted(xs) and len(xs) == len(targets), (s.id, xs)
+        targets = [e.target for e in all_edges(g) if e.source == s.id]
+        charts_ = {"whole": to_dot(g)} | ({"phase": phase_dot(g, s.phase)} if s.phase else {})
+        for kind, dot in charts_.items():
+            x = _plain_x(dot)  # a target in another phase is a "continues in" box in a phase chart
+            xs = [x.get(node_id(t), x.get(f"to_{t}")) for t in targets]
+            assert None not in xs and xs == sorted(xs), (kind, s.id, xs)
 
 
+def _svg(dot_text):
+    return ET.fromstring(subprocess.run(["dot", "-Tsvg"], input=dot_text.encode(), capture_output=True,
+                                        check=True).stdout)
+
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+@pytest.mark.parametrize("name", SHIPPED_NAMES)
+def test_overview_draws_ordered_branches_as_rows_in_order(name):
+    """In the overview an ordered decision is one box with a row per branch: in the rendered SVG
+    the rows' numbers 1, 2, ..., otherwise read top to bottom, each once."""
+    g = _shipped_guidelines()[name]
+    root = _svg(overview_dot(g))
+    nodes = {n.findtext(f"{SVG}title"): n for n in root.iter(f"{SVG}g") if n.get("class") == "node"}
+    for s in _first_decisions(g):
+        node = nodes[node_id(s.id)]
+        numbered = [(float(t.get("y")), int(m.group(1))) for t in node.iter(f"{SVG}text")
+                    if (m := re.match(r"(\d+)\. ", t.text or ""))]
+        assert [n for _, n in sorted(numbered)] == list(range(1, len(s.branches) + 2)), (s.id, numbered)
+
+
+PT = 72  # points per inch
 A3_LANDSCAPE = (1134, 785)  # points: 420 x 297 mm less 10 mm margins
+A4_LANDSCAPE = (785, 539)  # points: 297 x 210 mm less 10 mm margins
+README_PX = 1000  # about the width of a README on GitHub, in CSS pixels (0.75 pt each)
+OVERVIEW_WIDTH = 1100  # points: the overview of each shipped guideline is at most this wide
+
+
+def _size(dot_text):
+    out = subprocess.run(["dot", "-Tplain"], input=dot_text, capture_output=True, text=True, check=True).stdout
+    return tuple(float(v) * PT for v in out.split()[2:4])
+
+
+def _smallest(dot_text):
+    return min(float(v) for v in re.findall(r'(?:fontsize=|POINT-SIZE=")([\d.]+)', dot_text))
 
 
 def _fitted_smallest_text(dot_text, page=A3_LANDSCAPE):
-    out = subprocess.run(["dot", "-Tplain"], input=dot_text, capture_output=True, text=True, check=True).stdout
-    width, height = (float(v) * 72 for v in out.split()[2:4])
-    scale = min(1.0, page[0] / width, page[1] / height)
-    sizes = [float(v) for v in re.findall(r'(?:fontsize=|POINT-SIZE=")([\d.]+)', dot_text)]
-    return min(sizes) * scale
+    """The smallest text of the chart, in points, once scaled down (never up) to fit ``page``."""
+    width, height = _size(dot_text)
+    return _smallest(dot_text) * min(1.0, page[0] / width, page[1] / height)
+
+
+def _readme_text(dot_text, px=README_PX):
+    """The smallest text, in points, of the chart shown at ``px`` CSS pixels wide (1 px = 0.75 pt)."""
+    return _smallest(dot_text) * min(1.0, px * 0.75 / _size(dot_text)[0])
 
 
 def test_shipped_overview_and_phase_charts_fit_a3_with_8pt_text(shipped):
@@ -305,8 +356,20 @@ def test_shipped_overview_and_phase_charts_fit_a3_with_8pt_text(shipped):
         assert _fitted_smallest_text(dot) >= 8
 
 
+@pytest.mark.parametrize("name", SHIPPED_NAMES)
+def test_overviews_fit_a3_and_a_readme(name):
+    """Each shipped guideline's overview fits a landscape A3 page with all text at 8 pt or more,
+    and is at most OVERVIEW_WIDTH points wide, so that shown at a README's width no text is
+    below 8 pt (a test that fails when the overview grows wider)."""
+    dot = overview_dot(_shipped_guidelines()[name])
+    assert _fitted_smallest_text(dot) >= 8
+    assert _size(dot)[0] <= OVERVIEW_WIDTH
+    assert _readme_text(dot) >= 8
+
+
 def test_fit_check_can_fail(shipped):
     assert _fitted_smallest_text(to_dot(shipped)) < 8  # the whole chart is for zooming, not for paper
+    assert _readme_text(to_dot(shipped)) < 8 and _size(to_dot(shipped))[0] > OVERVIEW_WIDTH
 
 
 def test_machine_ids_only_with_ids(shipped, tmp_path):
