@@ -516,12 +516,16 @@ def diff(old: str, new: str, only: str | None, renames: tuple[str, ...], fmt: st
 @click.option("--phase", "phase", metavar="ID", default=None,
               help="Draw one phase in detail (its id from the guideline's 'phases').")
 @click.option("--ids", is_flag=True, help="Show the machine ids of steps and recommendations.")
+@click.option("--history", "history_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Draw a course of care instead: one box per visit of this history file, with the path it "
+                   "took and what started, stopped and continued.")
 @click.option("--timeout", type=SECONDS, default=10.0, show_default=True,
               help="Seconds the solver may spend on each question about a partial patient.")
 @click.option("--rlimit", type=RLIMIT, default=None,
               help="Z3 resource limit per question (deterministic, machine-independent).")
 def flowchart(guideline_path: Path | None, patient_path: Path | None, sets: tuple[str, ...], out: Path,
-              overview: bool, phase: str | None, ids: bool, timeout: float, rlimit: int | None) -> int:
+              overview: bool, phase: str | None, ids: bool, history_path: Path | None, timeout: float,
+              rlimit: int | None) -> int:
     """Draw the decision flowchart: the whole guideline (default), the --overview, or one
     --phase in detail; optionally with one patient's path highlighted. Exits 3 when the
     solver left parts of a partial patient's chart undecided."""
@@ -532,8 +536,21 @@ def flowchart(guideline_path: Path | None, patient_path: Path | None, sets: tupl
 
     if overview and phase is not None:
         raise click.UsageError("--overview and --phase draw different charts: give one of them")
+    if history_path is not None and (overview or phase is not None or patient_path or sets or ids):
+        raise click.UsageError("--history draws the chart of a course: it takes no --overview, --phase, --patient, "
+                               "--set or --ids")
     output_format(out)  # refuse a bad extension or an unusable path before any work
     g = _guideline(guideline_path)
+    if history_path is not None:
+        from .diagrams.course import course_dot
+        from .model.course import load_history, replay
+
+        check_output(out, [Path(g.file), history_path], "--output")
+        course = replay(g, load_history(g, history_path))
+        fmt = write_chart(course_dot(g, course, f"The course of {history_path.name}"), out,
+                          [Path(g.file), history_path])
+        click.echo(f"wrote {fmt.upper()} chart of a course of {len(course)} visits to {out}", err=True)
+        return ExitCode.OK
     if phase is not None and phase not in g.phases:
         known = ", ".join(g.phases) or "none: the guideline declares no phases"
         raise InputError([Diagnostic("unknown-phase", f"--phase: no phase {phase!r} in {g.file} (phases: {known})")])

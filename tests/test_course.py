@@ -365,3 +365,40 @@ def test_shipped_mutants_are_refuted(tmp_path):
 def test_course_input_errors_do_not_reach_internal_errors(shipped, tmp_path):
     with pytest.raises(InputError):
         load_history(shipped, _history(tmp_path, "visits:\n  - week: 0\n    facts: [1, 2]\n"))
+
+
+# -- the chart of a course ----------------------------------------------------------------
+
+
+def test_course_chart_reads_in_time_order_and_fits_a3(tmp_path):
+    import re
+
+    out = tmp_path / "course.svg"
+    r = invoke("flowchart", "--history", str(HISTORY), "-o", str(out))
+    assert r.exit_code == 0, r.output
+    svg = out.read_text()
+    width, height = (float(x) for x in re.search(r'width="([\d.]+)pt" height="([\d.]+)pt"', svg).groups())
+    # the smallest text is 12 pt; fitted to a landscape A3 page it stays at 8 pt or more
+    assert 12 * min(1190.55 / width, 841.89 / height) >= 8, (width, height)
+    positions = {}
+    for week in (0, 3, 7, 8, 13):
+        m = re.search(rf'<text[^>]*x="([\d.]+)" y="([\d.-]+)"[^>]*>Week {week} \(', svg)
+        assert m, week
+        positions[week] = (float(m.group(1)), float(m.group(2)))
+    # three visits a row, left to right; the next row below, starting at the left again
+    assert positions[0][0] < positions[3][0] < positions[7][0]
+    assert positions[8][1] > positions[0][1] and positions[8][0] < positions[3][0]
+    assert positions[8][0] < positions[13][0]
+    for text in ("Path changed", "+ Consider augmentation (failed 3 months)", "= 13 continue unchanged",
+                 "(stops: no longer", "imaged false &#45;&gt; true))"):
+        assert text in svg, text
+
+
+def test_course_chart_refuses_mixed_options_and_its_input(tmp_path):
+    r = invoke("flowchart", "--history", str(HISTORY), "--overview", "-o", str(tmp_path / "c.svg"))
+    assert r.exit_code == 2 and "--history draws the chart of a course" in r.output
+    copy = tmp_path / "h.svg"
+    copy.write_text(HISTORY.read_text())
+    before = copy.read_text()
+    r = invoke("flowchart", "--history", str(copy), "-o", str(copy))
+    assert r.exit_code == 2 and copy.read_text() == before
