@@ -321,7 +321,7 @@ def test_records_of_a_fixed_fact_are_refused(tmp_path):
 
 def test_shipped_guideline_proves_its_course(shipped):
     found = _temporal(verify(shipped, only={"GP012"}))
-    assert len(found) == 8
+    assert len(found) == 9
     assert all(f.verdict == Verdict.PROVED for f in found.values()), [f.message for f in found.values()]
 
 
@@ -335,9 +335,12 @@ def test_literal_source_reimages_at_every_visit():
     assert all("reimage_persistent_symptoms" in v.answer.trace.applies for v in course)
 
 
+@pytest.mark.slow
 def test_shipped_mutants_are_refuted(tmp_path):
-    """A window widened, a record dropped, the failure threshold moved: each breaks a stated
-    property, found with a course that replays."""
+    """One edit per stated property (a window widened, a record dropped, the failure
+    threshold moved, a continuation lost, a review moved, a guard dropped): each breaks its
+    property, found with a course that replays (the widened calcitonin window breaks both
+    calcitonin properties)."""
     import shutil
 
     shutil.copy(SAFETY, tmp_path / SAFETY.name)
@@ -350,16 +353,28 @@ def test_shipped_mutants_are_refuted(tmp_path):
             "    records: {imaged: true, mri_done: true, weeks_since_imaging: 0, symptoms_changed: false}\n", "\n"),
         "severe_pain_gets_an_intervention_decision": ("    when: weeks_conservative_care >= 3 months and pain == severe",
                                                       "    when: weeks_conservative_care >= 15 weeks and pain == severe"),
+        "bone_health_at_every_visit": ("    phase: bone_health\n    recommend: [continue_bone_therapy]",
+                                       "    phase: bone_health\n    recommend: [denosumab_not_stopped]"),
+        "review_at_4_to_6_weeks": ("      - when: weeks_since_fracture <= 6 weeks\n        label: within 6 weeks of the fracture\n"
+                                   "        goto: reassess\n      - when: weeks_since_fracture > 6 weeks",
+                                   "      - when: weeks_since_fracture <= 3 weeks\n        label: within 6 weeks of the fracture\n"
+                                   "        goto: reassess\n      - when: weeks_since_fracture > 3 weeks"),
+        "persistence_reimaged_once": ("          and weeks_since_fracture - weeks_since_imaging <= 8 weeks\n        label: imaged by week 8",
+                                      "\n        label: imaged by week 8"),
+        "bisphosphonate_not_started_twice": ("      - when: current_bone_drug != none\n        label: already on another",
+                                             "      - when: current_bone_drug == other\n        label: already on another"),
     }
+    assert set(edits) | {"calcitonin_at_most_4_weeks"} == {p.id for p in load_guideline(SHIPPED).course.properties}
     for prop, (a, b) in edits.items():
         assert text.count(a) == 1, prop
         path = tmp_path / SHIPPED.name
         path.write_text(text.replace(a, b))
         g = load_guideline(path)
         found = _temporal(verify(g, only={"GP012"}))
-        assert found[f"temporal {prop}"].verdict == Verdict.REFUTED, prop
-        course = course_of(g, found[f"temporal {prop}"].course)
-        assert not property_holds(g, next(p for p in g.course.properties if p.id == prop), course)
+        for name in [prop] + (["calcitonin_at_most_4_weeks"] if prop == "calcitonin_only_first_4_weeks" else []):
+            assert found[f"temporal {name}"].verdict == Verdict.REFUTED, name
+            course = course_of(g, found[f"temporal {name}"].course)
+            assert not property_holds(g, next(p for p in g.course.properties if p.id == name), course)
 
 
 def test_course_input_errors_do_not_reach_internal_errors(shipped, tmp_path):
