@@ -256,7 +256,9 @@ def _course(g: Guideline, history_path: Path, fmt: str) -> int:
     for v in course:
         for x in v.answer.trace.problems:
             click.echo(f"guideproof: guideline problem at week {v.week}: {views.problem_text(g, x)}", err=True)
-    return ExitCode.REFUTED if any(v.answer.trace.problems for v in course) else ExitCode.OK
+        for c in v.clashes:
+            click.echo(f"guideproof: guideline problem at week {v.week}: {c}", err=True)
+    return ExitCode.REFUTED if any(v.answer.trace.problems or v.clashes for v in course) else ExitCode.OK
 
 
 def _answer_text(g: Guideline, p: PatientInput, fmt: str, timeout: float, rlimit: int | None = None,

@@ -518,6 +518,7 @@ def course_text(g: Guideline, course: list[VisitAnswer]) -> str:
             changed = "; ".join(f"{n} {format_value(a)} -> {format_value(b)}{HOW_CHANGED[how]}" for n, a, b, how in v.changes)
             out.append(_wrap(f"changed: {changed or 'nothing'}", "  "))
         out.extend(_problems(v.answer))
+        out.extend(_wrap(f"! GUIDELINE PROBLEM: {c} (the first was kept; run 'guideproof verify')", "  ") for c in v.clashes)
         if g.dispositions:
             path = v.answer.pathway()
             out.append("  Pathway: " + ("; ".join(r.short for r in path) if path else "none of the dispositions applies"))
@@ -543,5 +544,6 @@ def course_json(g: Guideline, course: list[VisitAnswer]) -> str:
                         for n, a, b, how in v.changes],
             "starts": list(v.starts), "continues": list(v.continues),
             "stops": [{"id": r, "why": why} for r, why in v.stops],
+            "record_clashes": list(v.clashes),
             "answer": json.loads(query_json(v.answer)),
         } for v in course]})

@@ -62,6 +62,9 @@ class VisitAnswer(Record):
     continues: tuple[str, ...]
     #: (recommendation, why it stops: the decisive facts that changed, in words)
     stops: tuple[tuple[str, str], ...]
+    #: two recommendations of the visit before recorded different values of one fact (a
+    #: guideline problem, refuted by GP012; the first in the guideline's order was kept)
+    clashes: tuple[str, ...] = ()
 
 
 # -- the rules of change, shared with the solver's unrolling ----------------------------
@@ -211,6 +214,7 @@ def replay(g: Guideline, visits: Sequence[Visit]) -> list[VisitAnswer]:
     post: dict[str, Any] = {}
     for i, visit in enumerate(visits):
         problems: list[Diagnostic] = []
+        clashes: list[str] = []
         p = PatientInput()
         if i == 0:
             p.values, p.origin = dict(visit.facts.values), dict(visit.facts.origin)
@@ -222,8 +226,6 @@ def replay(g: Guideline, visits: Sequence[Visit]) -> list[VisitAnswer]:
                     problems.append(Diagnostic("history-unknown", f"declined {r!r}: the visit at week {prev.week} did not "
                                                                   "recommend it", visit.span))
             post, clashes = after_records(g, prev.values, prev.answer.trace.applies, visit.declined)
-            if clashes:
-                raise InputError([Diagnostic("history-change", f"the visit at week {prev.week}: {c}", visit.span) for c in clashes])
             carried = advance(g, post, (visit.week - prev.week) * DAYS_PER_WEEK)
             for name, value in visit.facts.values.items():
                 problem = change_problem(g.variables[name], post[name], carried[name], value)
@@ -255,7 +257,7 @@ def replay(g: Guideline, visits: Sequence[Visit]) -> list[VisitAnswer]:
         except InputError as e:
             raise InputError([d.replace(message=f"the visit at week {visit.week}: {d.message}", span=d.span or visit.span)
                               for d in e.diagnostics]) from None
-        out.append(_answer_visit(g, visit.week, p.values, out[-1] if out else None, how))
+        out.append(_answer_visit(g, visit.week, p.values, out[-1] if out else None, how).replace(clashes=tuple(clashes)))
     return out
 
 

@@ -417,3 +417,14 @@ def test_course_chart_refuses_mixed_options_and_its_input(tmp_path):
     before = copy.read_text()
     r = invoke("flowchart", "--history", str(copy), "-o", str(copy))
     assert r.exit_code == 2 and copy.read_text() == before
+
+
+def test_a_history_through_clashing_records_is_a_guideline_problem(tmp_path):
+    text = MINI.replace("section: s}\n  nothing:", "section: s, records: {imaged: false}}\n  nothing:", 1)
+    text = text.replace("imaged: {type: bool, question: Imaged?, over_time: grows}", "imaged: {type: bool, question: Imaged?}")
+    path = _mini(tmp_path, text)
+    h = _history(tmp_path, "visits:\n  - week: 0\n    facts: {age: 70, weeks: 0, imaged: false, since_imaging: 0, pain: mild}\n"
+                           "  - week: 1\n")
+    r = invoke("query", "-g", str(path), "--history", str(h))
+    assert r.exit_code == 1, r.output
+    assert "GUIDELINE PROBLEM: mri records imaged = true and calcitonin records false" in r.output

@@ -184,7 +184,13 @@ def _grows(v: Variable, a: Any, b: Any) -> z3.BoolRef:
 
 def negation(u: Unrolled, prop: TemporalProperty) -> tuple[z3.BoolRef, list[tuple[z3.BoolRef, int]]]:
     """A course that breaks ``prop``, as one term, and the ways it can break with the last
-    visit each needs (so a counterexample is cut after that visit)."""
+    visit each needs (so a counterexample is cut after that visit).
+
+    Every form is linear in the number of visits: what a visit needs of the visits before
+    it is one shared term built from the previous visit's (the prefix of an ``eventually``,
+    the visits seen so far of an ``at_most``, and for ``not_repeated_within`` the distance
+    back to the latest visit where ``of`` held with no ``unless`` since), so the solver
+    never receives a term per pair of visits."""
     n, alive = u.n, u.alive
 
     def at(c: Any, k: int) -> z3.BoolRef:
@@ -194,24 +200,36 @@ def negation(u: Unrolled, prop: TemporalProperty) -> tuple[z3.BoolRef, list[tupl
     if prop.form == "always":
         ways = [(z3.And(alive[k], z3.Not(at(prop.holds, k))), k) for k in range(n)]
     elif prop.form == "eventually":
+        assert prop.deadline is not None
         start = at(prop.start, 0) if prop.start is not None else z3.BoolVal(True)
+        prefix: z3.BoolRef = start  # the first visit qualifies and nothing so far settled the property
         for d in range(n):
-            parts = [alive[d], start, at(prop.deadline, d)]
-            parts += [z3.Not(at(prop.deadline, i)) for i in range(d)]
-            parts += [at(prop.during, i) for i in range(d + 1)] if prop.during is not None else []
-            parts += [z3.Not(at(prop.holds, i)) for i in range(d + 1)]
-            ways.append((z3.And(parts), d))
+            deadline = at(prop.deadline, d)
+            during = [at(prop.during, d)] if prop.during is not None else []
+            prefix = z3.And(prefix, *during, z3.Not(at(prop.holds, d)))
+            ways.append((z3.And(alive[d], deadline, prefix), d))
+            prefix = z3.And(prefix, z3.Not(deadline))
     else:
         assert prop.days is not None
         holds = [at(prop.holds, k) for k in range(n)]
-        unless = [at(prop.unless, k) for k in range(n)] if prop.unless is not None else None
-        for i, j in itertools.combinations(range(n), 2):
-            gap = (j - i) * u.every_days
-            if prop.form == "at_most" and gap > prop.days:
-                ways.append((z3.And(alive[j], holds[i], holds[j]), j))
-            elif prop.form == "not_repeated_within" and gap < prop.days:
-                excuse = z3.Or(unless[i + 1:j + 1]) if unless is not None else z3.BoolVal(False)
-                ways.append((z3.And(alive[j], holds[i], holds[j], z3.Not(excuse)), j))
+        if prop.form == "at_most":
+            apart = int(prop.days // u.every_days) + 1  # visits this many apart are too far
+            seen: list[z3.BoolRef] = []
+            for k in range(n):
+                seen.append(z3.Or(seen[-1], holds[k]) if seen else holds[k])
+                if k >= apart:
+                    ways.append((z3.And(alive[k], holds[k], seen[k - apart]), k))
+        else:
+            # visits at most ``within`` apart are too close (their gap is under the span)
+            within = -(-int(prop.days) // int(u.every_days)) - 1
+            big = within + 1  # "too far back, or none": every distance past ``within`` is the same
+            dist: Any = z3.IntVal(big)  # visits back to the latest unexcused one where ``of`` held
+            for k in range(n):
+                if k:
+                    back = z3.If(holds[k - 1], z3.IntVal(1), z3.If(dist >= big, z3.IntVal(big), dist + 1))
+                    dist = z3.If(at(prop.unless, k), z3.IntVal(big), back) if prop.unless is not None else back
+                    if within >= 1:
+                        ways.append((z3.And(alive[k], holds[k], dist <= within), k))
     return z3.Or([w for w, _ in ways]) if ways else z3.BoolVal(False), ways
 
 
@@ -224,10 +242,11 @@ def premise(u: Unrolled, prop: TemporalProperty) -> tuple[z3.BoolRef | None, str
     if prop.form == "eventually":
         assert prop.deadline is not None
         start = u.cond(prop.start.expr, 0) if prop.start is not None else z3.BoolVal(True)
-        reach = []
+        reach, prefix = [], start
         for d in range(u.n):
-            during = [u.cond(prop.during.expr, i) for i in range(d + 1)] if prop.during is not None else []
-            reach.append(z3.And([u.alive[d], start, u.cond(prop.deadline.expr, d), *during]))
+            if prop.during is not None:
+                prefix = z3.And(prefix, u.cond(prop.during.expr, d))
+            reach.append(z3.And(u.alive[d], u.cond(prop.deadline.expr, d), prefix))
         return z3.Or(reach), f"reaches a visit where {prop.deadline.text}" + (
             f" with {prop.during.text} at every visit" if prop.during else "") + (
             f" from a first visit where {prop.start.text}" if prop.start else "")
