@@ -9,7 +9,10 @@ Three charts of one guideline, all read top to bottom in clinical order:
   ``dispositions``) and every ``first`` decision, each as one box with a row per branch
   (see :meth:`_Chart.table`); narrow enough for a README and a landscape A3 page;
 * one **phase chart** per phase (:func:`phase_dot`): the phase's steps in detail, with
-  small "from" / "continues in" boxes where arrows enter from or leave to other phases.
+  small "from" / "continues in" boxes where arrows enter from or leave to other phases (and a
+  "via" box for a step outside the phase between two of its steps); decisions whose fans
+  would crowd one rank side by side are drawn as boxes with a row per branch, as in the
+  overview, so that the chart fits a landscape A3 page.
 
 The DOT text is built here as a string so that it is deterministic (steps in topological
 order, edges in declaration order, stable ids) and every label is escaped in one place:
@@ -275,12 +278,13 @@ class _Chart:
         return (f'{nid} [shape=box, style="rounded,filled{style_extra}", fillcolor="{BACKGROUND}", color="{border}", '
                 f'penwidth={width}, margin="0.06,0.04", label=<{label}>, tooltip={tip}];')
 
-    def table(self, step: Step, folded: set[str], heading: str = "") -> str:
+    def table(self, step: Step, folded: set[str], heading: str = "", brief: bool = True) -> str:
         """A decision drawn as one box: the decision, then a row per branch, top to bottom in
         branch order (numbered when ordered): its condition, and what it leads to: a step in
         ``folded`` as its recommendations (in two columns when a branch leads to more than
         two), any other as its title. A row's arrows leave from its right end (port
-        ``b<index>``, or ``other`` for otherwise). ``heading``: as in :meth:`node`."""
+        ``b<index>``, or ``other`` for otherwise). ``heading``: as in :meth:`node`; ``brief``:
+        the recommendations without timing, strength and refs (see :meth:`rec_cells`)."""
         g, h = self.g, self.h
         state = self.state(f"step:{step.id}")
         faded = state == "excluded"
@@ -319,7 +323,7 @@ class _Chart:
                     chunk = recs[i:i + per_line]
                     lines.append("".join(
                         self.rec_cells(g.recommendations[r], tstate == "excluded", wrap=WRAP - 8 if pairs else WRAP + 2,
-                                       brief=True, span=width - 1 - 2 * (len(chunk) - 1) if j == len(chunk) - 1 else 1)
+                                       brief=brief, span=width - 1 - 2 * (len(chunk) - 1) if j == len(chunk) - 1 else 1)
                         for j, r in enumerate(chunk)))
             span = f' ROWSPAN="{len(lines)}"' if len(lines) > 1 else ""
             port = f"b{e.index}" if e.kind == "branch" else "other"
@@ -505,37 +509,131 @@ def to_dot(g: Guideline, highlight: Highlight | None = None, ids: bool = False) 
 
 
 def phase_dot(g: Guideline, phase: str, highlight: Highlight | None = None, ids: bool = False) -> str:
-    """One phase in detail; arrows from and to other phases end in small boxes naming them."""
+    """One phase in detail; arrows from and to other phases end in small boxes naming them.
+
+    A step of another phase (or of none) that this phase leads to and that leads back into it
+    (a fork starting parallel tracks here, typically) is one box, "via" its phase, with
+    arrows in and out: what follows it is drawn below it. A decision whose targets are on a
+    crowded rank and are steps only it leads to is drawn as one box with a row per branch
+    (see :func:`_tables`)."""
     c = _Chart(g, highlight, ids)
     order = _order(g)
     mine = [s for s in order if g.steps[s].phase == phase]
     drawn = set(mine)
-    stubs: dict[str, tuple[str, list[str]]] = {}  # stub -> label, keys of the steps it stands for
-    name = {sid: node_id(sid) for sid in mine}  # step -> the node drawing it (a stub for another phase's)
-    pairs: list[tuple[str, str]] = []
-    arrows = []
+    into: dict[str, set[str]] = {}  # step -> the steps with an arrow to it
     for sid in order:
         for e in edges_of(g.steps[sid]):
-            if sid in drawn and e.target not in drawn:
+            into.setdefault(e.target, set()).add(sid)
+    via = [s for s in order if s not in drawn and into.get(s, set()) & drawn
+           and any(e.target in drawn for e in edges_of(g.steps[s]))]
+    stubs: dict[str, tuple[str, list[str]]] = {}  # stub -> label, keys of the steps it stands for
+    name = {sid: node_id(sid) for sid in mine}  # step -> the node drawing it (a stub for another phase's)
+    for sid in via:
+        other = g.steps[sid]
+        name[sid] = f"via_{sid}"
+        stubs[name[sid]] = (f"via <B>{html(_phase_title(g, other.phase))}</B>:<BR/>{_centred(other.title, 28)}",
+                            [f"step:{sid}"])
+    inside = drawn | set(via)
+    links: list[Edge] = []  # the arrows drawn, between the nodes name gives
+    for sid in order:
+        for e in edges_of(g.steps[sid]):
+            if e.target not in drawn and (sid not in inside or sid in via):
+                continue  # where a "via" box is entered from or leads elsewhere: told in other charts
+            if e.target not in inside:
                 other = g.steps[e.target]
                 name[e.target] = f"to_{e.target}"
                 stubs[name[e.target]] = (f"continues in <B>{html(_phase_title(g, other.phase))}</B>:<BR/>"
                                          f"{_centred(other.title, 28)}", [f"step:{e.target}"])
-            elif e.target in drawn and sid not in drawn:
+            elif sid not in inside:
                 source = g.steps[sid]
                 name[sid] = f"from_{source.phase or 'steps'}"
                 label = f"from <B>{html(_phase_title(g, source.phase))}</B>"
                 stubs.setdefault(name[sid], (label, []))[1].append(f"step:{sid}")
-            elif sid not in drawn:
-                continue
-            pairs.append((name[sid], name[e.target]))
+            links.append(e)
+    tables = _tables(g, mine, into, [(name[e.source], name[e.target]) for e in links])
+    folded = {e.target for t in tables for e in edges_of(g.steps[t])}
+    pairs: list[tuple[str, str]] = []
+    arrows: list[str] = []
+    rows: dict[str, list[tuple[str, Edge]]] = {}  # table -> (row port, arrow) for the arrows leaving its rows
+    for e in links:
+        if e.source in folded:
+            continue  # leaves its table's row (below)
+        if e.source not in tables:
+            pairs.append((name[e.source], name[e.target]))
             arrows.append("  " + c.edge(e, *pairs[-1]))
-    ranks = c.ordered(mine, name, pairs)  # first: it tells which steps are drawn narrow
-    out = ["  " + c.node(g.steps[sid]) for sid in mine]
+            continue
+        row = f"b{e.index}" if e.kind == "branch" else "other"
+        rows.setdefault(e.source, []).extend((row, f) for f in (edges_of(g.steps[e.target]) if e.target in folded else [e]))
+    for table, leaving in rows.items():
+        ends = list(dict.fromkeys(name[f.target] for _, f in leaving))
+        if len(ends) == 1:  # every row leads to the same place: one arrow, from the box
+            state = c.h.best(f"edge:{f.key}" for _, f in leaving) if c.h else "certain"
+            attrs = c.edge_state(state) + [f"tooltip={quoted(', '.join(f.key for _, f in leaving))}"]
+            pairs.append((name[table], ends[0]))
+            arrows.append(f"  {name[table]} -> {ends[0]} [{', '.join(attrs)}];")
+            continue
+        for row, f in leaving:
+            attrs = c.edge_state(c.state(f"edge:{f.key}")) + [f"tooltip={quoted(f.key)}"]
+            pairs.append((name[table], name[f.target]))
+            arrows.append(f"  {name[table]}:{row}:e -> {name[f.target]} [{', '.join(attrs)}];")
+    ranks = c.ordered([s for s in mine if s not in tables], name, pairs)  # first: it tells which steps are drawn narrow
+    out = ["  " + (c.table(g.steps[sid], folded, brief=False) if sid in tables else c.node(g.steps[sid]))
+           for sid in mine if sid not in folded]
     out.extend(f"  {stub} {_stub(c, label, keys)}" for stub, (label, keys) in stubs.items())
     out.extend(arrows)
     out.extend("  " + text for _, text in ranks)
     return c.frame(f"{g.id}-{phase}", f'<FONT POINT-SIZE="16">Phase: <B>{html(_phase_title(g, phase))}</B></FONT>', out)
+
+
+def _ranks(arrows: Sequence[tuple[str, str]]) -> dict[str, int]:
+    """About the rank Graphviz gives each node: the length of the longest path of ``arrows``
+    that leads to it."""
+    succ: dict[str, list[str]] = {}
+    indegree: dict[str, int] = {}
+    for a, b in arrows:
+        succ.setdefault(a, []).append(b)
+        indegree[b] = indegree.get(b, 0) + 1
+        indegree.setdefault(a, 0)
+    rank = dict.fromkeys(indegree, 0)
+    ready = [n for n, d in indegree.items() if d == 0]
+    while ready:  # in topological order (a cycle's nodes keep the rank reached so far)
+        a = ready.pop()
+        for b in succ.get(a, []):
+            rank[b] = max(rank[b], rank[a] + 1)
+            indegree[b] -= 1
+            if indegree[b] == 0:
+                ready.append(b)
+    return rank
+
+
+def _tables(g: Guideline, mine: Sequence[str], into: Mapping[str, set[str]],
+            arrows: Sequence[tuple[str, str]]) -> list[str]:
+    """The decisions of a phase chart to draw as one box with a row per branch (as in the
+    overview, :meth:`_Chart.table`): those whose targets are all actions of the phase that only
+    this decision leads to, when one of those targets is on a rank of more than CROWDED nodes
+    where the branches of other decisions end too (``arrows``: the chart's arrows between node
+    names, each step's node named by node_id). Fans of several decisions side by side would make
+    the chart too wide for a page; as rows, each takes about the width of one branch. (One
+    decision's crowded fan stays drawn out, its targets narrow: see :meth:`_Chart.ordered`.)"""
+    rank = _ranks(arrows)
+    crowd: dict[int, int] = {}
+    fans: dict[int, set[str]] = {}  # rank -> the decisions with a branch ending on it
+    for r in rank.values():
+        crowd[r] = crowd.get(r, 0) + 1
+    for sid in mine:
+        if g.steps[sid].kind == "decision":
+            for e in edges_of(g.steps[sid]):
+                fans.setdefault(rank.get(node_id(e.target), -1), set()).add(sid)
+    tables = []
+    for sid in mine:
+        step = g.steps[sid]
+        targets = [e.target for e in edges_of(step)]
+        if step.kind == "decision" and all(t in mine and g.steps[t].kind == "action" and into.get(t) == {sid}
+                                           for t in targets) \
+                and any(crowd.get(r, 0) > CROWDED and len(fans[r]) > 1
+                        for r in {rank.get(node_id(t), -1) for t in targets}):
+            tables.append(sid)
+    return tables
 
 
 def _stub(c: _Chart, label: str, keys: list[str]) -> str:

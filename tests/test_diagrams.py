@@ -288,17 +288,25 @@ SHIPPED_NAMES = ("l1_l2_compression_fracture", "af_anticoagulation")
 @pytest.mark.parametrize("name", SHIPPED_NAMES)
 def test_ordered_branches_are_drawn_left_to_right(name):
     """In the whole chart and in the phase charts, the targets of an ordered decision are drawn
-    left to right in branch order (1, 2, ..., otherwise), as Graphviz lays them out."""
+    left to right in branch order (1, 2, ..., otherwise), as Graphviz lays them out; in a phase
+    chart that draws the decision as one box with a row per branch (its fan shares a crowded
+    rank), the rows' numbers read top to bottom instead."""
     g = _shipped_guidelines()[name]
     decisions = _first_decisions(g)
     assert decisions  # both shipped guidelines have ordered decisions
+    tables = 0
     for s in decisions:
         targets = [e.target for e in all_edges(g) if e.source == s.id]
         charts_ = {"whole": to_dot(g)} | ({"phase": phase_dot(g, s.phase)} if s.phase else {})
         for kind, dot in charts_.items():
-            x = _plain_x(dot)  # a target in another phase is a "continues in" box in a phase chart
-            xs = [x.get(node_id(t), x.get(f"to_{t}")) for t in targets]
+            x = _plain_x(dot)  # a target in another phase is a "continues in" (or "via") box in a phase chart
+            xs = [x.get(node_id(t), x.get(f"to_{t}", x.get(f"via_{t}"))) for t in targets]
+            if kind == "phase" and all(v is None for v in xs) and 'PORT="b0"' in _node_line(dot, s.id):
+                assert _row_numbers(_svg(dot), s.id) == list(range(1, len(s.branches) + 2)), s.id
+                tables += 1
+                continue
             assert None not in xs and xs == sorted(xs), (kind, s.id, xs)
+    assert tables == (name == "af_anticoagulation")  # the edoxaban dose, beside two other dose decisions
 
 
 def _svg(dot_text):
@@ -309,18 +317,22 @@ def _svg(dot_text):
 SVG = "{http://www.w3.org/2000/svg}"
 
 
+def _row_numbers(root, step_id):
+    """The numbers ("1. ", "2. ", ...) that start texts of a step's node, read top to bottom."""
+    nodes = {n.findtext(f"{SVG}title"): n for n in root.iter(f"{SVG}g") if n.get("class") == "node"}
+    numbered = [(float(t.get("y")), int(m.group(1))) for t in nodes[node_id(step_id)].iter(f"{SVG}text")
+                if (m := re.match(r"(\d+)\. ", t.text or ""))]
+    return [n for _, n in sorted(numbered)]
+
+
 @pytest.mark.parametrize("name", SHIPPED_NAMES)
 def test_overview_draws_ordered_branches_as_rows_in_order(name):
     """In the overview an ordered decision is one box with a row per branch: in the rendered SVG
     the rows' numbers 1, 2, ..., otherwise read top to bottom, each once."""
     g = _shipped_guidelines()[name]
     root = _svg(overview_dot(g))
-    nodes = {n.findtext(f"{SVG}title"): n for n in root.iter(f"{SVG}g") if n.get("class") == "node"}
     for s in _first_decisions(g):
-        node = nodes[node_id(s.id)]
-        numbered = [(float(t.get("y")), int(m.group(1))) for t in node.iter(f"{SVG}text")
-                    if (m := re.match(r"(\d+)\. ", t.text or ""))]
-        assert [n for _, n in sorted(numbered)] == list(range(1, len(s.branches) + 2)), (s.id, numbered)
+        assert _row_numbers(root, s.id) == list(range(1, len(s.branches) + 2)), s.id
 
 
 PT = 72  # points per inch
@@ -350,6 +362,24 @@ def _readme_text(dot_text, px=README_PX):
     return _smallest(dot_text) * min(1.0, px * 0.75 / _size(dot_text)[0])
 
 
+def _svg_fitted_text(root, page=A3_LANDSCAPE):
+    """From a rendered SVG: its size (its width and height, in points), and its smallest text
+    (in points) once the chart is scaled down (never up) to fit ``page``."""
+    width, height = (float(root.get(k).removesuffix("pt")) for k in ("width", "height"))
+    smallest = min(float(t.get("font-size")) for t in root.iter(f"{SVG}text"))
+    return (width, height), smallest * min(1.0, page[0] / width, page[1] / height)
+
+
+@pytest.mark.parametrize("name", SHIPPED_NAMES)
+def test_every_phase_chart_fits_a3_with_8pt_text(name):
+    """Every phase chart of each shipped guideline, as rendered to SVG, fits a landscape A3
+    page with all text at 8 pt or more (the smallest text is 12 pt: a chart may be about 1.5
+    times the page in each direction)."""
+    g = _shipped_guidelines()[name]
+    fitted = {p: _svg_fitted_text(_svg(phase_dot(g, p))) for p in g.phases}
+    assert fitted and all(text >= 8 for _, text in fitted.values()), fitted
+
+
 def test_shipped_overview_and_phase_charts_fit_a3_with_8pt_text(shipped):
     """Says so: the shipped guideline. Fitted to a landscape A3 page, no text is below 8 pt."""
     for dot in [overview_dot(shipped)] + [phase_dot(shipped, p) for p in shipped.phases]:
@@ -369,6 +399,7 @@ def test_overviews_fit_a3_and_a_readme(name):
 
 def test_fit_check_can_fail(shipped):
     assert _fitted_smallest_text(to_dot(shipped)) < 8  # the whole chart is for zooming, not for paper
+    assert _svg_fitted_text(_svg(to_dot(shipped)))[1] < 8
     assert _readme_text(to_dot(shipped)) < 8 and _size(to_dot(shipped))[0] > OVERVIEW_WIDTH
 
 
@@ -415,6 +446,25 @@ def test_phase_chart_shows_one_phase_with_its_neighbours(shipped):
     drawn = set(re.findall(r"^\s*step_(\w+) \[", dot, re.M))
     assert drawn == {s for s, step in shipped.steps.items() if step.phase == "imaging"}
     assert re.search(r"^\s*from_assessment \[.*from <B>Immediate assessment</B>", dot, re.M)
+
+
+def test_crowded_phase_chart_draws_a_step_between_and_decisions_as_rows():
+    """The anticoagulant dose phase: the fork that starts the dose tracks belongs to no phase;
+    entered from this phase and leading back into it, it is one "via" box, with the tracks
+    below it. The dose decisions, whose fans would share one crowded rank, are boxes with a row
+    per branch, every recommendation still drawn, and the rows' arrows merged (all lead to the
+    end)."""
+    g = _shipped_guidelines()["af_anticoagulation"]
+    dot = phase_dot(g, "dosing")
+    assert re.search(r'^\s*via_doac_doses \[.*via <B>Steps</B>:<BR/>Dose of each DOAC by label', dot, re.M)
+    assert "step_renal_check -> via_doac_doses [" in dot and "via_doac_doses -> step_apixaban_dose [" in dot
+    assert "from_steps -> step_apixaban_dose" not in dot and "to_doac_doses" not in dot
+    for sid in ("apixaban_dose", "rivaroxaban_dose", "edoxaban_dose"):
+        assert 'PORT="b0"' in _node_line(dot, sid) and f"{node_id(sid)} -> to_done [" in dot, sid
+    drawn = set(re.findall(r"^\s*step_(\w+) \[", dot, re.M))
+    assert "apixaban_low" not in drawn and {"renal_check", "no_encoded_dose", "lab_monitoring"} <= drawn
+    recs = {r for step in g.steps.values() if step.phase == "dosing" for r in step.recommend}
+    assert all(f'HREF="#{r}"' in dot for r in recs)
 
 
 def test_overview_names_every_phase_and_disposition(shipped):
