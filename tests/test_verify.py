@@ -306,7 +306,8 @@ def test_fault_injection_table(shipped, capsys):
     assert len(table) >= 40
     missed = []
     for name, mutant, code in table:
-        found = {f.code for f in verify(mutant) if f.verdict == Verdict.REFUTED}
+        # a generous timeout: on a busy machine a 10 s one left an obligation unknown, not refuted
+        found = {f.code for f in verify(mutant, timeout=120) if f.verdict == Verdict.REFUTED}
         if code not in found:
             missed.append((name, code, sorted(found)))
     with capsys.disabled():
