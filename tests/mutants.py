@@ -418,7 +418,10 @@ class _NoWitnessPolish:
 
 #: verify's checks in two rounds: the universal ones (one solver call each) kill nine
 #: mutants in ten; the rest (reachability, redundancy, vacuity) run only when needed.
-STAGES = ({"GP001", "GP002", "GP003", "GP006"}, {"GP004", "GP005", "GP007"})
+#: the checks verify runs on a mutant, cheapest first; a later stage runs only when the
+#: earlier ones refuted nothing (the temporal properties, GP012, unroll the whole guideline
+#: per visit, so they come last)
+STAGES = ({"GP001", "GP002", "GP003", "GP006", "GP008"}, {"GP004", "GP005", "GP007"}, {"GP012"})
 
 
 def classify(g: Guideline, m: Mutant) -> Outcome:
