@@ -656,18 +656,19 @@ def checks(fmt: str) -> int:
 
 
 @cli.command(epilog=EPILOG)
-@click.argument("name", type=click.Choice(["guideline", "overlay", "patient", "answer", "verify", "diagnostics",
-                                           "variables", "checks"]))
+@click.argument("name", type=click.Choice(["guideline", "overlay", "patient", "history", "answer", "verify", "diagnostics",
+                                           "variables", "checks", "course"]))
 @GUIDELINE_OPTION
 def schema(name: str, guideline_path: Path | None) -> int:
     """Print a JSON Schema (draft 2020-12): the guideline language, an overlay, the patient
-    file of a guideline (its variables and their types), or a JSON output: query's answer
-    (complete and partial alike), verify's report, input errors, variables, checks."""
+    file or the history file of a guideline (its variables and their types), or a JSON
+    output: query's answer (complete and partial alike), the answer to a history (course),
+    verify's report, input errors, variables, checks."""
     import json
 
     from .schema import schema as get
 
-    g = _guideline(guideline_path) if name == "patient" else None
+    g = _guideline(guideline_path) if name in ("patient", "history") else None
     _emit(json.dumps(get(name, g), indent=2, ensure_ascii=False) + "\n")
     return ExitCode.OK
 

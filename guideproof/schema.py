@@ -19,7 +19,9 @@ from .model.numbers import exact_text
 #: schemas shipped as files: the inputs, then the JSON outputs (query's answer, verify's
 #: report, input errors)
 FILES = ("guideline", "overlay", "answer", "verify", "diagnostics", "variables", "checks")
-NAMES = (*FILES, "patient")
+#: built from other schemas: a history file (``query --history``; needs the guideline, like
+#: a patient file) and the answer to it (``course``: the answer at every visit)
+NAMES = (*FILES, "patient", "history", "course")
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
@@ -31,7 +33,75 @@ def schema(name: str, g: Guideline | None = None) -> dict[str, Any]:
         return doc
     if name == "patient" and g is not None:
         return patient_schema(g)
+    if name == "history" and g is not None:
+        return history_schema(g)
+    if name == "course":
+        return course_schema()
     raise ValueError(f"unknown schema {name!r}")
+
+
+def history_schema(g: Guideline) -> dict[str, Any]:
+    """A history file of ``g``: visits in increasing order of week, each with the facts it
+    states (as in a patient file) and the recommendations of the visit before that were not
+    carried out."""
+    facts = patient_schema(g)
+    facts.pop("$schema")
+    return {
+        "$schema": DIALECT,
+        "title": f"history file for {g.title} ({g.id} {g.version})",
+        "description": "The first visit states every fact; later visits state what changed. Facts not stated "
+                       "carry over; clocks advance; what a visit recommended records its values at the next.",
+        "type": "object",
+        "required": ["visits"],
+        "additionalProperties": False,
+        "properties": {"visits": {"type": "array", "minItems": 1, "items": {
+            "type": "object", "required": ["week"], "additionalProperties": False,
+            "properties": {
+                "week": {"type": "integer", "minimum": 0, "maximum": 100000},
+                "facts": facts,
+                "declined": {"type": "array", "items": {"enum": list(g.recommendations)}},
+            }}}},
+    }
+
+
+def course_schema() -> dict[str, Any]:
+    """``query --history --format json``: per visit its week, what changed and how, what
+    starts, continues and stops, and the whole answer in query's JSON shape."""
+    answer = schema("answer")
+    answer.pop("$schema")
+    answer.pop("$id", None)
+    defs = answer.pop("$defs", {})  # its references ('#/$defs/...') resolve from the root
+    return {
+        "$defs": defs,
+        "$schema": DIALECT,
+        "$id": "guideproof:course",
+        "title": "guideproof query --history --format json",
+        "type": "object",
+        "required": ["version", "guideline", "visits"],
+        "additionalProperties": False,
+        "properties": {
+            "version": {"const": 2},
+            "guideline": answer["properties"]["guideline"],
+            "visits": {"type": "array", "items": {
+                "type": "object",
+                "required": ["week", "changes", "starts", "continues", "stops", "record_clashes", "answer"],
+                "additionalProperties": False,
+                "properties": {
+                    "week": {"type": "integer", "minimum": 0},
+                    "changes": {"type": "array", "items": {
+                        "type": "object", "required": ["variable", "before", "now", "how"], "additionalProperties": False,
+                        "properties": {"variable": {"type": "string"}, "before": {}, "now": {},
+                                       "how": {"enum": ["stated", "time", "recorded", "recorded, then time"]}}}},
+                    "starts": {"type": "array", "items": {"type": "string"}},
+                    "continues": {"type": "array", "items": {"type": "string"}},
+                    "stops": {"type": "array", "items": {
+                        "type": "object", "required": ["id", "why"], "additionalProperties": False,
+                        "properties": {"id": {"type": "string"}, "why": {"type": "string"}}}},
+                    "record_clashes": {"type": "array", "items": {"type": "string"}},
+                    "answer": answer,
+                }}},
+        },
+    }
 
 
 def patient_schema(g: Guideline) -> dict[str, Any]:

@@ -428,3 +428,18 @@ def test_a_history_through_clashing_records_is_a_guideline_problem(tmp_path):
     r = invoke("query", "-g", str(path), "--history", str(h))
     assert r.exit_code == 1, r.output
     assert "GUIDELINE PROBLEM: mri records imaged = true and calcitonin records false" in r.output
+
+
+def test_history_and_course_json_follow_their_schemas():
+    import jsonschema
+
+    history = json.loads(invoke("schema", "history").output)
+    course = json.loads(invoke("schema", "course").output)
+    for doc in (history, course):
+        jsonschema.Draft202012Validator.check_schema(doc)
+    assert not list(jsonschema.Draft202012Validator(history).iter_errors(yaml.safe_load(HISTORY.read_text())))
+    bad = {"visits": [{"week": -1, "facts": {"agee": 1}, "declined": ["mri_scan"]}]}
+    assert len(list(jsonschema.Draft202012Validator(history).iter_errors(bad))) >= 3
+    out = json.loads(invoke("query", "-g", str(SHIPPED), "--history", str(HISTORY), "--format", "json").output)
+    errors = [f"{list(e.path)}: {e.message}" for e in jsonschema.Draft202012Validator(course).iter_errors(out)]
+    assert not errors, errors[:5]
