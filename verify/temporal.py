@@ -49,6 +49,7 @@ class Unrolled:
         self.alive = [z3.BoolVal(True)] + [z3.Bool(f"alive@{k}") for k in range(1, n)]
         #: per visit: the substitution of the encoding's leaves by that visit's copies
         self.subs: list[list[tuple[Any, Any]]] = []
+        self._arrays: list[tuple[int, Any, Any]] = []
         #: per visit: variable -> its term (a dict of member Bools for a set); known Bools
         self.vars: list[dict[str, Any]] = []
         self.known: list[dict[str, Any]] = []
@@ -66,6 +67,7 @@ class Unrolled:
                     known[v.name] = z3.Bool(f"known({v.name})@{k}")
                     pairs.append((enc.known[v.name], known[v.name]))
             self.subs.append(pairs)
+            self._arrays.append(_substitution(pairs))
             self.vars.append(terms)
             self.known.append(known)
         self._applies: list[dict[str, Any]] = [{} for _ in range(n)]
@@ -79,7 +81,7 @@ class Unrolled:
 
     def at(self, term: Any, k: int) -> Any:
         """``term`` (over the one-patient encoding) at visit ``k``."""
-        return z3.substitute(term, *self.subs[k])
+        return _substitute(term, self._arrays[k])
 
     def cond(self, e: X.Expr, k: int) -> z3.BoolRef:
         return self.at(self.enc.term(e), k)
@@ -108,7 +110,7 @@ class Unrolled:
                     post[name] = {m: z3.If(fired, term[m], post[name][m]) for m in term}
                 else:
                     post[name] = z3.If(fired, term, post[name])
-        post_pairs = [(a, _flat(post, post_known, b)) for a, b in self.subs[k]]
+        post_pairs = _substitution([(a, _flat(post, post_known, b)) for a, b in self.subs[k]])
         out: list[z3.BoolRef] = []
         nxt, nxt_known = self.vars[k + 1], self.known[k + 1]
         for v in g.variables.values():
@@ -122,7 +124,7 @@ class Unrolled:
             elif v.over_time == "clock":
                 step = clock_step(g, v, self.every_days)
                 moves = z3.BoolVal(True) if v.advances_while is None else \
-                    z3.substitute(self.enc.term(v.advances_while.expr), *post_pairs)
+                    _substitute(self.enc.term(v.advances_while.expr), post_pairs)
                 out.append(after == z3.If(moves, before + step, before))
         return out
 
@@ -142,6 +144,22 @@ class Unrolled:
 
 
 _NOWHERE: Any = None
+
+
+def _substitution(pairs: list[tuple[Any, Any]]) -> tuple[int, Any, Any]:
+    """A substitution as Z3's C arrays, built once: ``z3.substitute`` rebuilds them and
+    re-checks every pair's sorts on each call, which was most of the unrolling's time (the
+    pairs are the encoding's own leaves and their copies of the same sort)."""
+    n = len(pairs)
+    src, dst = (z3.Ast * n)(), (z3.Ast * n)()
+    for i, (a, b) in enumerate(pairs):
+        src[i], dst[i] = a.as_ast(), b.as_ast()
+    return n, src, dst
+
+
+def _substitute(term: Any, arrays: tuple[int, Any, Any]) -> Any:
+    n, src, dst = arrays
+    return z3.z3._to_expr_ref(z3.Z3_substitute(term.ctx_ref(), term.as_ast(), n, src, dst), term.ctx)
 
 
 def _flat(post: dict[str, Any], post_known: dict[str, Any], leaf: Any) -> Any:
