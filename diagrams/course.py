@@ -97,7 +97,8 @@ def course_dot(g: Guideline, course: Sequence[VisitAnswer], title: str = "") -> 
             rows.append(f'<TR><TD COLSPAN="2" ALIGN="LEFT" BALIGN="LEFT"><FONT COLOR="{FADED}">'
                         f'{_text(f"= {len(v.continues)} continue unchanged")}</FONT></TD></TR>')
         label = f'<TABLE BORDER="1" COLOR="{PATH}" CELLBORDER="0" CELLSPACING="1" CELLPADDING="3" STYLE="ROUNDED">{"".join(rows)}</TABLE>'
-        tip = f"week {v.week}; continues: " + "; ".join(g.recommendations[r].short for r in v.continues)
+        tip = f"week {v.week}" + ("; continues: " + "; ".join(g.recommendations[r].short for r in v.continues)
+                                  if v.continues else "")
         lines.append(f"  visit{i} [label=<{label}>, tooltip={quoted(tip)}];")
         if i:
             gap_words = _weeks(v.week - course[i - 1].week)

@@ -197,7 +197,7 @@ def _visit(g: Guideline, r: NodeReader, col: Collector, item: YNode, where: str)
         for node in s.items if s is not None else ():
             name = node.value if isinstance(node, YScalar) else None
             if not isinstance(name, str) or name not in g.recommendations:
-                col.error("history-unknown", f"{where}.declined: unknown recommendation {describe(node)}"
+                col.error("history-unknown", f"{where}.declined: expected a recommendation of the guideline, found {describe(node)}"
                           + (did_you_mean(name, g.recommendations) if isinstance(name, str) else ""), node.span)
                 continue
             declined.append(name)

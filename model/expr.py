@@ -895,7 +895,7 @@ class _Checker:
                 raise ExprError("unknown-name", f"unknown function {fn!r} (the functions of a name are "
                                                 "known(variable) and recommends(id))", s.offset)
             if not self.scope.allow_recommends:
-                raise ExprError("type-error", "recommends(...) may be used in invariants only", s.offset)
+                raise ExprError("type-error", "recommends(...) may be used in invariants and temporal properties only", s.offset)
             if arg not in self.scope.recommendations:
                 raise ExprError("unknown-name", f"unknown recommendation {arg!r}", aoff)
             return Recommends(arg, sp), BOOL

@@ -34,6 +34,8 @@ from .units import FAMILIES
 from .wellformed import Decl, Ref, RefKind
 
 LANGUAGE_VERSION = 1
+#: the most visits a course is unrolled to (GP012 copies the guideline once per visit)
+MAX_VISITS = 520
 
 __all__ = ["LANGUAGE_VERSION", "build_guideline", "load_guideline", "load_guideline_text"]
 
@@ -122,6 +124,8 @@ class _Loader(NodeReader):
         self.durations_rule = ""
         #: variable -> the node of its ``advances_while`` (read once the scope is known)
         self.clock_while: dict[str, YNode] = {}
+        #: (every, horizon) in days of the course being read, for its properties' checks
+        self.course_shape: tuple[Fraction, Fraction] = (Fraction(7), Fraction(7))
 
     # -- readers that need the document ---------------------------------------------------
 
@@ -717,7 +721,12 @@ class _Loader(NodeReader):
             self.err("bad-domain", f"course.horizon: {format_number(horizon / 7)} weeks is not a whole number of visits "
                                    f"{format_number(every / 7)} weeks apart", v.span("horizon"))
             return None
+        if horizon // every + 1 > MAX_VISITS:
+            self.err("bad-domain", f"course.horizon: {int(horizon // every) + 1} visits; the unrolling takes at most "
+                                   f"{MAX_VISITS} (for example 10 years of weekly visits)", v.span("horizon"))
+            return None
         props: list[TemporalProperty] = []
+        self.course_shape = (every, horizon)
         seen: dict[str, Span] = {}
         for where, item in self.items(v["properties"], "course.properties") if v["properties"] is not None else ():
             prop = self.temporal_property(item, where)
@@ -766,6 +775,16 @@ class _Loader(NodeReader):
             return TemporalProperty(holds=f["holds"], deadline=f["by"], during=f["while"], start=f["from"], **common)
         if f["span"] <= 0:
             self.err("bad-domain", f"{where}.{form}.span: expected a positive duration", f.span("span"))
+            return None
+        every, horizon = self.course_shape
+        if form == "not_repeated_within" and f["span"] <= every:
+            self.err("bad-domain", f"{where}.{form}.span: no two visits are less than {format_number(f['span'] / 7)} weeks "
+                                   f"apart (a visit every {format_number(every / 7)} weeks): the property would say nothing",
+                     f.span("span"))
+            return None
+        if form == "at_most" and f["span"] >= horizon:
+            self.err("bad-domain", f"{where}.{form}.span: no two visits are more than {format_number(horizon / 7)} weeks "
+                                   "apart (the horizon): the property would say nothing", f.span("span"))
             return None
         return TemporalProperty(holds=f["of"], days=f["span"], unless=f["unless"], **common)
 

@@ -108,7 +108,7 @@ def test_query_history_cli_text_and_json():
     ("  - week: 2\n    facts: {agee: 60}\n", "unknown-variable", "unknown variable 'agee'"),
     ("  - week: 2\n    facts: {pain: awful}\n", "unknown-value", "pain is one of none, mild, moderate, severe"),
     ("  - week: 2\n    declined: [ct_spine]\n", "history-unknown", "the visit at week 0 did not recommend it"),
-    ("  - week: 2\n    declined: [mri_scan]\n", "history-unknown", "unknown recommendation"),
+    ("  - week: 2\n    declined: [mri_scan]\n", "history-unknown", "expected a recommendation of the guideline"),
     ("  - week: 2\n    facts: {weeks_conservative_care: 9}\n", "history-change", "advances with time"),
     ("  - week: 300\n", "history-change", "beyond its maximum 260"),
     ("  - weak: 2\n", "unknown-key", "did you mean 'week'"),
@@ -214,7 +214,8 @@ def test_mini_course_proves_its_properties(tmp_path):
         "courses reach the horizon": Verdict.PROVED, "temporal calc_window": Verdict.PROVED,
         "temporal calc_span": Verdict.PROVED, "temporal mri_once": Verdict.PROVED,
         "temporal imaged_early": Verdict.PROVED}
-    assert "every course of visits 1 week apart up to week 12 (13 visits)" in found["temporal calc_span"].message
+    assert ("every course of visits 1 week apart up to week 12 (13 visits, every recommendation carried out)"
+            in found["temporal calc_span"].message)
 
 
 @pytest.mark.parametrize("edit,refuted,visits", [
@@ -244,6 +245,20 @@ def test_mutants_are_refuted_with_replayable_courses(tmp_path, edit, refuted, vi
         q = invoke("query", "-g", str(path), "--history", str(h), "--format", "json")
         assert q.exit_code == 0, q.output
         assert len(json.loads(q.output)["visits"]) == visits[name]
+
+
+def test_a_span_in_months_is_exact(tmp_path):
+    """1 month = 22/3 days under this rule: visits a week apart are within it, so an MRI
+    ordered at every visit breaks the property (a span cut to whole days would hide it)."""
+    text = MINI.replace("strengths: {strong: Strong}\n", "strengths: {strong: Strong}\ndurations: {rule: 3 months = 22 days, why: test}\n")
+    text = text.replace("records: {imaged: true, since_imaging: 0}", "records: {since_imaging: 0}")
+    text = text.replace("not_repeated_within: {of: recommends(mri), span: 12 weeks, unless: pain == severe}",
+                        "not_repeated_within: {of: recommends(mri), span: 1 month}")
+    g = load_guideline(_mini(tmp_path, text))
+    f = _temporal(verify(g))["temporal mri_once"]
+    assert f.verdict == Verdict.REFUTED and len(f.course) == 2, f.message
+    assert "not again within 22/3 (about 7.3333) days" in f.message
+    assert not property_holds(g, next(p for p in g.course.properties if p.id == "mri_once"), course_of(g, f.course))
 
 
 def test_vacuous_properties_are_refuted(tmp_path):
@@ -297,6 +312,11 @@ def test_unknown_is_never_proved(tmp_path):
     (("{id: calc_window, always: recommends(calcitonin) implies weeks <= 4 weeks, why: x}",
       "{id: calc_window, why: x}"), "missing-key", "give exactly one of always, eventually"),
     (("span: 4 weeks}", "span: 4 weeks, unless: true}"), "unknown-key", "unless"),
+    (("horizon: 12 weeks", "horizon: 100000 weeks"), "bad-domain", "the unrolling takes at most 520"),
+    (("span: 12 weeks, unless: pain == severe}", "span: 1 week, unless: pain == severe}"), "bad-domain",
+     "the property would say nothing"),
+    (("at_most: {of: recommends(calcitonin), span: 4 weeks}", "at_most: {of: recommends(calcitonin), span: 12 weeks}"),
+     "bad-domain", "the property would say nothing"),
     (("always: recommends(calcitonin) implies", "always: recommends(calcitonn) implies"), "unknown-name", "calcitonn"),
 ])
 def test_course_language_errors(tmp_path, edit, code, message):

@@ -239,7 +239,7 @@ def negation(u: Unrolled, prop: TemporalProperty) -> tuple[z3.BoolRef, list[tupl
                     ways.append((z3.And(alive[k], holds[k], seen[k - apart]), k))
         else:
             # visits at most ``within`` apart are too close (their gap is under the span)
-            within = -(-int(prop.days) // int(u.every_days)) - 1
+            within = -(-prop.days // u.every_days) - 1  # exact: a span in months may be a fraction of a day
             big = within + 1  # "too far back, or none": every distance past ``within`` is the same
             dist: Any = z3.IntVal(big)  # visits back to the latest unexcused one where ``of`` held
             for k in range(n):
@@ -290,7 +290,7 @@ def scope_words(g: Guideline) -> str:
     assert c is not None
     every = int(c.every_days // DAYS_PER_WEEK)
     return (f"every course of visits {every} week{'s' if every != 1 else ''} apart up to week "
-            f"{int(c.horizon_days // DAYS_PER_WEEK)} ({c.visits} visits)")
+            f"{int(c.horizon_days // DAYS_PER_WEEK)} ({c.visits} visits, every recommendation carried out)")
 
 
 class Temporal(Check):
@@ -509,10 +509,11 @@ def _form_words(prop: TemporalProperty) -> str:
                 + (f", while {prop.during.text}" if prop.during else "")
                 + (f", for courses starting where {prop.start.text}" if prop.start else ""))
     assert prop.days is not None
-    weeks = format_value(prop.days / DAYS_PER_WEEK)
+    span = f"{format_value(prop.days / DAYS_PER_WEEK)} weeks" if prop.days % DAYS_PER_WEEK == 0 \
+        else f"{format_value(prop.days)} days"
     if prop.form == "at_most":
-        return f"{prop.holds.text} at visits at most {weeks} weeks apart"
-    return (f"{prop.holds.text} not again within {weeks} weeks"
+        return f"{prop.holds.text} at visits at most {span} apart"
+    return (f"{prop.holds.text} not again within {span}"
             + (f" unless {prop.unless.text}" if prop.unless else ""))
 
 
