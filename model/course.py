@@ -46,7 +46,8 @@ class Visit(Record):
     week: int
     facts: PatientInput
     declined: tuple[str, ...]
-    span: Span
+    #: where the visit is written (None for a course made by the solver)
+    span: Span | None
 
 
 class VisitAnswer(Record):
@@ -225,7 +226,8 @@ def replay(g: Guideline, visits: Sequence[Visit]) -> list[VisitAnswer]:
                 if r not in prev.answer.trace.applies:
                     problems.append(Diagnostic("history-unknown", f"declined {r!r}: the visit at week {prev.week} did not "
                                                                   "recommend it", visit.span))
-            post, clashes = after_records(g, prev.values, prev.answer.trace.applies, visit.declined)
+            recorded, clashes = records(g, prev.answer.trace.applies, visit.declined)
+            post = {**prev.values, **recorded}
             carried = advance(g, post, (visit.week - prev.week) * DAYS_PER_WEEK)
             for name, value in visit.facts.values.items():
                 problem = change_problem(g.variables[name], post[name], carried[name], value)
@@ -234,7 +236,6 @@ def replay(g: Guideline, visits: Sequence[Visit]) -> list[VisitAnswer]:
                                                                  f"{problem}", _span(visit.facts.origin[name])))
             p.values = {**carried, **visit.facts.values}
             p.origin = {n: f"carried from week {prev.week}" for n in carried} | dict(visit.facts.origin)
-            recorded = records(g, prev.answer.trace.applies, visit.declined)[0]
             how = {n: "stated" if n in visit.facts.values else
                    ("recorded, then time" if n in recorded else "time") if carried[n] != post[n] else "recorded"
                    for n in g.variables if p.values.get(n) != prev.values.get(n)}
@@ -366,8 +367,5 @@ def course_of(g: Guideline, weeks_facts: Sequence[tuple[int, Mapping[str, Any]]]
         p = PatientInput()
         p.values = dict(facts)
         p.origin = {n: f"week {week}" for n in facts}
-        visits.append(Visit(week, p, (), _NO_SPAN))
+        visits.append(Visit(week, p, (), None))
     return replay(g, visits)
-
-
-_NO_SPAN: Any = None

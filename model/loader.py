@@ -124,8 +124,6 @@ class _Loader(NodeReader):
         self.durations_rule = ""
         #: variable -> the node of its ``advances_while`` (read once the scope is known)
         self.clock_while: dict[str, YNode] = {}
-        #: (every, horizon) in days of the course being read, for its properties' checks
-        self.course_shape: tuple[Fraction, Fraction] = (Fraction(7), Fraction(7))
 
     # -- readers that need the document ---------------------------------------------------
 
@@ -726,10 +724,9 @@ class _Loader(NodeReader):
                                    f"{MAX_VISITS} (for example 10 years of weekly visits)", v.span("horizon"))
             return None
         props: list[TemporalProperty] = []
-        self.course_shape = (every, horizon)
         seen: dict[str, Span] = {}
         for where, item in self.items(v["properties"], "course.properties") if v["properties"] is not None else ():
-            prop = self.temporal_property(item, where)
+            prop = self.temporal_property(item, where, every, horizon)
             if prop is None:
                 continue
             if prop.id in seen:
@@ -740,7 +737,7 @@ class _Loader(NodeReader):
             props.append(prop)
         return Course(every, horizon, v["why"], node.span, tuple(props))
 
-    def temporal_property(self, item: YNode, where: str) -> TemporalProperty | None:
+    def temporal_property(self, item: YNode, where: str, every: Fraction, horizon: Fraction) -> TemporalProperty | None:
         """One property: an ``id``, a ``why``, its citations, and exactly one of the forms."""
         cond = self.condition(allow_recommends=True)
         forms: dict[str, tuple[Field, ...]] = {
@@ -776,7 +773,6 @@ class _Loader(NodeReader):
         if f["span"] <= 0:
             self.err("bad-domain", f"{where}.{form}.span: expected a positive duration", f.span("span"))
             return None
-        every, horizon = self.course_shape
         if form == "not_repeated_within" and f["span"] <= every:
             self.err("bad-domain", f"{where}.{form}.span: no two visits are less than {format_number(f['span'] / 7)} weeks "
                                    f"apart (a visit every {format_number(every / 7)} weeks): the property would say nothing",

@@ -30,12 +30,12 @@ from typing import Any
 import z3
 
 from ..model import expr as X
-from ..model.course import DAYS_PER_WEEK, Visit, clock_step, history_yaml, property_holds, replay
+from ..model.course import DAYS_PER_WEEK, clock_step, course_of, history_yaml, property_holds
 from ..model.encode import Encoding
 from ..model.errors import InputError
 from ..model.guideline import Guideline, TemporalProperty, Variable
 from ..model.kinds import kind_of
-from ..model.patient import PatientInput, format_value
+from ..model.patient import format_value
 from .findings import Finding, InternalError, Verdict
 from .obligation import Check, Context, preferences
 from .solver import OPTIMIZE_RLIMIT, Result
@@ -128,22 +128,15 @@ class Unrolled:
                 out.append(after == z3.If(moves, before + step, before))
         return out
 
-    def history(self, model: z3.ModelRef, last: int) -> list[Visit]:
-        """Visits 0..``last`` of a model as a history, every fact stated at every visit."""
-        visits = []
+    def history(self, model: z3.ModelRef, last: int) -> list[tuple[int, dict[str, Any]]]:
+        """Visits 0..``last`` of a model as (week, every fact), the form ``course_of`` replays."""
+        out = []
         for k in range(last + 1):
-            p = PatientInput()
-            for v in self.g.variables.values():
-                if v.name in self.known[k] and not z3.is_true(model.eval(self.known[k][v.name], model_completion=True)):
-                    p.values[v.name] = None
-                else:
-                    p.values[v.name] = kind_of(v.type).read(v, self.vars[k][v.name], model)
-                p.origin[v.name] = f"the solver's course, visit {k + 1}"
-            visits.append(Visit(k * self.every_days // DAYS_PER_WEEK, p, (), _NOWHERE))
-        return visits
-
-
-_NOWHERE: Any = None
+            facts = {v.name: None if v.name in self.known[k]
+                     and not z3.is_true(model.eval(self.known[k][v.name], model_completion=True))
+                     else kind_of(v.type).read(v, self.vars[k][v.name], model) for v in self.g.variables.values()}
+            out.append((k * self.every_days // DAYS_PER_WEEK, facts))
+        return out
 
 
 def _substitution(pairs: list[tuple[Any, Any]]) -> tuple[int, Any, Any]:
@@ -384,9 +377,8 @@ class Temporal(Check):
             return self.finding(subject, Verdict.REFUTED, f"no course reaches visit {u.n}: the variables' over_time rules, "
                                 "the recommendations' records and the constraints end every course early, so the "
                                 "temporal properties would hold of short courses only", g.course.span, Result("unsat", seconds=dt))
-        visits = u.history(model, u.n - 1)
         try:
-            replay(g, visits)
+            course_of(g, u.history(model, u.n - 1))
         except InputError as e:
             raise InternalError(f"{self.code} {subject}: the solver's course does not replay: {e}") from e
         return self.finding(subject, Verdict.PROVED, words, g.course.span, Result("sat", seconds=dt))
@@ -485,9 +477,8 @@ class Temporal(Check):
         """Replay the solver's course through the evaluator; it must break ``prop`` there too
         and give the recommendations the solver gave, visit by visit."""
         g = ctx.g
-        visits = u.history(model, last)
         try:
-            course = replay(g, visits)
+            course = course_of(g, u.history(model, last))
         except InputError as e:
             raise InternalError(f"{self.code} {prop.id}: the solver's course does not replay: {e}") from e
         for k, v in enumerate(course):
