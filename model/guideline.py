@@ -366,4 +366,13 @@ class Guideline(Record):
         return {sid: i for i, sid in enumerate(self.order)}
 
     def steps_recommending(self, rec: str) -> list[Step]:
-        return [s for s in self.steps.values() if rec in s.recommend]
+        """The steps that recommend ``rec``, in declaration order."""
+        return list(self._recommenders.get(rec, ()))
+
+    @cached_property
+    def _recommenders(self) -> dict[str, list[Step]]:
+        by: dict[str, list[Step]] = {}
+        for s in self.steps.values():
+            for r in dict.fromkeys(s.recommend):
+                by.setdefault(r, []).append(s)
+        return by

@@ -15,7 +15,7 @@ import gc
 import time
 from functools import partial
 from collections import ChainMap
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -24,7 +24,7 @@ import z3
 from ..model import expr as X
 from ..model.encode import Encoding
 from ..model.errors import Span
-from ..model.evaluate import Patient, eval_expr, fired_edges
+from ..model.evaluate import AbsentValue, Patient, eval_expr, fired_edges
 from ..model.guideline import Branch, Condition, Conflict, Definition, Guideline, Invariant, Step
 from ..model.kinds import kind_of
 from ..model.numbers import format_number
@@ -228,6 +228,22 @@ class Reachability(Check):
         """
         targets = self.targets(ctx)
         dead: set[str] = set()
+        if not self.rounds(ctx, targets, dead):
+            return
+        for key, group, term in reversed(targets):
+            if key in ctx.covered or key in dead:
+                continue
+            r = ctx.prover.check([(key, term)], want_core=False)
+            if r.status == "sat":
+                patient = ctx.patient(r)
+                ctx.add_witness(patient, within=group)
+                ctx.confirm(key in ctx.covered, f"{self.code} witness for {key}", patient)
+            elif r.status == "unsat":
+                dead.add(key)
+
+    def rounds(self, ctx: Context, targets: list[tuple[str, str, z3.BoolRef]], dead: set[str]) -> bool:
+        """The batched rounds of :meth:`cover` over ``targets``; False when the solver
+        answered unknown (the rest is then left to the per-obligation checks)."""
         for _ in range(COVER_ROUNDS):
             batch: list[tuple[str, str, z3.BoolRef]] = []
             groups: set[str] = set()
@@ -237,7 +253,7 @@ class Reachability(Check):
                 groups.add(group)
                 batch.append((key, group, term))
             if not batch:
-                return
+                return True
             progress = False
             for _ in range(COVER_RETRIES):
                 r = ctx.prover.check_assuming([(k, t) for k, _, t in batch])
@@ -253,7 +269,7 @@ class Reachability(Check):
                     progress = True
                     break
                 if r.status == "unknown":
-                    return  # leave the rest to the per-obligation checks, which report unknown
+                    return False
                 core = set(r.core)
                 if len(batch) == 1 or not core:
                     dead.update(k for k, _, _ in batch if not core or k in core)
@@ -265,16 +281,7 @@ class Reachability(Check):
                     break
             if not progress:
                 break
-        for key, group, term in reversed(targets):
-            if key in ctx.covered or key in dead:
-                continue
-            r = ctx.prover.check([(key, term)], want_core=False)
-            if r.status == "sat":
-                patient = ctx.patient(r)
-                ctx.add_witness(patient, within=group)
-                ctx.confirm(key in ctx.covered, f"{self.code} witness for {key}", patient)
-            elif r.status == "unsat":
-                dead.add(key)
+        return True
 
     def run(self, ctx: Context) -> Iterator[Finding]:
         g, enc = ctx.g, ctx.enc
@@ -283,7 +290,7 @@ class Reachability(Check):
             reached = enc.reached.get(sid, z3.BoolVal(False))
 
             def reaches(p: Patient, sid: str = sid) -> bool:
-                return sid in ctx.run(p).reached
+                return sid in ctx.trace_at(p, sid).reached
             yield self.existential(
                 ctx, f"step {sid}", step.span, [(f"step {sid} is reached", reached)],
                 f"step {sid!r} is reached by some valid patient",
@@ -299,7 +306,7 @@ class Reachability(Check):
                             for i, b in enumerate(step.branches)]
 
                     def takes(p: Patient, e: Edge = e) -> bool:
-                        return e.key in ctx.run(p).fired_keys()
+                        return e.key in ctx.trace_at(p, e.source).fired_keys()
                     yield self.existential(
                         ctx, f"branch {e.key}", step.span, parts,
                         f"the 'otherwise' branch of {sid!r} is taken by some valid patient",
@@ -307,7 +314,7 @@ class Reachability(Check):
                         takes, rules=(sid,), cover=f"edge:{e.key}")
         for rid, rec in g.recommendations.items():
             def applies(p: Patient, rid: str = rid) -> bool:
-                return rid in ctx.run(p).applies
+                return rid in ctx.trace_at(p, *(s.id for s in g.steps_recommending(rid))).applies
             yield self.existential(
                 ctx, f"recommendation {rid}", rec.span, [(f"{rid} applies", enc.applies[rid])],
                 f"recommendation {rid!r} applies to some valid patient",
@@ -327,7 +334,7 @@ class Reachability(Check):
             ctx, f"branch {e.key}", b.span, lambda: ctx.guard_parts(step, e.index),
             f"branch {e.index + 1} of {step.id!r} ({b.label}) is taken by some valid patient",
             f"branch {e.index + 1} of {step.id!r} ({b.label}) is never taken{masked}",
-            lambda p: e.key in ctx.run(p).fired_keys(), rules=(step.id,), cover=f"edge:{e.key}")
+            lambda p: e.key in ctx.trace_at(p, step.id).fired_keys(), rules=(step.id,), cover=f"edge:{e.key}")
 
 
     def masked_by(self, ctx: Context, step: Step, index: int, alone: Parts) -> str:
@@ -376,6 +383,7 @@ class Coverage(Check):
 
     def run(self, ctx: Context) -> Iterator[Finding]:
         g, enc = ctx.g, ctx.enc
+        claims: list[tuple[Parts, Callable[[], Finding]]] = []
         for sid, step in g.steps.items():
             if step.kind != "decision" or sid not in g.order:
                 continue  # a step no path leads to is reported by reachability
@@ -386,9 +394,11 @@ class Coverage(Check):
                 trace = ctx.run(p)
                 ok = step.id in trace.reached and not fired_edges(g, step, p)
                 return ok, f"a valid patient reaches {step.id!r} ({step.title}) and no branch applies", ()
-            yield self.universal(ctx, f"step {sid}", step.span, negation,
-                                 f"every valid patient reaching {sid!r} takes a branch", refuted, rules=(sid,),
-                                 regions=partial(decision_atoms, ctx, [sid]))
+            claims.append((negation, partial(
+                self.universal, ctx, f"step {sid}", step.span, negation,
+                f"every valid patient reaching {sid!r} takes a branch", refuted, rules=(sid,),
+                regions=partial(decision_atoms, ctx, [sid]))))
+        yield from self.together(ctx, claims)
         if g.dispositions:
             negation = [("no disposition applies", z3.Not(z3.Or([enc.applies[r] for r in g.dispositions])))]
 
@@ -421,6 +431,7 @@ class Exclusivity(Check):
 
     def run(self, ctx: Context) -> Iterator[Finding]:
         g, enc = ctx.g, ctx.enc
+        claims: list[tuple[Parts, Callable[[], Finding]]] = []
         for sid, step in g.steps.items():
             if step.kind != "decision" or step.choice != "single" or len(step.branches) < 2:
                 continue
@@ -438,9 +449,11 @@ class Exclusivity(Check):
                 table is located at its own element)."""
                 both = [b for b in step.branches if eval_expr(b.cond.expr, p, g)]
                 return both[1].span
-            yield self.universal(ctx, f"step {sid}", step.span, negation,
-                                 f"at most one branch of {sid!r} applies", refuted, rules=(sid,),
-                                 regions=partial(decision_atoms, ctx, [sid]), locate=later)
+            claims.append((negation, partial(
+                self.universal, ctx, f"step {sid}", step.span, negation,
+                f"at most one branch of {sid!r} applies", refuted, rules=(sid,),
+                regions=partial(decision_atoms, ctx, [sid]), locate=later)))
+        yield from self.together(ctx, claims)
 
 
 # ------------------------------------------------------------------------------------ GP001
@@ -462,6 +475,7 @@ class Consistency(Check):
 
     def run(self, ctx: Context) -> Iterator[Finding]:
         g, enc = ctx.g, ctx.enc
+        claims: list[tuple[Parts, Callable[[], Finding]]] = []
         for c in g.conflicts:
             negation = [("two conflicting recommendations apply", z3.AtLeast(*[enc.applies[r] for r in c.recs], 2))]
 
@@ -469,9 +483,11 @@ class Consistency(Check):
                 both = [r for r in c.recs if r in ctx.run(p).applies]
                 msg = f"conflict {c.id!r}: a valid patient gets both {both[0]!r} and {both[1]!r}" if len(both) >= 2 else ""
                 return len(both) >= 2, msg, _paths(ctx, p, both)
-            yield self.universal(ctx, f"conflict {c.id}", c.span, negation,
-                                 f"no valid patient gets two of {', '.join(c.recs)}", refuted, rules=c.recs,
-                                 regions=partial(decision_atoms, ctx, _recommending(g, c.recs)))
+            claims.append((negation, partial(
+                self.universal, ctx, f"conflict {c.id}", c.span, negation,
+                f"no valid patient gets two of {', '.join(c.recs)}", refuted, rules=c.recs,
+                regions=partial(decision_atoms, ctx, _recommending(g, c.recs)))))
+        yield from self.together(ctx, claims)
 
 
 # ------------------------------------------------------------------------------------ GP005
@@ -504,10 +520,16 @@ class Redundancy(Check):
                              (f"not branch {j + 1}: not ({bj.cond.text})", z3.Not(enc.term(bj.cond.expr)))]
 
                     def admits(p: Patient, bi: Branch = bi, bj: Branch = bj, sid: str = sid) -> bool:
-                        # as the query: a patient who reaches the step (its guards may read
-                        # optional facts that only the paths to it establish)
-                        return (sid in ctx.run(p).reached and eval_expr(bi.cond.expr, p, g)
-                                and not eval_expr(bj.cond.expr, p, g))
+                        # as the query: a patient who reaches the step. The guards go first
+                        # (cheaper than the walk to the step); one may read an optional fact
+                        # that only the paths to the step establish, and a patient without
+                        # it does not reach the step.
+                        try:
+                            if not eval_expr(bi.cond.expr, p, g) or eval_expr(bj.cond.expr, p, g):
+                                return False
+                        except AbsentValue:
+                            return False
+                        return sid in ctx.trace_at(p, sid).reached
                     yield self.existential(
                         ctx, f"branch {sid}#{i + 1} vs {sid}#{j + 1}", bi.span, parts,
                         f"branch {i + 1} of {sid!r} admits a patient that branch {j + 1} does not",
@@ -535,6 +557,7 @@ class Invariants(Check):
 
     def run(self, ctx: Context) -> Iterator[Finding]:
         g, enc = ctx.g, ctx.enc
+        claims: list[tuple[Parts, Callable[[], Finding]]] = []
         for inv in g.invariants:
             negation = [(f"invariant {inv.id} broken", z3.Not(enc.term(inv.cond.expr)))]
 
@@ -543,8 +566,10 @@ class Invariants(Check):
                 ok = not eval_expr(inv.cond.expr, p, g, trace.applies)
                 recs = sorted(X.recommendations_of(inv.cond.expr))
                 return ok, f"invariant {inv.id!r} fails: {inv.cond.text}", _paths(ctx, p, recs)
-            yield self.universal(ctx, f"invariant {inv.id}", inv.span, negation,
-                                 f"invariant {inv.id!r} holds for every valid patient", refuted, rules=(inv.id,))
+            claims.append((negation, partial(
+                self.universal, ctx, f"invariant {inv.id}", inv.span, negation,
+                f"invariant {inv.id!r} holds for every valid patient", refuted, rules=(inv.id,))))
+        yield from self.together(ctx, claims)
 
 
 # ------------------------------------------------------------------------------------ GP008
@@ -569,6 +594,7 @@ class Contraindications(Check):
 
     def run(self, ctx: Context) -> Iterator[Finding]:
         g, enc = ctx.g, ctx.enc
+        claims: list[tuple[Parts, Callable[[], Finding]]] = []
         for rid, rec in g.recommendations.items():
             for i, rule in enumerate(rec.contraindications):
                 assert rule.cond is not None  # a contraindication always has a condition
@@ -579,8 +605,10 @@ class Contraindications(Check):
                 def refuted(p: Patient, rid: str = rid, cond: Condition = cond, why: str = rule.text) -> Recheck:
                     ok = rid in ctx.run(p).applies and bool(eval_expr(cond.expr, p, g))
                     return ok, f"{rid!r} is recommended while it is contraindicated ({cond.text}): {why}", _paths(ctx, p, [rid])
-                yield self.universal(ctx, f"contraindication {rid}#{i + 1}", rule.span, negation,
-                                     f"{rid!r} is never recommended when {cond.text}", refuted, rules=(rid,))
+                claims.append((negation, partial(
+                    self.universal, ctx, f"contraindication {rid}#{i + 1}", rule.span, negation,
+                    f"{rid!r} is never recommended when {cond.text}", refuted, rules=(rid,))))
+        yield from self.together(ctx, claims)
 
 
 # ------------------------------------------------------------------------------------ GP009

@@ -18,7 +18,7 @@ from ..model import expr as X
 from ..model.encode import Encoding
 from ..model.errors import Span
 from ..model.evaluate import AbsentValue, Patient, Trace, eval_expr, run, violated_constraints
-from ..model.guideline import Constraint, Guideline, Step
+from ..model.guideline import Constraint, Guideline, Step, Variable
 from ..model.graph import predecessors, reachable
 from ..model.kinds import kind_of
 from ..model.patient import typical_value
@@ -57,6 +57,29 @@ class Context:
             for v in X.variables_of(c.cond.expr, defs):
                 self._constraints_reading.setdefault(v, []).append(c)
         self._preds: dict[str, set[str]] | None = None
+        self._ancestors: dict[frozenset[str], frozenset[str]] = {}
+        self._settled: dict[tuple[int, ...], tuple[Parts, Result]] = {}
+
+    # -- universal claims settled together --------------------------------------------------
+
+    def settle(self, negations: Sequence[Parts]) -> None:
+        """Ask the solver which of ``negations`` are unsatisfiable together
+        (:meth:`Prover.settle_together`); :meth:`settled` then answers for those proved."""
+        if self.domain_unsettled or len(negations) < 2:
+            return
+        for negation, r in zip(negations, self.prover.settle_together(negations), strict=True):
+            if r is not None:
+                self._settled[self._claim_key(negation)] = (negation, r)
+
+    def settled(self, negation: Parts) -> Result | None:
+        """The ``unsat`` result of a negation proved by :meth:`settle` (used once)."""
+        hit = self._settled.pop(self._claim_key(negation), None)
+        return hit[1] if hit is not None else None
+
+    @staticmethod
+    def _claim_key(negation: Parts) -> tuple[int, ...]:
+        # Z3 AST ids: the stored negation keeps its terms alive, so no id is reused meanwhile
+        return tuple(t.get_id() for _, t in negation)
 
     # -- witnesses -------------------------------------------------------------------------
 
@@ -108,6 +131,18 @@ class Context:
         touched = {id(c): c for v in patient.maps[0] for c in self._constraints_reading.get(v, ())}
         return [c.id for c in self.g.constraints if id(c) in touched and not eval_expr(c.cond.expr, patient, self.g)]
 
+    def _violated_by(self, patient: Patient, changed: Sequence[Variable]) -> bool:
+        """Whether ``patient``, the base witness with the variables ``changed`` set anew,
+        breaks a constraint: only the constraints reading one of them can be broken."""
+        seen: set[int] = set()
+        for v in changed:
+            for c in self._constraints_reading.get(v.name, ()):
+                if id(c) not in seen:
+                    seen.add(id(c))
+                    if not eval_expr(c.cond.expr, patient, self.g):
+                        return True
+        return False
+
     def add_witness(self, patient: Patient, within: str | None = None) -> None:
         """Record what ``patient`` reaches; with ``within`` (a step id), only on the paths to
         that step (a local walk, for slice witnesses). Whole patients are also kept to settle
@@ -142,19 +177,25 @@ class Context:
             p = dict(base)
             p.update((v.name, int(x) if v.type.kind != "decimal" else Fraction(x)) for v, x in zip(numeric, values, strict=True))
             try:
-                if violated_constraints(self.g, p) or not holds(p):
+                if self._violated_by(p, numeric) or not holds(p):
                     continue
             except AbsentValue:  # it reads an optional fact this corner leaves without a value
                 continue
-            self.add_witness(p)
+            # Kept untraced: a whole-graph walk per corner made vacuity quadratic on large
+            # guidelines; whoever needs its trace (or part of it) asks for it.
+            self.witnesses.append(p)
             return p
         return None
 
-    def ancestors(self, sid: str) -> set[str]:
-        """``sid`` and every step on a path from the start to it."""
-        if self._preds is None:
-            self._preds = predecessors(self.g.steps)
-        return reachable([sid], self._preds)
+    def ancestors(self, *sids: str) -> frozenset[str]:
+        """``sids`` and every step on a path from the start to one of them."""
+        key = frozenset(sids)
+        hit = self._ancestors.get(key)
+        if hit is None:
+            if self._preds is None:
+                self._preds = predecessors(self.g.steps)
+            hit = self._ancestors[key] = frozenset(reachable(sorted(key), self._preds))
+        return hit
 
     def run(self, patient: Patient) -> Trace:
         """The evaluator's trace for ``patient``, computed once per patient object."""
@@ -164,6 +205,18 @@ class Context:
         trace = run(self.g, patient)
         self._traces[id(patient)] = (patient, trace)
         return trace
+
+    def trace_at(self, patient: Patient, *sids: str) -> Trace:
+        """A trace of ``patient`` exact for the steps ``sids``, the edges leaving them and the
+        recommendations of the steps they lead to: the whole trace when it is already known,
+        else a walk of the steps on the paths to them only. Whether a patient reaches one
+        step, takes one branch or gets one recommendation is then decided at the cost of
+        that step's ancestry, not of the whole graph (which made checks that try every
+        witness on every obligation quadratic)."""
+        hit = self._traces.get(id(patient))
+        if hit is not None and hit[0] is patient:
+            return hit[1]
+        return run(self.g, patient, self.ancestors(*sids))
 
     def guard_parts(self, step: Step, index: int) -> list[tuple[str, z3.BoolRef]]:
         """The tracked parts of "branch ``index`` of ``step`` is taken": its conjuncts and, in
@@ -228,7 +281,7 @@ class Check:
             return self.finding(subject, Verdict.UNKNOWN, f"not settled: {proved_msg}", span,
                                 Result("unknown", reason=f"whether any valid patient exists is not settled ({ctx.domain_unsettled})"),
                                 rules=rules)
-        r = ctx.prover.check(negation, want_core=False)
+        r = ctx.settled(negation) or ctx.prover.check(negation, want_core=False)
         if r.status == "unsat":
             return self.finding(subject, Verdict.PROVED, proved_msg, span, r, rules=rules)
         if r.status == "unknown":
@@ -244,6 +297,14 @@ class Check:
                                ctx.max_regions)
         return self.finding(subject, Verdict.REFUTED, msg, span, r, witness=patient, rules=rules, details=details,
                             regions=tuple(listing.regions), regions_end=listing.end)
+
+    def together(self, ctx: Context, claims: Sequence[tuple[Parts, Callable[[], Finding]]]) -> Iterator[Finding]:
+        """Universal claims, each a (negation, the :meth:`universal` call that reports it),
+        settled together first where the solver can (:meth:`Context.settle`), then reported
+        one by one in their order."""
+        ctx.settle([negation for negation, _ in claims])
+        for _, claim in claims:
+            yield claim()
 
     def existential(self, ctx: Context, subject: str, span: Span | None, parts: Parts | Callable[[], Parts],
                     proved_msg: str, refuted_msg: str, holds: Callable[[Patient], bool],

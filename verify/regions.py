@@ -29,6 +29,7 @@ that it has the problem and lies outside the earlier regions, or :class:`Interna
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from fractions import Fraction
 from typing import Any, Protocol
 
@@ -56,7 +57,7 @@ class Context(Protocol):
 
     def confirm(self, ok: bool, what: str, patient: Patient) -> None: ...
 
-    def ancestors(self, sid: str) -> set[str]: ...
+    def ancestors(self, *sids: str) -> AbstractSet[str]: ...
 
 #: Regions listed per refuted obligation unless ``--max-findings`` says otherwise.
 MAX_REGIONS = 20
@@ -119,7 +120,7 @@ def decision_atoms(ctx: Context, steps: Sequence[str]) -> list[X.Expr]:
     return path_atoms(ctx.g, steps, ctx.ancestors)
 
 
-def path_atoms(g: Guideline, steps: Sequence[str], ancestors: Callable[[str], set[str]]) -> list[X.Expr]:
+def path_atoms(g: Guideline, steps: Sequence[str], ancestors: Callable[[str], AbstractSet[str]]) -> list[X.Expr]:
     """:func:`decision_atoms` for any guideline: ``ancestors(s)`` is ``s`` and every step on
     a path from the start to it."""
     own = [g.steps[s] for s in steps]

@@ -50,6 +50,19 @@ SLICE_SOLVERS = 48
 OPTIMIZE_RLIMIT = 50_000_000
 
 
+#: Universal claims asked together in one query at most (see :meth:`Prover.settle_together`).
+GROUP_SIZE = 64
+
+#: Domain entries a solver asking claims together holds at most (sliced prover).
+GROUP_ENTRIES = 256
+
+#: Seconds a query asking claims together may take before they are asked one by one.
+GROUP_SECONDS = 2.0
+
+#: Z3's "no timeout" (its largest unsigned value), to restore a solver without one.
+NO_TIMEOUT = 4294967295
+
+
 class Result(Record):
     status: Literal["sat", "unsat", "unknown"]
     model: Any = None  # z3.ModelRef (or a SliceModel) when sat
@@ -128,6 +141,58 @@ class Prover:
         if r.status == "sat":
             raise SolverError("the tracked re-check of an unsat obligation came back sat")
         return r.replace(status="unsat", seconds=dt + r.seconds) if r.status == "unknown" else r
+
+    def settle_together(self, negations: Sequence[Sequence[tuple[str, z3.BoolRef]]]) -> list[Result | None]:
+        """Which of ``negations`` are unsatisfiable with the domain, asked together rather
+        than one query each (the per-query cost, not the solving, dominated large runs).
+
+        The negations form groups of at most :data:`GROUP_SIZE`; a group is one query, the
+        disjunction of its members. ``unsat`` proves every member unsatisfiable, since each
+        implies the disjunction. A model satisfies some members: those are left to their
+        own queries (which find and confirm their witnesses) and the rest is asked again. A
+        group the solver does not settle within :data:`GROUP_SECONDS` is left to the
+        one-by-one queries as well, so only the time taken, never a verdict, depends on the
+        grouping or on the clock.
+
+        Returns, for each negation, an ``unsat`` result when it is proved here, else None.
+        """
+        out: list[Result | None] = [None] * len(negations)
+        members = list(range(len(negations)))
+        for k in range(0, len(members), GROUP_SIZE):
+            self._settle_group(negations, members[k:k + GROUP_SIZE], out, self.solver, [])
+        return out
+
+    def packs(self, queries: Sequence[Sequence[tuple[str, z3.BoolRef]]], size: int
+              ) -> tuple[list[int], list[tuple[set[str], list[int]]]]:
+        """``queries`` (by index) to ask over the whole domain, and packs of others to ask
+        over part of it (with those parts); here every query reads the whole domain."""
+        return list(range(len(queries))), []
+
+    def _settle_group(self, negations: Sequence[Sequence[tuple[str, z3.BoolRef]]], pending: list[int],
+                      out: list[Result | None], s: z3.Solver, assumptions: list[z3.BoolRef]) -> None:
+        """:meth:`settle_together` for one group, asked of ``s`` under ``assumptions``."""
+        while len(pending) >= 2:
+            conj = {i: z3.And([t for _, t in negations[i]]) for i in pending}
+            self.calls += 1
+            s.push()
+            s.set("timeout", int(1000 * min(GROUP_SECONDS, self.timeout or GROUP_SECONDS)))
+            try:
+                s.add(z3.Or(list(conj.values())))
+                status, dt = self._run(s, assumptions)
+                if status == z3.unsat:
+                    for i in pending:
+                        out[i] = Result("unsat", seconds=dt / len(pending))
+                    return
+                if status != z3.sat:
+                    return
+                m = s.model()
+                hit = {i for i in pending if z3.is_true(m.eval(conj[i], model_completion=True))}
+            finally:
+                s.set("timeout", NO_TIMEOUT if self.timeout is None else max(1, int(self.timeout * 1000)))
+                s.pop()
+            if not hit:  # pragma: no cover - a model of a disjunction satisfies a member
+                return
+            pending = [i for i in pending if i not in hit]
 
     def check_assuming(self, parts: Sequence[tuple[str, z3.BoolRef]]) -> Result:
         """Domain and all ``parts`` at once, each part behind an assumption literal in the
@@ -285,30 +350,79 @@ class SlicedProver(Prover):
                 self._comp_vars.setdefault(root, []).append(v)
         self._everything = find(everything)
 
-    def _scope(self, parts: Sequence[tuple[str, z3.BoolRef]], drop: int | None = None
-               ) -> tuple[z3.Solver, list[z3.BoolRef], frozenset[str] | None]:
-        """The solver to ask, the indicator literals to assume and the variables the slice
-        decides (None: the whole domain, in the main solver)."""
-        def everything() -> tuple[z3.Solver, list[z3.BoolRef], None]:
-            if drop is None:  # the common case: every entry, without copying the list
-                return self.solver, self._ind, None
-            return self.solver, [ind for i, ind in enumerate(self._ind) if i != drop], None
-
+    def _components(self, parts: Sequence[tuple[str, z3.BoolRef]], drop: int | None = None
+                    ) -> tuple[frozenset[str], list[int], set[str]] | None:
+        """The domain components ``parts`` read (with the dropped entry's), their entries and
+        the variables read; None when the query must see the whole domain."""
         if self.base is None:
-            return everything()
+            return None
         read: set[str] = set()
         for _, term in parts:
             sup = self.support(term)
             if sup is None:
-                return everything()
+                return None
             read |= sup
         comps = frozenset({self._comp_of[v] for v in read if v in self._comp_of}
                           | ({self._entry_comp[drop]} if drop is not None else set()))
         if self._everything in comps:
-            return everything()
+            return None
         entries = [i for c in sorted(comps) for i in self._entries.get(c, ())]
         if 2 * len(entries) > len(self._ind):
-            return everything()
+            return None
+        return comps, entries, read
+
+    def packs(self, queries: Sequence[Sequence[tuple[str, z3.BoolRef]]], size: int
+              ) -> tuple[list[int], list[tuple[set[str], list[int]]]]:
+        """``queries`` (by index) that read the whole domain, and runs of the others, in
+        their order, of at most ``size`` queries whose domain components together hold at
+        most :data:`GROUP_ENTRIES` entries (with those components)."""
+        whole: list[int] = []
+        packs: list[tuple[set[str], list[int]]] = []
+        entries = 0
+        for i, parts in enumerate(queries):
+            found = self._components(parts)
+            if found is None:
+                whole.append(i)
+                continue
+            comps = found[0]
+            if packs and len(packs[-1][1]) < size and (comps <= packs[-1][0] or entries + len(found[1]) <= GROUP_ENTRIES):
+                if not comps <= packs[-1][0]:
+                    packs[-1][0].update(comps)
+                    entries = sum(len(self._entries.get(c, ())) for c in packs[-1][0])
+                packs[-1][1].append(i)
+            else:
+                packs.append((set(comps), [i]))
+                entries = len(found[1])
+        return whole, packs
+
+    def settle_together(self, negations: Sequence[Sequence[tuple[str, z3.BoolRef]]]) -> list[Result | None]:
+        """:meth:`Prover.settle_together`, a group per pack of negations (:meth:`packs`),
+        asked of a solver holding just the pack's domain components, or of the main solver
+        for negations that read the whole domain."""
+        out: list[Result | None] = [None] * len(negations)
+        whole, groups = self.packs(negations, GROUP_SIZE)
+        for k in range(0, len(whole), GROUP_SIZE):
+            self._settle_group(negations, whole[k:k + GROUP_SIZE], out, self.solver, self._ind)
+        for comps, members in groups:
+            if len(members) < 2:
+                continue
+            entries = [i for c in sorted(comps) for i in self._entries.get(c, ())]
+            s = self._new_solver(simple=True)  # used once: not kept among the slice solvers
+            for i in entries:
+                s.add(z3.Implies(self._ind[i], self.domain[i][1]))
+            self._settle_group(negations, members, out, s, [self._ind[i] for i in entries])
+        return out
+
+    def _scope(self, parts: Sequence[tuple[str, z3.BoolRef]], drop: int | None = None
+               ) -> tuple[z3.Solver, list[z3.BoolRef], frozenset[str] | None]:
+        """The solver to ask, the indicator literals to assume and the variables the slice
+        decides (None: the whole domain, in the main solver)."""
+        found = self._components(parts, drop)
+        if found is None:
+            if drop is None:  # the common case: every entry, without copying the list
+                return self.solver, self._ind, None
+            return self.solver, [ind for i, ind in enumerate(self._ind) if i != drop], None
+        comps, entries, read = found
         variables = set(read)
         for c in comps:
             variables.update(self._comp_vars.get(c, ()))
