@@ -59,6 +59,7 @@ def computed(g, patient) -> dict:
 
 # -- the proof ---------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_every_obligation_is_proved(af):
     findings = verify(af)
     assert findings and all(f.verdict == Verdict.PROVED for f in findings), \
@@ -71,6 +72,7 @@ def test_every_obligation_is_proved(af):
         assert any(name in s for s in invariants), name
 
 
+@pytest.mark.slow
 def test_verify_command_exits_0():
     r = invoke("verify", "--brief", str(AF))
     assert r.exit_code == 0, r.output
@@ -79,6 +81,7 @@ def test_verify_command_exits_0():
     assert last.startswith("PROVED: all ") and last.endswith(" obligations hold")
 
 
+@pytest.mark.slow
 def test_a_wrong_rivaroxaban_cut_off_is_refuted():
     """The dose invariants have teeth: EU rivaroxaban 15 mg at CrCl 15-49 (ref 10) moved to
     '< 49' is refuted with a witness at exactly CrCl 49."""

@@ -20,6 +20,7 @@ from synthetic import synthetic_yaml
 ALL = {"GP001", "GP002", "GP003", "GP004", "GP005", "GP006", "GP007", "GP009"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("make, branches, codes", [(synthetic_yaml, 40, ALL - {"GP005"}), (realistic_yaml, 66, ALL)])
 def test_generator_output_is_proved(make, branches, codes):
     g = load_text(make(branches), f"{make.__name__}-{branches}.yaml")
@@ -41,6 +42,7 @@ def test_realistic_shape():
     assert g.definitions
 
 
+@pytest.mark.slow
 def test_realistic_generator_can_fail_verification():
     # The generator's soundness is a property of its guards, not of the checker: moving one
     # threshold so two single-choice branches overlap is found.

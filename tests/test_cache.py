@@ -67,6 +67,7 @@ def test_any_change_to_the_text_is_a_miss(folder, builds, tmp_path):
     assert len(builds) == 2 and len(entries(folder)) == 2
 
 
+@pytest.mark.slow
 def test_a_changed_included_file_is_a_miss_even_though_the_base_is_unchanged(folder, builds, tmp_path):
     base = tmp_path / "base.yaml"
     overlay = tmp_path / "extra.yaml"
@@ -137,6 +138,7 @@ def test_entries_others_can_write_are_never_unpickled(folder, builds, tmp_path, 
     assert loaded == [] and len(builds) == 2
 
 
+@pytest.mark.slow
 def test_switched_off_by_environment_or_option(folder, builds, tmp_path, monkeypatch):
     path = tmp_path / "g.yaml"
     path.write_text(MINI_TEXT)
@@ -187,6 +189,7 @@ def test_at_most_max_entries_are_kept(folder, tmp_path, monkeypatch):
     assert len(entries(folder)) == 3
 
 
+@pytest.mark.slow
 def test_cached_and_fresh_answers_are_identical_for_every_example_patient(tmp_path):
     env = {**os.environ, cache.CACHE_DIR_ENV: str(tmp_path / "c")}
     env.pop(cache.CACHE_ENV, None)

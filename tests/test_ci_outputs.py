@@ -70,6 +70,7 @@ def test_sarif_of_the_literal_source_shows_every_refutation_with_its_regions(lit
     assert run["invocations"][0]["exitCode"] == 1 and run["columnKind"] == "unicodeCodePoints"
 
 
+@pytest.mark.slow
 def test_sarif_of_the_shipped_guideline_has_no_results():
     code, out, _ = invoke("verify", "--format", "sarif")
     assert code == 0
@@ -81,6 +82,7 @@ def test_sarif_of_the_shipped_guideline_has_no_results():
     assert summary["proved"] == len(run["properties"]["proved"]) > 0
 
 
+@pytest.mark.slow
 def test_sarif_warning_is_a_warning_result(tmp_path):
     """A GP010 warning (a drug with no safety review) is a SARIF warning result."""
     text = SHIPPED.read_text()
@@ -136,6 +138,7 @@ def test_verify_json_is_the_same_for_the_same_input_and_timings_are_asked_for():
     assert all(isinstance(o["seconds"], float) for o in json.loads(timed)["obligations"])
 
 
+@pytest.mark.slow
 def test_several_files_and_folders_each_reported_worst_exit_code(tmp_path):
     folder = tmp_path / "guidelines"
     (folder / "sub").mkdir(parents=True)
@@ -251,6 +254,7 @@ def assert_valid(validator, doc) -> None:
     assert not errors, errors[:5]
 
 
+@pytest.mark.slow
 def test_complete_and_partial_answers_share_one_shape_valid_against_the_schema():
     answer = output_validator("answer")
     from guideproof.guideline import EXAMPLES
@@ -271,6 +275,7 @@ def test_complete_and_partial_answers_share_one_shape_valid_against_the_schema()
     assert complete["recommendations"][0].keys() == partial["recommendations"][0].keys()
 
 
+@pytest.mark.slow
 def test_verify_and_input_error_outputs_valid_against_their_schemas(tmp_path):
     verify, diagnostics = output_validator("verify"), output_validator("diagnostics")
     assert_valid(verify, json.loads(invoke("verify", str(MINI), "--format", "json", "--timings")[1]))

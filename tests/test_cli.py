@@ -55,6 +55,7 @@ def test_query_explain():
 
 @pytest.mark.parametrize("patient", sorted((Path(__file__).resolve().parent.parent / "guideline" / "examples").rglob("*.yaml")),
                          ids=lambda p: p.stem)
+@pytest.mark.slow
 def test_default_answer_fits_one_screen(patient):
     """Every example patient's default answer fits 40 lines (the full reasons are one option away)."""
     g = "guideline/af_anticoagulation.yaml" if patient.parent.name == "af" else "guideline/l1_l2_compression_fracture.yaml"
@@ -97,6 +98,7 @@ def test_set_only(shipped):
     assert json.loads(r.output)["pathway"] == ["conservative_care_first"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.stem)
 def test_every_example_queries(path):
     r = invoke("query", "-p", str(path), "--format", "json")
@@ -104,6 +106,7 @@ def test_every_example_queries(path):
     assert len(json.loads(r.output)["pathway"]) == 1
 
 
+@pytest.mark.slow
 def test_example_pathways_are_distinct():
     seen = {}
     for path in sorted(EXAMPLES.glob("*.yaml")):
@@ -114,6 +117,7 @@ def test_example_pathways_are_distinct():
     assert len(seen) >= 6
 
 
+@pytest.mark.slow
 def test_missing_variables_are_listed(tmp_path):
     f = tmp_path / "p.yaml"
     f.write_text("age: 70\nfracture_levels: [L1]\n")
@@ -148,6 +152,7 @@ BASE_TEXT = Path(UNCOMPLICATED).read_text()
     (BASE_TEXT.replace("weeks_conservative_care: 2", "weeks_conservative_care: 5"),
      ["error[constraint-violated]", "care_after_fracture", "weeks_conservative_care = 5"]),
 ])
+@pytest.mark.slow
 def test_bad_patient_file(tmp_path, text, expect):
     r = invoke("query", "-p", str(_bad(tmp_path, text)))
     assert r.exit_code == 2, r.output
@@ -168,6 +173,7 @@ def test_missing_patient_file(tmp_path):
     assert r.exit_code == 2 and "error[file-not-found]" in r.output
 
 
+@pytest.mark.slow
 def test_no_patient_is_the_empty_patient():
     r = invoke("query")
     assert r.exit_code == 0 and "Known: 3 of 32 facts" in r.output  # the optional lab values have no value and "ASK NEXT" in r.output
@@ -208,6 +214,7 @@ def _script() -> str:
     return str(exe) if exe.exists() else shutil.which("guideproof")
 
 
+@pytest.mark.slow
 def test_console_script_query():
     p = subprocess.run([_script(), "query", "-p", UNCOMPLICATED], capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stderr
@@ -215,6 +222,7 @@ def test_console_script_query():
     assert p.stderr == ""
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["malformed", "alias-bomb", "huge", "binary"])
 def test_console_script_bad_input(tmp_path, kind):
     f = tmp_path / f"{kind}.yaml"

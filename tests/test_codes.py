@@ -7,6 +7,7 @@ import ast
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from guideproof.cli import cli
@@ -35,6 +36,7 @@ def _codes_in_source() -> dict[str, str]:
     return found
 
 
+@pytest.mark.slow
 def test_every_code_used_is_registered():
     used = _codes_in_source()
     assert len(used) >= 40  # the scan itself finds them

@@ -87,6 +87,7 @@ def test_declined_recommendations_record_nothing(shipped, tmp_path):
     assert "mri_without_contrast" in course[1].continues
 
 
+@pytest.mark.slow
 def test_query_history_cli_text_and_json():
     r = invoke("query", "-g", str(SHIPPED), "--history", str(HISTORY))
     assert r.exit_code == 0, r.output
@@ -113,6 +114,7 @@ def test_query_history_cli_text_and_json():
     ("  - week: 300\n", "history-change", "beyond its maximum 260"),
     ("  - weak: 2\n", "unknown-key", "did you mean 'week'"),
 ])
+@pytest.mark.slow
 def test_bad_histories_exit_2_at_their_place(tmp_path, later, code, message):
     h = _history(tmp_path, _visits(later))
     r = invoke("query", "-g", str(SHIPPED), "--history", str(h))
@@ -208,6 +210,7 @@ def _temporal(findings):
     return {f.subject: f for f in findings if f.code == "GP012"}
 
 
+@pytest.mark.slow
 def test_mini_course_proves_its_properties(tmp_path):
     found = _temporal(verify(load_guideline(_mini(tmp_path))))
     assert {s: f.verdict for s, f in found.items()} == {
@@ -224,6 +227,7 @@ def test_mini_course_proves_its_properties(tmp_path):
     (("- {when: not imaged, goto: do_mri}", "- {when: not imaged and pain == severe, goto: do_mri}"),
      {"imaged_early"}, {"imaged_early": 2}),
 ])
+@pytest.mark.slow
 def test_mutants_are_refuted_with_replayable_courses(tmp_path, edit, refuted, visits):
     assert MINI.count(edit[0]) == 1
     path = _mini(tmp_path, MINI.replace(*edit))
@@ -247,6 +251,7 @@ def test_mutants_are_refuted_with_replayable_courses(tmp_path, edit, refuted, vi
         assert len(json.loads(q.output)["visits"]) == visits[name]
 
 
+@pytest.mark.slow
 def test_a_span_in_months_is_exact(tmp_path):
     """1 month = 22/3 days under this rule: visits a week apart are within it, so an MRI
     ordered at every visit breaks the property (a span cut to whole days would hide it)."""
@@ -261,6 +266,7 @@ def test_a_span_in_months_is_exact(tmp_path):
     assert not property_holds(g, next(p for p in g.course.properties if p.id == "mri_once"), course_of(g, f.course))
 
 
+@pytest.mark.slow
 def test_vacuous_properties_are_refuted(tmp_path):
     text = MINI.replace("by: weeks >= 1 week, from: weeks == 0 weeks and not imaged",
                         "by: weeks >= 20 weeks, from: weeks == 0 weeks")
@@ -268,6 +274,7 @@ def test_vacuous_properties_are_refuted(tmp_path):
     assert f.verdict == Verdict.REFUTED and "holds only vacuously" in f.message
 
 
+@pytest.mark.slow
 def test_courses_that_cannot_last_are_refuted(tmp_path):
     # the imaging age is a clock, yet an unimaged patient's must stay 0: no course of an
     # unimaged patient lasts, and with imaging fixed false none does
@@ -281,6 +288,7 @@ def test_courses_that_cannot_last_are_refuted(tmp_path):
     assert "no course reaches visit 13" in found["courses reach the horizon"].message
 
 
+@pytest.mark.slow
 def test_two_records_of_one_fact_that_disagree(tmp_path):
     text = MINI.replace("section: s}\n  nothing:", "section: s, records: {imaged: false}}\n  nothing:", 1)
     text = text.replace("imaged: {type: bool, question: Imaged?, over_time: grows}", "imaged: {type: bool, question: Imaged?}")
@@ -324,6 +332,7 @@ def test_unknown_is_never_proved(tmp_path):
      "bad-domain", "the property would say nothing"),
     (("always: recommends(calcitonin) implies", "always: recommends(calcitonn) implies"), "unknown-name", "calcitonn"),
 ])
+@pytest.mark.slow
 def test_course_language_errors(tmp_path, edit, code, message):
     assert MINI.count(edit[0]) == 1, edit
     r = invoke("verify", str(_mini(tmp_path, MINI.replace(*edit))))
@@ -344,12 +353,14 @@ def test_records_of_a_fixed_fact_are_refused(tmp_path):
 # -- the shipped guideline and the literal source ---------------------------------------
 
 
+@pytest.mark.slow
 def test_shipped_guideline_proves_its_course(shipped):
     found = _temporal(verify(shipped, only={"GP012"}))
     assert len(found) == 9
     assert all(f.verdict == Verdict.PROVED for f in found.values()), [f.message for f in found.values()]
 
 
+@pytest.mark.slow
 def test_literal_source_reimages_at_every_visit():
     """The defect only the course shows: with nothing recorded of the re-imaging, persistence
     beyond 8 weeks orders it again at the next visit."""
@@ -410,6 +421,7 @@ def test_course_input_errors_do_not_reach_internal_errors(shipped, tmp_path):
 # -- the chart of a course ----------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_course_chart_reads_in_time_order_and_fits_a3(tmp_path):
     import re
 
@@ -455,6 +467,7 @@ def test_a_history_through_clashing_records_is_a_guideline_problem(tmp_path):
     assert "GUIDELINE PROBLEM: mri records imaged = true and calcitonin records false" in r.output
 
 
+@pytest.mark.slow
 def test_history_and_course_json_follow_their_schemas():
     import jsonschema
 

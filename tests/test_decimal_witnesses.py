@@ -19,6 +19,7 @@ NUMBERS = (FIXTURES / "numbers.yaml").read_text()
     ("weight * 2 == 141", Fraction(141, 2), "70.5"),   # a finite decimal
     ("weight * 3 == 211", Fraction(211, 3), "211/3"),  # no finite decimal: the fraction
 ])
+@pytest.mark.slow
 def test_decimal_witnesses_are_bare_and_read_back(tmp_path, condition, weight, written):
     # Fails exactly for untreated patients of that weight: the witness must have it.
     text = NUMBERS.replace("holds: two_risks implies score >= 2, why: W.",

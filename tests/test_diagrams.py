@@ -35,6 +35,7 @@ def test_mini_dot_golden(mini):
     check_golden(GOLDEN / "mini.dot", to_dot(mini))
 
 
+@pytest.mark.slow
 def test_deterministic_across_processes():
     """Set and dict iteration order may change with the hash seed between processes; the
     chart must not (plain and with a patient's highlighting)."""
@@ -236,6 +237,7 @@ def test_colour_formulas():
     assert delta_e("#cfe8f3", "#d4e5f7") == pytest.approx(4.7, abs=0.1)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["l1_l2_compression_fracture.yaml", "af_anticoagulation.yaml"])
 def test_category_colours_are_far_apart(name):
     from guideproof.model.loader import load_guideline
@@ -285,6 +287,7 @@ def _shipped_guidelines():
 SHIPPED_NAMES = ("l1_l2_compression_fracture", "af_anticoagulation")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", SHIPPED_NAMES)
 def test_ordered_branches_are_drawn_left_to_right(name):
     """In the whole chart and in the phase charts, the targets of an ordered decision are drawn
@@ -325,6 +328,7 @@ def _row_numbers(root, step_id):
     return [n for _, n in sorted(numbered)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", SHIPPED_NAMES)
 def test_overview_draws_ordered_branches_as_rows_in_order(name):
     """In the overview an ordered decision is one box with a row per branch: in the rendered SVG
@@ -370,6 +374,7 @@ def _svg_fitted_text(root, page=A3_LANDSCAPE):
     return (width, height), smallest * min(1.0, page[0] / width, page[1] / height)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", SHIPPED_NAMES)
 def test_every_phase_chart_fits_a3_with_8pt_text(name):
     """Every phase chart of each shipped guideline, as rendered to SVG, fits a landscape A3
@@ -380,12 +385,14 @@ def test_every_phase_chart_fits_a3_with_8pt_text(name):
     assert fitted and all(text >= 8 for _, text in fitted.values()), fitted
 
 
+@pytest.mark.slow
 def test_shipped_overview_and_phase_charts_fit_a3_with_8pt_text(shipped):
     """Says so: the shipped guideline. Fitted to a landscape A3 page, no text is below 8 pt."""
     for dot in [overview_dot(shipped)] + [phase_dot(shipped, p) for p in shipped.phases]:
         assert _fitted_smallest_text(dot) >= 8
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", SHIPPED_NAMES)
 def test_overviews_fit_a3_and_a_readme(name):
     """Each shipped guideline's overview fits a landscape A3 page with all text at 8 pt or more,
@@ -397,12 +404,14 @@ def test_overviews_fit_a3_and_a_readme(name):
     assert _readme_text(dot) >= 8
 
 
+@pytest.mark.slow
 def test_fit_check_can_fail(shipped):
     assert _fitted_smallest_text(to_dot(shipped)) < 8  # the whole chart is for zooming, not for paper
     assert _svg_fitted_text(_svg(to_dot(shipped)))[1] < 8
     assert _readme_text(to_dot(shipped)) < 8 and _size(to_dot(shipped))[0] > OVERVIEW_WIDTH
 
 
+@pytest.mark.slow
 def test_machine_ids_only_with_ids(shipped, tmp_path):
     rid = "mri_whole_spine_with_and_without_contrast"
     for ids in (False, True):
@@ -448,6 +457,7 @@ def test_phase_chart_shows_one_phase_with_its_neighbours(shipped):
     assert re.search(r"^\s*from_assessment \[.*from <B>Immediate assessment</B>", dot, re.M)
 
 
+@pytest.mark.slow
 def test_crowded_phase_chart_draws_a_step_between_and_decisions_as_rows():
     """The anticoagulant dose phase: the fork that starts the dose tracks belongs to no phase;
     entered from this phase and leading back into it, it is one "via" box, with the tracks
@@ -483,6 +493,7 @@ def test_mini_without_phases_has_an_overview(mini, tmp_path):
     assert r.exit_code == 2 and not (tmp_path / "c.dot").exists()
 
 
+@pytest.mark.slow
 def test_title_names_every_set_override(tmp_path):
     out = tmp_path / "c.dot"
     r = invoke("flowchart", "--overview", "-p", str(EXAMPLES / "neurological_deficit.yaml"), "--set", "age=70",
@@ -504,6 +515,7 @@ def test_committed_overview_and_phase_charts_match(shipped):
 # -- written files ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("where", UNUSABLE)
 def test_unusable_chart_paths_name_the_path(tmp_path, monkeypatch, where):
     out = unusable_output(tmp_path, monkeypatch, where, "c.svg")

@@ -92,6 +92,7 @@ def test_moving_the_elderly_threshold_changes_exactly_ages_65_to_69(threshold_di
     assert "opioid_caution_elderly" in run(a.old, w).applies - run(a.new, w).applies
 
 
+@pytest.mark.slow
 def test_threshold_diff_text_and_exit_code(tmp_path):
     new = _edited(tmp_path, _replace(SHIPPED_TEXT, "when: age >= 65", "when: age >= 70"))
     r = invoke("diff", SHIPPED, new)
@@ -103,6 +104,7 @@ def test_threshold_diff_text_and_exit_code(tmp_path):
     assert r.output.rstrip().endswith("CHANGED: 1 region of changed advice")
 
 
+@pytest.mark.slow
 def test_added_contraindication_excludes_exactly_its_patients(tmp_path):
     """Withholding the laxative from patients with a pulmonary dysfunction (a new guard on the
     two steps that recommend it): exactly the patients who had it and have that dysfunction
@@ -141,6 +143,7 @@ def test_added_contraindication_excludes_exactly_its_patients(tmp_path):
         assert c.witness["pulmonary_dysfunction"] is True
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("edit", ["definition renamed", "any branches reordered", "texts reworded"])
 def test_behaviour_preserving_edits_are_proved(tmp_path, edit):
     if edit == "definition renamed":
@@ -165,6 +168,7 @@ def test_behaviour_preserving_edits_are_proved(tmp_path, edit):
     assert "CHANGED ADVICE: none (proved" in r.output
 
 
+@pytest.mark.slow
 def test_a_text_edit_is_not_a_change_but_a_guard_edit_is(tmp_path):
     """The proof is not blind: the same comparison with a real guard edit exits 1."""
     text = _replace(SHIPPED_TEXT, "symptoms_persisting and weeks_since_fracture > 4 weeks",
@@ -174,6 +178,7 @@ def test_a_text_edit_is_not_a_change_but_a_guard_edit_is(tmp_path):
     assert "weeks_since_fracture > 4 weeks" in r.output and "weeks_since_fracture <= 5 weeks" in r.output
 
 
+@pytest.mark.slow
 def test_rename_of_a_recommendation_and_a_variable(tmp_path):
     text = re.sub(r"\bopioid_caution_elderly\b", "opioid_caution_older", SHIPPED_TEXT)
     text = re.sub(r"\bkyphosis_progressing\b", "kyphosis_worsening", text)
@@ -189,6 +194,7 @@ def test_rename_of_a_recommendation_and_a_variable(tmp_path):
     assert "PROVED: no behavioural change" in r.output
 
 
+@pytest.mark.slow
 def test_only_one_recommendation(tmp_path):
     new = _edited(tmp_path, _replace(SHIPPED_TEXT, "when: age >= 65", "when: age >= 70"))
     other = invoke("diff", SHIPPED, new, "--only", "laxative_with_opioid")
@@ -199,6 +205,7 @@ def test_only_one_recommendation(tmp_path):
     assert same.exit_code == 1 and "age >= 65 and age < 70" in same.output
 
 
+@pytest.mark.slow
 def test_overlays_are_compared_composed(tmp_path):
     """An edit in the included overlay alone is a change of the guideline."""
     shutil.copy(SHIPPED, tmp_path / SHIPPED.name)
@@ -222,6 +229,7 @@ def _small(tmp_path, *edits: tuple[str, str], name: str = "new.yaml") -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_domain_changes_are_reported_separately(tmp_path):
     new = _small(tmp_path, ("score: {type: int, min: 0, max: 9", "score: {type: int, min: 1, max: 10"),
                  ("values: [low, mid, high]", "values: [low, mid, high, extreme]"))
@@ -268,6 +276,7 @@ def test_a_variable_only_one_version_declares_may_take_any_value(tmp_path):
     assert d.verdict == "no-change" and "variable smoker: only in NEW" in d.notes
 
 
+@pytest.mark.slow
 def test_a_kind_change_is_an_input_error(tmp_path):
     new = _small(tmp_path, ("urgent: {type: bool, question: 'Urgent?'}",
                             "urgent: {type: enum, values: [absent, present], question: 'Urgent?'}"),
@@ -405,6 +414,7 @@ def _edit_params() -> list:
             for e in _hand_edits() + _generated_edits()]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name,edits,renames", _edit_params())
 def test_generated_edits_agree_with_every_patient(tmp_path, name, edits, renames):
     old = load_guideline(SMALL)
@@ -414,6 +424,7 @@ def test_generated_edits_agree_with_every_patient(tmp_path, name, edits, renames
     _check_against_brute_force(old, new, d, renames)
 
 
+@pytest.mark.slow
 def test_only_agrees_with_every_patient(tmp_path):
     old = load_guideline(SMALL)
     new = load_guideline(_small(tmp_path, ("urgent and score >= 3", "urgent")))
@@ -443,6 +454,7 @@ def repo(tmp_path, monkeypatch):
     return tmp_path
 
 
+@pytest.mark.slow
 def test_git_revision_against_the_working_copy(repo):
     (repo / "g.yaml").write_text(_replace(SHIPPED_TEXT, "when: age >= 65", "when: age >= 70"))
     r = invoke("diff", "git:HEAD:g.yaml", "g.yaml")
@@ -454,6 +466,7 @@ def test_git_revision_against_the_working_copy(repo):
     assert invoke("diff", "git:HEAD:g.yaml", "g.yaml").exit_code == 0
 
 
+@pytest.mark.slow
 def test_git_revision_reads_its_overlay_from_the_same_revision(repo):
     """Only the working copy's overlay changes: the committed version must not read it."""
     overlay = repo / SAFETY.name
@@ -486,6 +499,7 @@ def test_git_outside_a_repository_and_without_git(tmp_path, monkeypatch):
 # -- output and bad input ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_json_shape(tmp_path):
     new = _small(tmp_path, ("score >= 7", "score >= 6"), ("min: 0, max: 4", "min: 0, max: 3"))
     r = invoke("diff", SMALL, new, "--format", "json")
@@ -509,6 +523,7 @@ def test_json_shape(tmp_path):
     assert all(set(x["witness"]) == {"score", "grade", "urgent", "weeks", "ttr"} for x in changed)
 
 
+@pytest.mark.slow
 def test_limit_cuts_the_listing_and_says_so(tmp_path):
     new = _small(tmp_path, ("score >= 7", "score >= 6"), ("weeks > 2 weeks", "weeks > 1 weeks"))
     full = compare(load_guideline(SMALL), load_guideline(new), max_regions=100)
@@ -518,6 +533,7 @@ def test_limit_cuts_the_listing_and_says_so(tmp_path):
     assert "listing stopped after 1 (--max-regions)" in r.output and "(listing incomplete)" in r.output
 
 
+@pytest.mark.slow
 def test_unknown_is_never_a_proof(tmp_path):
     r = invoke("diff", SHIPPED, _edited(tmp_path, _replace(SHIPPED_TEXT, "when: age >= 65", "when: age >= 66")),
                "--rlimit", "1")
@@ -554,6 +570,7 @@ def test_no_change_against_itself_is_a_proof():
     assert r.output.rstrip().endswith("(Z3 found no difference: unsat)")
 
 
+@pytest.mark.slow
 def test_threshold_diff_as_sarif_valid_and_located_at_the_changed_recommendation(tmp_path):
     import jsonschema
 

@@ -81,6 +81,7 @@ def test_semantics_agree_on_valid_patients(shipped, shipped_encoding, p):
     compare_valid(shipped, shipped_encoding, p)
 
 
+@pytest.mark.slow
 @settings(max_examples=N_QUICK, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(p=valid_patient())
 def test_semantics_agree_on_valid_patients_quick(shipped, shipped_encoding, p):
@@ -100,6 +101,7 @@ NUMBERS = Path(__file__).resolve().parent / "fixtures" / "numbers.yaml"
 OPTIONAL = Path(__file__).resolve().parent / "fixtures" / "optional.yaml"
 
 
+@pytest.mark.slow
 @settings(max_examples=N_QUICK, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_semantics_agree_with_and_without_optional_values(data):
@@ -132,6 +134,7 @@ def test_semantics_agree_on_decimals_arithmetic_and_computed_values(data):
     _compare_numbers(data)
 
 
+@pytest.mark.slow
 @settings(max_examples=N_QUICK, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_semantics_agree_on_decimals_arithmetic_and_computed_values_quick(data):

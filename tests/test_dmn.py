@@ -91,6 +91,7 @@ def test_every_shared_table_imports_or_is_not_analysed_with_its_reason():
     assert reasons["business knowledge model 'AffordabilityCalculation'"] == "its logic is a context (boxed expression)"
 
 
+@pytest.mark.slow
 @needs_shared
 def test_lending_verify_reports_not_analysed_parts_and_a_real_gap():
     code, out, _ = _run("verify", "--brief", "--max-findings", "3", str(SHARED / "0004-lending.dmn"))
@@ -133,6 +134,7 @@ def _tck_cases(imp: Imported, test_file: Path) -> list[tuple[str, list[str], tup
     return out
 
 
+@pytest.mark.slow
 @needs_shared
 @pytest.mark.parametrize("model, replayed", [("0006-simpletable-P1", 3), ("0108-first-hitpolicy", 3), ("0004-lending", 1)])
 def test_tck_cases_replay_through_query(model: str, replayed: int):

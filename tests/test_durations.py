@@ -53,6 +53,7 @@ def test_month_rule_is_declared(g):
     assert g.unit_days["months"] == 30 and g.durations_rule == "1 month = 30 days"
 
 
+@pytest.mark.slow
 def test_evaluator_and_solver_agree(g):
     enc = Encoding(g)
     s = z3.Solver()
@@ -106,6 +107,7 @@ def test_patient_values_that_are_not_whole_units(value, message):
     assert message in r.output
 
 
+@pytest.mark.slow
 def test_a_threshold_in_months_is_found_when_wrong():
     """Moving 'after 3 months' to 'after 2 months' is caught by the invariants that state
     the 3-month rule, with a witness between 2 and 3 months (by the declared rule)."""

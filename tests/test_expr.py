@@ -45,6 +45,7 @@ def _all_patients(g):
         yield {"age": age, "sick": sick, "stage": stage, "levels": lv}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("text", [v[0] for v in VALID])
 def test_encoder_agrees_with_evaluator(mini, text):
     """For every discretised patient the Z3 term and the evaluator give the same value."""

@@ -46,6 +46,7 @@ def test_there_are_enough_example_bundles():
     assert len(list((FHIR / "fracture").glob("*.json"))) >= 3
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("bundle", BUNDLES, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_each_bundle_gives_the_answer_of_its_patient_file(bundle):
     """The facts the record holds equal the patient file's; with the rest given by --set,
@@ -168,6 +169,7 @@ def test_a_unit_no_conversion_covers_is_an_error_naming_the_path(tmp_path):
     assert "error[fhir-unit]" in r.output and "bundle.json" in r.output
 
 
+@pytest.mark.slow
 def test_stale_observations_are_not_used(tmp_path):
     r = _af(tmp_path, PATIENT, _obs("w", "29463-7", 72, "kg"), _obs("cr", "2160-0", 1, "mg/dL", day="2026-02-01"))
     doc = _json(r)
@@ -198,6 +200,7 @@ def test_a_condition_both_active_and_resolved_conflicts(tmp_path):
     assert "Bundle.entry[2].resource.clinicalStatus (Condition/h2)" in r.output and "Condition/h1" in r.output
 
 
+@pytest.mark.slow
 def test_conditions_and_medications_true_false_and_unknown(tmp_path):
     med = {"resourceType": "MedicationRequest", "id": "rx", "status": "active", "intent": "order",
            "subject": {"reference": "Patient/p"}, "medicationCodeableConcept": {"coding": [{"system": "http://www.whocc.no/atc", "code": "B01AA03"}]}}
@@ -214,6 +217,7 @@ def test_conditions_and_medications_true_false_and_unknown(tmp_path):
     assert "vascular_disease" in doc["unknown"]  # a refuted history is not a "no": other codes may apply
 
 
+@pytest.mark.slow
 def test_precedence_set_over_file_over_record(tmp_path):
     bundle = str(FHIR / "af" / "woman_score_2_consider.json")
     patient = tmp_path / "p.yaml"
@@ -225,6 +229,7 @@ def test_precedence_set_over_file_over_record(tmp_path):
     assert facts["female"]["from"] == "fhir"
 
 
+@pytest.mark.slow
 def test_at_sets_the_visit_date_for_ages_and_weeks_since(tmp_path):
     path = _bundle(tmp_path, PATIENT, _cond("f", "S32.010A", system="http://hl7.org/fhir/sid/icd-10-cm", onset="2026-05-04"))
     doc = _json(run("--fhir", path, "--at", "2026-06-01", "--format", "json"))
@@ -233,6 +238,7 @@ def test_at_sets_the_visit_date_for_ages_and_weeks_since(tmp_path):
     assert r.exit_code == 2 and "Bundle.entry[1].resource.onsetDateTime (Condition/f)" in r.output
 
 
+@pytest.mark.slow
 def test_interactive_asks_what_the_record_does_not_hold():
     bundle = str(FHIR / "fracture" / "neurological_deficit.json")
     r = run("--fhir", bundle, "--at", VISIT, "--interactive", input="yes\n\n")
@@ -262,6 +268,7 @@ def test_at_needs_fhir():
     ('{"resourceType": "Bundle", "type": "collection", "entry": [{"resource": {"resourceType": "Patient", "id": "p",'
      ' "birthDate": "1950-13-45"}}]}', "Bundle.entry[0].resource.birthDate (Patient/p)"),
 ])
+@pytest.mark.slow
 def test_malformed_bundles_exit_2_with_the_json_path(tmp_path, raw, expect):
     r = run("--fhir", _bundle(tmp_path, raw=raw), "--at", VISIT)
     assert r.exit_code == 2, r.output
@@ -315,6 +322,7 @@ def test_bindings_are_checked_with_their_position(tmp_path, binding, code, words
     assert d.span is not None and d.span.file.endswith("g.yaml") and d.span.line > 1
 
 
+@pytest.mark.slow
 def test_shipped_bindings_load_and_bind_what_the_record_holds():
     from guideproof.model.loader import load_guideline
 
@@ -385,6 +393,7 @@ def _fracture_rest(exclude: set[str]) -> list[str]:
     return [x for n, v in facts.items() if n not in exclude for x in ("--set", f"{n}={_plain(v)}")]
 
 
+@pytest.mark.slow
 def test_the_example_bundle_exercises_the_safety_bindings():
     """The bundle holds creatinine in umol/L, the adjusted calcium in mg/dL and apixaban; each is
     read and converted exactly."""
@@ -396,6 +405,7 @@ def test_the_example_bundle_exercises_the_safety_bindings():
     assert facts["sex"]["value"] == "female" and facts["weight_kg"]["value"] == "64" and facts["vitamin_d"]["value"] == "62"
 
 
+@pytest.mark.slow
 def test_the_anticoagulant_in_the_record_changes_the_analgesia_answer(tmp_path):
     """Apixaban in the record bars the NSAID (breakthrough analgesia) and the nerve-root block;
     the same record with every bound anticoagulant recorded as not taken offers both."""
@@ -420,6 +430,7 @@ def test_the_anticoagulant_in_the_record_changes_the_analgesia_answer(tmp_path):
 
 @pytest.mark.parametrize(("code", "known"), [("B01AF02", True), ("B01AE07", True), ("B01AB05", True), ("B01AX05", True),
                                              ("B01AB01", False), ("B01AB02", False), ("B01AC06", False)])
+@pytest.mark.slow
 def test_which_drugs_count_as_anticoagulants(tmp_path, code, known):
     """Apixaban, dabigatran, enoxaparin and fondaparinux count; heparin (B01AB01, where cannula
     flushes are classified too), antithrombin III and aspirin do not: the fact stays unknown."""
@@ -427,6 +438,7 @@ def test_which_drugs_count_as_anticoagulants(tmp_path, code, known):
     assert (doc["patient"].get("on_anticoagulant") is True) == known, doc["patient"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("mg_dl", "mmol_l"), [("10.0195", "2.5"), ("10.4", "52000/20039"), ("10.42028", "2.6")])
 def test_calcium_in_mg_per_dl_converts_exactly(tmp_path, mg_dl, mmol_l):
     """4.0078 mg/dL per mmol/L, no rounding: 10.42028 mg/dL is exactly 2.6 mmol/L (the upper
@@ -442,6 +454,7 @@ def test_calcium_in_mg_per_dl_converts_exactly(tmp_path, mg_dl, mmol_l):
     assert fact["resource"] == "Observation/ca" and f"{mg_dl} mg/dL = " in fact["note"]
 
 
+@pytest.mark.slow
 def test_an_old_ulcer_counts_as_ulcer_history(tmp_path):
     """A history: a resolved duodenal ulcer (ICD-10-CM K26.x) makes it true; the record never
     makes it false."""

@@ -155,6 +155,7 @@ def _consistent(g, enc, values) -> bool:
     return s.check() == z3.sat
 
 
+@pytest.mark.slow
 def test_random_odd_patient_files(shipped, shipped_encoding, tmp_path):
     """Several odd values in one file: each bad field is reported at its own line with the
     code the table gives, the good fields are read, and a query of what was read either

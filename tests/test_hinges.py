@@ -278,6 +278,7 @@ def test_hinges_on_random_guidelines(case):
     check_hinges(*case)
 
 
+@pytest.mark.slow
 @settings(max_examples=30, **RANDOM)
 @given(case=small_case())
 def test_hinges_on_random_guidelines_fast_share(case):

@@ -48,6 +48,7 @@ def _layer_of(module: str) -> str | None:
     return parts[1]
 
 
+@pytest.mark.slow
 def test_layers_import_downward_only():
     problems = []
     for layer, folder in LAYERS.items():
@@ -83,17 +84,20 @@ COMPLETE_QUERIES = pytest.mark.parametrize("args", [
 ])
 
 
+@pytest.mark.slow
 @COMPLETE_QUERIES
 def test_query_path_never_imports_z3(args):
     assert _after_query(args, "'z3' in sys.modules") == "False"
 
 
+@pytest.mark.slow
 @COMPLETE_QUERIES
 def test_query_without_fhir_never_imports_the_fhir_library(args):
     """fhir.resources (and pydantic under it) is loaded only by `query --fhir`."""
     assert _after_query(args, "any(m.split('.')[0] in ('fhir', 'pydantic', 'fhir_core') for m in sys.modules)") == "False"
 
 
+@pytest.mark.slow
 def test_query_with_fhir_does_load_the_fhir_library():
     """The check above can fail: with --fhir the library is loaded."""
     args = ["-g", "guideline/af_anticoagulation.yaml", "--fhir", "guideline/examples/fhir/af/woman_score_2_consider.json",
@@ -107,6 +111,7 @@ def _module_name(path: Path) -> str:
     return base if path.stem == "__init__" else f"{base}.{path.stem}"
 
 
+@pytest.mark.slow
 def test_no_import_cycles():
     """Modules of the package import each other without a cycle — counting imports inside
     functions too, so a cycle cannot hide behind a deferred import."""

@@ -165,6 +165,7 @@ def _position(text: str) -> tuple[str, int, int]:
 
 @pytest.mark.parametrize("case,old,new,code,more", [c if len(c) == 5 else (*c, None) for c in CASES],
                          ids=[c[0] for c in CASES])
+@pytest.mark.slow
 def test_loader_error_position(case, old, new, code, more):
     assert BASE.count(old) == 1, f"{case}: the edit must match exactly once"
     edited = BASE.replace(old, new)
@@ -256,6 +257,7 @@ def test_binary_file(tmp_path):
     assert d.code == "not-text" and d.span.line == 2
 
 
+@pytest.mark.slow
 def test_oversized_file(tmp_path):
     from guideproof.model.loader import load_guideline
     from guideproof.model.source import MAX_BYTES

@@ -134,6 +134,7 @@ def test_safety_addition_needs_a_citation(tmp_path):
     assert "invariant j: a safety addition cites at least one source" in str(info.value)
 
 
+@pytest.mark.slow
 def test_drug_without_safety_review_is_a_warning(tmp_path):
     """GP010: a drug or procedure that declares no contraindication or caution is a warning
     (exit 0), until the author adds rules or acknowledges the review."""
@@ -154,6 +155,7 @@ def test_drug_without_safety_review_is_a_warning(tmp_path):
     assert "reviewed: Rest has no contraindication." in gp10["safety review rest"].message
 
 
+@pytest.mark.slow
 def test_shipped_guideline_has_no_safety_review_warning():
     """Every drug and procedure of the shipped guideline declares its contraindications or
     cautions (issue 10): verify proves all and warns about nothing."""

@@ -52,6 +52,7 @@ def test_partial_answers_hold_on_sampled_completions(shipped, p, others, data):
     assert set(ans.not_needed).isdisjoint(v for r in ans.recs.values() for v in r.hinges)
 
 
+@pytest.mark.slow
 def test_empty_patient(shipped):
     ans = decide(shipped, {})
     assert ans.recs["calcium_vitamin_d"].status == DEPENDS  # on a measured, normal calcium (safety)
@@ -62,6 +63,7 @@ def test_empty_patient(shipped):
     assert r.exit_code == 0 and json.loads(r.output)["complete"] is False
 
 
+@pytest.mark.slow
 def test_complete_patient_equals_complete_query(shipped):
     for path in sorted(EXAMPLES.glob("*.yaml")):
         p = load_patient_file(shipped, path).values
@@ -79,6 +81,7 @@ def test_cli_complete_patient_is_the_complete_query():
     assert doc["complete"] is True and doc["pathway"] == ["conservative_care_first"]
 
 
+@pytest.mark.slow
 def test_inconsistent_facts_exit_2():
     r = invoke("query", "--set", "weeks_since_fracture=2", "--set", "weeks_conservative_care=10")
     assert r.exit_code == 2
@@ -86,6 +89,7 @@ def test_inconsistent_facts_exit_2():
     assert "weeks_since_fracture = 2" in r.output and "weeks_conservative_care = 10" in r.output
 
 
+@pytest.mark.slow
 def test_not_needed_and_ask_next(shipped):
     ans = decide(shipped, {"age": 72, "weeks_since_fracture": 2, "neuro_deficit": False,
                            "fracture_levels": frozenset({"L1"})})
@@ -99,6 +103,7 @@ def test_not_needed_and_ask_next(shipped):
     assert ans.recs["consider_biopsy"].hinges == ("malignancy_suspected", "adjusted_calcium")  # hypercalcaemia too
 
 
+@pytest.mark.slow
 def test_a_fact_tied_by_a_constraint_is_a_hinge(shipped):
     """Re-imaging for changed symptoms needs pain (symptomatic: pain != none), but pain is
     tied to the symptom course by a constraint (resolved exactly when there is no pain), so
@@ -173,6 +178,7 @@ def test_interactive_session_to_the_end(shipped):
     assert {k for k, s in statuses.items() if s == "applies"} == run(shipped, without_labs).applies
 
 
+@pytest.mark.slow
 def test_interactive_rejects_bad_answers_and_stops_on_blank_line():
     r = invoke("query", "--set", "age=70", "--interactive", input="perhaps\n\n")
     assert r.exit_code == 0
@@ -180,6 +186,7 @@ def test_interactive_rejects_bad_answers_and_stops_on_blank_line():
     assert "Known: 4 of 32 facts" in r.output
 
 
+@pytest.mark.slow
 def test_interactive_rejects_inconsistent_answer(shipped):
     """With 2 weeks of conservative care known, 'weeks_since_fracture = 0' breaks a domain
     constraint: the answer is refused and the question asked again."""
@@ -194,6 +201,7 @@ def test_interactive_rejects_inconsistent_answer(shipped):
     assert doc["patient"]["weeks_since_fracture"] == 3 and doc["patient"]["age"] == 72  # the complete answer
 
 
+@pytest.mark.slow
 def test_partial_flowchart_marks_certain_possible_excluded(shipped, tmp_path):
     known = {"neuro_deficit": True, "weeks_since_fracture": 2}
     certain, possible, undecided = graph_states(shipped, known)
@@ -212,6 +220,7 @@ def test_partial_flowchart_marks_certain_possible_excluded(shipped, tmp_path):
     assert "dashed" in line
 
 
+@pytest.mark.slow
 def test_solver_giving_up_is_inconclusive_never_decided(shipped):
     ans = decide(shipped, {"age": 70}, rlimit=1)
     assert all(r.status == "unknown" for r in ans.recs.values())
@@ -220,6 +229,7 @@ def test_solver_giving_up_is_inconclusive_never_decided(shipped):
     assert "NOT DECIDED" in r.output and "DEPENDS ON UNKNOWN FACTS" not in r.output
 
 
+@pytest.mark.slow
 def test_flowchart_never_shows_undecided_as_possible(shipped, tmp_path):
     full_certain, full_possible, full_undecided = graph_states(shipped, {"age": 70})
     assert not full_undecided

@@ -82,6 +82,7 @@ def _listed(findings):
 
 # -- the 12-rule, 3-input table ----------------------------------------------------------------
 
+@pytest.mark.slow
 def test_table_lists_every_gap_and_every_overlap():
     """Hand analysis (see the fixture's header): the guards cut the inputs into 18 cells;
     6 cells have no rule and 3 have two rules; any two gap cells (and any two overlap
@@ -104,6 +105,7 @@ def test_table_lists_every_gap_and_every_overlap():
     assert len(cells) == 6  # six distinct cells, one witness each
 
 
+@pytest.mark.slow
 def test_a_fault_in_the_table_changes_the_regions():
     """Closing one gap (rule 1 no longer tests urgent) leaves 5 regions; the test is not
     blind to the fixture."""
@@ -114,6 +116,7 @@ def test_a_fault_in_the_table_changes_the_regions():
     assert_regions_are_the_problem(g, gaps)
 
 
+@pytest.mark.slow
 def test_regions_need_the_path_to_the_decision():
     """A gap in a decision reached only through another one: the regions carry the path's
     conditions, and their union is still exactly the problem set."""
@@ -131,6 +134,7 @@ def test_regions_need_the_path_to_the_decision():
     assert all("sick" in r.condition or "age" in r.condition for r in f.regions)
 
 
+@pytest.mark.slow
 def test_literal_source_conflicts_regions_are_exact():
     g = load_guideline(LITERAL)
     listed = [f for f in _listed(verify(g, max_regions=100)) if f.code in ("GP001", "GP002", "GP003")]
@@ -139,6 +143,7 @@ def test_literal_source_conflicts_regions_are_exact():
         assert_regions_are_the_problem(g, f)
 
 
+@pytest.mark.slow
 def test_point_values_when_the_guard_atoms_do_not_decide(monkeypatch):
     """With no guard atoms at all the cube cannot imply the problem: the witness's own
     values (``score == 0``) are the literals, and the listing is still exact."""
@@ -151,6 +156,7 @@ def test_point_values_when_the_guard_atoms_do_not_decide(monkeypatch):
 
 # -- limits, unknowns and output ----------------------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.parametrize("limit,end", [(2, "limit"), (5, "limit"), (6, "complete"), (7, "complete")])
 def test_max_findings_cuts_the_listing_and_says_so(limit, end):
     g = load_guideline(TABLE)
@@ -158,6 +164,7 @@ def test_max_findings_cuts_the_listing_and_says_so(limit, end):
     assert len(gaps.regions) == min(limit, 6) and gaps.regions_end == end
 
 
+@pytest.mark.slow
 def test_max_findings_in_text_and_json():
     r = invoke("verify", str(TABLE), "--max-findings", "2", "--brief")
     assert r.exit_code == 1
@@ -173,6 +180,7 @@ def test_max_findings_in_text_and_json():
     assert proved["regions"] == [] and proved["regions_end"] is None and proved["truncated"] is False
 
 
+@pytest.mark.slow
 def test_json_regions_are_stable_between_runs():
     a = json.loads(invoke("verify", str(TABLE), "--format", "json").output)
     b = json.loads(invoke("verify", str(TABLE), "--format", "json").output)
@@ -187,6 +195,7 @@ def test_max_findings_zero_keeps_one_witness():
     assert invoke("verify", str(TABLE), "--max-findings", "-1").exit_code == 2
 
 
+@pytest.mark.slow
 def test_unknown_during_listing_is_incomplete_never_complete(monkeypatch):
     """The solver gives up when asked for a gap outside the first two regions: two regions
     are listed and the listing says it is incomplete."""
@@ -216,6 +225,7 @@ def test_region_witnesses_are_rechecked(monkeypatch):
         verify(load_guideline(TABLE), only={"GP002"})
 
 
+@pytest.mark.slow
 def test_region_witness_files_replay_through_query(tmp_path):
     r = invoke("verify", str(TABLE), "--witness-dir", str(tmp_path), "--brief")
     assert r.exit_code == 1
@@ -274,6 +284,7 @@ def _gp008(text):
     return [f for f in verify(load_text(text)) if f.code == "GP009"]
 
 
+@pytest.mark.slow
 def test_overlapping_ranges_on_one_variable_are_a_warning():
     text = _first("      - {when: age <= 70, label: younger, goto: do_rest}\n"
                   "      - {when: age >= 60 and sick, label: older and sick, goto: do_treat}\n")
@@ -323,6 +334,7 @@ def test_intended_overlaps_are_not_warned_about(branches, why):
     assert f.verdict == Verdict.PROVED and why in f.message, f.message
 
 
+@pytest.mark.slow
 def test_shipped_guidelines_have_no_misleading_overlap(shipped):
     from guideproof.guideline import SHIPPED
     af = load_guideline(SHIPPED.parent / "af_anticoagulation.yaml")
@@ -344,6 +356,7 @@ def _write(text):
 OPTIONAL = FIXTURES / "optional.yaml"
 
 
+@pytest.mark.slow
 def test_regions_over_optional_facts_say_known():
     """A gap only for patients without a creatinine, and an overlap only for patients with
     one: the regions read known(crea), parse back (every read guarded) and are exactly the

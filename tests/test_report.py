@@ -21,6 +21,9 @@ from guideproof.verify.checks import verify
 from guideproof.verify.render import finding_lines
 from conftest import FIXTURES, UNUSABLE, assert_output_refused, unusable_output
 
+#: every test here renders a review report (the module's first takes about 12 s): the slow tier
+pytestmark = pytest.mark.slow
+
 ROOT = SHIPPED.parent.parent
 TRACE = ROOT / "docs" / "traceability.md"
 COMMITTED = ROOT / "diagrams" / "l1_l2_compression_fracture-review.html"

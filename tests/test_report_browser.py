@@ -18,6 +18,9 @@ from playwright.sync_api import sync_playwright
 from guideproof.cli import cli
 from guideproof.guideline import EXAMPLES, SHIPPED
 
+#: every test here renders the review report (and most drive a browser): the slow tier
+pytestmark = pytest.mark.slow
+
 
 ROOT = SHIPPED.parent.parent
 WIDTH, HEIGHT = 1440, 900  # a reviewer's laptop screen

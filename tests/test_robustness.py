@@ -95,6 +95,7 @@ def test_control_character_is_located(tmp_path, char):
     assert "position" not in out
 
 
+@pytest.mark.slow
 def test_control_character_in_a_patient_file(tmp_path):
     f = write(tmp_path, "p.yaml", PATIENT.replace("deformity: none", "deformity: no\x1b[31mne"))
     code, out = invoke("query", "-p", f)
@@ -117,6 +118,7 @@ def test_yaml_line_breaks_agree_with_positions():
 YAML11_NUMBERS = ["010", "1:12", "0x1A", "0b101", "0o17", "1_000", "+5", "72.0", "1e3", ".inf", "-.inf", ".nan", "1.0e+400"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("raw", YAML11_NUMBERS)
 def test_patient_numbers_are_plain_decimal(tmp_path, raw):
     f = write(tmp_path, "p.yaml", PATIENT.replace("weeks_since_fracture: 2\n", f"weeks_since_fracture: {raw}\n"))
@@ -127,6 +129,7 @@ def test_patient_numbers_are_plain_decimal(tmp_path, raw):
                                     f"of weeks written with the digits 0-9, found {shown}")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("raw", ["010", "٧٢", "７２", "+72", "7_2", "72.0", " 72x"])
 def test_set_numbers_are_plain_decimal(raw):
     code, out = invoke("query", "--set", f"age={raw}")
@@ -154,6 +157,7 @@ HUGE = "9" * 5000
     ("key", "start: check\n", f"start: check\n{HUGE[:1000]}: x\n", (20, 1)),
     ("condition", "old: age >= 65", f"old: age >= {HUGE}", (15, 15)),
 ])
+@pytest.mark.slow
 def test_huge_integers_are_located(tmp_path, where, old, new, pos):
     if where == "patient":
         f = write(tmp_path, "p.yaml", f"age: {HUGE}\n")
@@ -230,6 +234,7 @@ def _chain(n: int, depth_each: int) -> str:
                  "".join(f"  e{i}: e{i - 1} and (e{i - 1} or sick) and not not e{i - 1}\n" for i in range(1, 40)))
     .replace("{when: sick and old,", "{when: sick and old and e39,"),
 ], ids=["chain-400", "deep-chain", "parens-at-limit", "nots-at-limit", "sum-at-limit", "diamond"])
+@pytest.mark.slow
 def test_deep_but_valid_guidelines_verify_query_and_draw(tmp_path, text):
     f = write(tmp_path, "g.yaml", text)
     code, out = invoke("verify", "--brief", f)
@@ -243,6 +248,7 @@ def test_deep_but_valid_guidelines_verify_query_and_draw(tmp_path, text):
     assert code == 0, out
 
 
+@pytest.mark.slow
 def test_long_condition_loads_in_linear_time():
     # 90 KB in one condition: locating every token used to rescan the scalar (quadratic).
     cond = " or ".join(f"age == {18 + i % 90}" for i in range(6000))
@@ -313,11 +319,13 @@ def test_unusable_witness_dirs_are_refused_before_verifying(tmp_path, where):
     assert "obligations" not in text  # refused before the work, not after it
 
 
+@pytest.mark.slow
 def test_witness_dir_in_proc(tmp_path):
     code, text = invoke("verify", "--brief", str(LITERAL), "--witness-dir", "/proc/guideproof-witnesses")
     assert_clean_refusal(code, text, "error[bad-output]: --witness-dir: cannot create the folder '/proc/guideproof-witnesses'")
 
 
+@pytest.mark.slow
 def test_witness_dir_itself_is_created(tmp_path):
     code, text = invoke("verify", "--brief", str(LITERAL), "--witness-dir", str(tmp_path / "w"))
     assert code == 1, text
@@ -454,6 +462,7 @@ def _interrupt(args: list[str], when, stdin=None) -> tuple[int, str]:
     return p.returncode, err
 
 
+@pytest.mark.slow
 def test_ctrl_c_during_verify_exits_130(tmp_path):
     g = _synthetic(tmp_path, 5000)
     t0 = time.monotonic()
@@ -492,6 +501,7 @@ def test_ctrl_c_during_rendering_kills_dot_and_keeps_the_old_chart(tmp_path):
             os.kill(pid, 0)
 
 
+@pytest.mark.slow
 def test_ctrl_c_while_asking_exits_130():
     import subprocess
 
@@ -565,6 +575,7 @@ def test_hostile_guideline_sweep(tmp_path, old, new, code, expected):
     ("age:\n", "found an empty value"),
     ("hello\n", "a patient file is a mapping of variable names to values, found the text 'hello'"),
 ])
+@pytest.mark.slow
 def test_hostile_patient_sweep(tmp_path, text, expected):
     code, out = invoke("query", "-p", write(tmp_path, "p.yaml", text))
     assert_clean_refusal(code, out, expected)
@@ -577,6 +588,7 @@ def test_hostile_patient_sweep(tmp_path, text, expected):
     (["query", "-p", "/dev/zero"], "error[file-too-large]: patient file '/dev/zero' is larger than the 64 MiB input limit"),
     (["variables", "-g", "/dev/null"], "/dev/null:1:1: error[wrong-type]: the guideline file is empty"),
 ])
+@pytest.mark.slow
 def test_hostile_command_line_sweep(args, expected):
     code, out = invoke(*args)
     assert_clean_refusal(code, out, expected)

@@ -39,6 +39,7 @@ def _validator(name: str, g=None) -> jsonschema.protocols.Validator:
     return jsonschema.Draft202012Validator(doc)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", GUIDELINES + sorted(FIXTURES.rglob("*.yaml")), ids=lambda p: p.name)
 def test_every_file_the_loader_accepts_validates(path):
     data = _data(path)
@@ -62,6 +63,7 @@ def test_every_file_the_loader_accepts_validates(path):
     (("kind: decision", "kind: decide"), "steps/check"),
     (("{type: bool, question: 'Sick?'}", "{type: bool, source: labs, question: 'Sick?'}"), "variables/sick"),
 ])
+@pytest.mark.slow
 def test_shape_errors_are_schema_errors(tmp_path, edit, where):
     text = (FIXTURES / "mini.yaml").read_text()
     assert text.count(edit[0]) == 1
@@ -90,6 +92,7 @@ def test_schema_follows_the_loader():
 @pytest.mark.parametrize("patient", [p for p in sorted((ROOT / "guideline" / "examples").rglob("*.yaml"))
                                      + sorted((ROOT / "guideline" / "examples").rglob("*.json"))
                                      if "fhir" not in p.relative_to(ROOT).parts], ids=lambda p: p.name)
+@pytest.mark.slow
 def test_example_patients_validate_against_their_guideline(patient):
     g = load_guideline(ROOT / "guideline" / ("af_anticoagulation.yaml" if patient.parent.name == "af"
                                              else "l1_l2_compression_fracture.yaml"))

@@ -33,6 +33,7 @@ def refuted(findings):
 
 # -- the shipped guideline ------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_shipped_guideline_is_proved(shipped):
     findings = verify(shipped)
     # every obligation proved, with no warning: every drug and procedure has had its safety review
@@ -45,6 +46,7 @@ def test_shipped_guideline_is_proved(shipped):
     assert codes == {c.code for c in CHECKS} - (set() if declared else {"GP008"}) - {"GP011"}
 
 
+@pytest.mark.slow
 def test_verify_cli_exit_0_and_summary():
     r = invoke("verify")
     assert r.exit_code == 0, r.output
@@ -52,6 +54,7 @@ def test_verify_cli_exit_0_and_summary():
     assert "proved   GP004 reachability      step imaging_ct" in r.output  # every obligation is listed
 
 
+@pytest.mark.slow
 def test_verify_json():
     r = invoke("verify", "--format", "json")
     doc = json.loads(r.output)
@@ -64,6 +67,7 @@ def test_verify_json():
 
 # -- the source read literally: its real tensions -------------------------------------------
 
+@pytest.mark.slow
 def test_literal_source_tensions(tmp_path):
     from guideproof.model.loader import load_guideline
 
@@ -88,6 +92,7 @@ def test_literal_source_tensions(tmp_path):
     assert mri.witness["malignancy_suspected"] is True
 
 
+@pytest.mark.slow
 def test_literal_source_golden_output():
     r = invoke("verify", str(LITERAL), "--brief")
     assert r.exit_code == 1
@@ -98,6 +103,7 @@ def test_literal_source_golden_output():
 LITERAL_WITH_SAFETY = FIXTURES / "literal_with_safety.yaml"
 
 
+@pytest.mark.slow
 def test_literal_source_with_safety_overlay_golden_output():
     """The literal source with the shipped safety overlay is refuted at every unsafe place,
     each with a witness patient (hypercalcaemia and calcium, anticoagulant and NSAID, low
@@ -124,6 +130,7 @@ def test_literal_source_with_safety_overlay_golden_output():
     check_golden(GOLDEN / "literal_with_safety.verify.txt", text)
 
 
+@pytest.mark.slow
 def test_witness_files_replay_through_query(tmp_path):
     r = invoke("verify", str(LITERAL), "--witness-dir", str(tmp_path), "--brief")
     assert r.exit_code == 1
@@ -144,6 +151,7 @@ def test_witness_files_replay_through_query(tmp_path):
     assert {"mri_without_contrast", "mri_whole_spine_with_and_without_contrast"} <= ids
 
 
+@pytest.mark.slow
 def test_witness_dir_never_overwrites_user_files(tmp_path):
     mine = tmp_path / "GP001-conflict_mri_contrast_choice.yaml"
     mine.write_text("age: 50\n")
@@ -154,6 +162,7 @@ def test_witness_dir_never_overwrites_user_files(tmp_path):
 
 # -- soundness --------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_tiny_resource_limit_is_unknown_never_proved(shipped):
     full = {(f.code, f.subject): f.verdict for f in verify(shipped)}
     limited = verify(shipped, rlimit=1)
@@ -165,6 +174,7 @@ def test_tiny_resource_limit_is_unknown_never_proved(shipped):
         assert f.verdict in (Verdict.UNKNOWN, full[(f.code, f.subject)])
 
 
+@pytest.mark.slow
 def test_tiny_limit_exit_3():
     r = invoke("verify", "--rlimit", "1", "--brief")
     assert r.exit_code == 3
@@ -315,6 +325,7 @@ def test_fault_injection_table(shipped, capsys):
     assert not missed
 
 
+@pytest.mark.slow
 def test_equivalent_mutants_are_proved_equivalent(shipped):
     # Reordering the branches of an exclusive (single) decision changes nothing.
     m = M.swap_branches(shipped, "imaging_modality", 0, 3)
@@ -344,6 +355,7 @@ def test_mutation_sweep_kills_every_non_equivalent_mutant(shipped, capsys):
     assert not missed
 
 
+@pytest.mark.slow
 def test_classify_tells_each_outcome_apart(shipped):
     """The sweep's classifier on one mutant of each kind (so the sweep itself can fail)."""
     refuted = M.classify(shipped, M.Mutant("negate guard", "x", M.negate_guard(shipped, "disposition", 0)))
@@ -363,6 +375,7 @@ def test_classify_tells_each_outcome_apart(shipped):
     assert wider.status == M.SCENARIO and "l3-only" in wider.detail
 
 
+@pytest.mark.slow
 def test_witnesses_sit_at_the_exposing_boundary(shipped):
     """A threshold moved from 'beyond 8 weeks' to 'beyond 9 weeks' is shown by a patient at
     exactly 9 weeks, otherwise typical: the smallest change that exposes it."""
@@ -375,6 +388,7 @@ def test_witnesses_sit_at_the_exposing_boundary(shipped):
     assert not w["neuro_deficit"] and not w["malignancy_suspected"]
 
 
+@pytest.mark.slow
 def test_unsettled_domain_proves_nothing_universal(shipped):
     # Under a tiny limit even "some valid patient exists" is unknown: a universal claim
     # could then hold only vacuously, so none may be reported proved.
@@ -386,6 +400,7 @@ def test_unsettled_domain_proves_nothing_universal(shipped):
     assert all("whether any valid patient exists is not settled" in f.reason for f in universal)
 
 
+@pytest.mark.slow
 def test_witness_polishing_cut_short_keeps_a_confirmed_witness(monkeypatch):
     from guideproof.model.loader import load_guideline
     from guideproof.verify import solver
@@ -410,6 +425,7 @@ def test_witness_polishing_cut_short_keeps_a_confirmed_witness(monkeypatch):
             assert sum(r in run(g, f.witness).applies for r in f.rules) >= 2, f.subject
 
 
+@pytest.mark.slow
 def test_witnesses_do_not_depend_on_the_timeout():
     # Polishing is bounded by Z3's resource counter, not the clock.
     a = invoke("verify", str(LITERAL), "--brief", "--timeout", "2")
