@@ -19,7 +19,7 @@ to leave domain constraints on unrelated variables out of a query (see ``verify/
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from fractions import Fraction
 from typing import Any, assert_never
 
@@ -34,6 +34,35 @@ from .kinds import kind_of
 # would carry on with an inconclusive verdict; the CLI interrupts checks itself
 # (guideproof/interrupts.py) and exits 130.
 z3.set_param("ctrl_c", False)
+
+
+def _connective(make: Any, args: Sequence[Any]) -> z3.BoolRef:
+    arr = (z3.Ast * len(args))(*[a.as_ast() for a in args])
+    ctx = args[0].ctx
+    return z3.BoolRef(make(ctx.ref(), len(args), arr), ctx)
+
+
+def all_of(args: Sequence[Any]) -> z3.BoolRef:
+    """``z3.And(args)`` (the same term) for Bool terms, without the Python layer's sort
+    checks on every argument: building the terms of a large guideline and of its
+    obligations spent more time in those checks than the solver spent answering."""
+    if not args or not all(isinstance(a, z3.BoolRef) for a in args):
+        return z3.And(list(args))
+    return _connective(z3.Z3_mk_and, args)
+
+
+def any_of(args: Sequence[Any]) -> z3.BoolRef:
+    """``z3.Or(args)`` (the same term) for Bool terms; see :func:`all_of`."""
+    if not args or not all(isinstance(a, z3.BoolRef) for a in args):
+        return z3.Or(list(args))
+    return _connective(z3.Z3_mk_or, args)
+
+
+def not_term(a: Any) -> z3.BoolRef:
+    """``z3.Not(a)`` (the same term) for a Bool term; see :func:`all_of`."""
+    if not isinstance(a, z3.BoolRef):
+        return z3.Not(a)
+    return z3.BoolRef(z3.Z3_mk_not(a.ctx.ref(), a.as_ast()), a.ctx)
 
 
 class Encoding:
@@ -81,7 +110,7 @@ class Encoding:
         self.applies: dict[str, z3.BoolRef] = {}
         self._applies_support: dict[str, frozenset[str]] = {}
         for r, sids in by_rec.items():
-            t = self.applies[r] = z3.Or([self.reached[s] for s in sids]) if sids else z3.BoolVal(False)
+            t = self.applies[r] = any_of([self.reached[s] for s in sids]) if sids else z3.BoolVal(False)
             self._applies_support[r] = self._register(t, _union(self._reached_support[s] for s in sids))
 
     def _register(self, t: Any, support: frozenset[str]) -> frozenset[str]:
@@ -153,11 +182,11 @@ class Encoding:
             case X.Var(name=n):
                 return self.vars[n]
             case X.Not(arg=a):
-                return z3.Not(self._term(a))
+                return not_term(self._term(a))
             case X.And(args=xs):
-                return z3.And([self._term(a) for a in xs])
+                return all_of([self._term(a) for a in xs])
             case X.Or(args=xs):
-                return z3.Or([self._term(a) for a in xs])
+                return any_of([self._term(a) for a in xs])
             case X.Eq(left=l, right=r):
                 return self._term(l) == self._term(r)
             case X.Lt(left=l, right=r):
@@ -207,7 +236,7 @@ class Encoding:
         into: dict[str, list[frozenset[str]]] = {s: [] for s in g.order}
         for sid in g.order:
             step = g.steps[sid]
-            here = z3.BoolVal(True) if sid == g.start else z3.Or(incoming[sid]) if incoming[sid] else z3.BoolVal(False)
+            here = z3.BoolVal(True) if sid == g.start else any_of(incoming[sid]) if incoming[sid] else z3.BoolVal(False)
             self.reached[sid] = here
             here_support = self._reached_support[sid] = self._register(here, _union(into[sid]))
             earlier: list[z3.BoolRef] = []
@@ -216,13 +245,13 @@ class Encoding:
             for e in edges_of(step):
                 if e.branch is not None:
                     c = self.term(e.branch.cond.expr)
-                    guard = z3.And(c, z3.Not(z3.Or(earlier))) if step.choice == "first" and earlier else c
+                    guard = all_of([c, not_term(any_of(earlier))]) if step.choice == "first" and earlier else c
                     earlier.append(c)
                 elif e.kind == "otherwise":
-                    guard = z3.Not(z3.Or(earlier)) if earlier else z3.BoolVal(True)
+                    guard = not_term(any_of(earlier)) if earlier else z3.BoolVal(True)
                 else:
                     guard = z3.BoolVal(True)
-                self.fired[e.key] = z3.And(here, guard)
+                self.fired[e.key] = all_of([here, guard])
                 into[e.target].append(self._register(self.fired[e.key], here_support | guards_support))
                 incoming[e.target].append(self.fired[e.key])
 

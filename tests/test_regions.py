@@ -201,10 +201,10 @@ def test_unknown_during_listing_is_incomplete_never_complete(monkeypatch):
     are listed and the listing says it is incomplete."""
     real = SlicedProver.check
 
-    def flaky(self, parts, use_domain=True, want_core=True):
+    def flaky(self, parts, use_domain=True, want_core=True, seconds=None):
         if any(name == "outside region 2" for name, _ in parts):
             return Result("unknown", reason="canceled")
-        return real(self, parts, use_domain, want_core)
+        return real(self, parts, use_domain, want_core, seconds)
     monkeypatch.setattr(SlicedProver, "check", flaky)
     g = load_guideline(TABLE)
     gaps = next(f for f in verify(g, only={"GP002"}) if f.code == "GP002")

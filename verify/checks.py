@@ -22,7 +22,7 @@ from typing import Any
 import z3
 
 from ..model import expr as X
-from ..model.encode import Encoding
+from ..model.encode import Encoding, all_of, any_of, not_term
 from ..model.errors import Span
 from ..model.evaluate import AbsentValue, Patient, eval_expr, fired_edges
 from ..model.guideline import Branch, Condition, Conflict, Definition, Guideline, Invariant, Step
@@ -34,7 +34,7 @@ from ..model.graph import Edge, edges_of
 from .findings import Finding, InternalError, Verdict
 from .regions import MAX_REGIONS, decision_atoms, list_regions, names_read
 from .obligation import Check, Context, Parts, Recheck, preferences
-from .solver import Result, SliceModel, SlicedProver
+from .solver import GROUP_SECONDS, Result, SliceModel, SlicedProver
 from .temporal import Temporal
 
 #: Reachability cover: rounds of one query for a batch of targets, and unsat answers
@@ -225,15 +225,19 @@ class Reachability(Check):
         steps leading to it (which also covers the rest of its path). A target that is
         unsatisfiable on its own is left to the per-obligation check, which explains it
         with a full core. Every witness is a solver model confirmed by the evaluator.
+        Every query here only saves time, so each is bounded by ``GROUP_SECONDS``: one the
+        solver does not settle quickly (a nonlinear clearance, say) is left to its own
+        obligation, asked with the full timeout, and often covered by then.
         """
         targets = self.targets(ctx)
         dead: set[str] = set()
-        if not self.rounds(ctx, targets, dead):
-            return
+        self.rounds(ctx, targets, dead)
         for key, group, term in reversed(targets):
             if key in ctx.covered or key in dead:
                 continue
-            r = ctx.prover.check([(key, term)], want_core=False)
+            # bounded: a target the solver does not settle quickly is left to its own
+            # obligation (asked with the full timeout, and often covered meanwhile)
+            r = ctx.prover.check([(key, term)], want_core=False, seconds=GROUP_SECONDS)
             if r.status == "sat":
                 patient = ctx.patient(r)
                 ctx.add_witness(patient, within=group)
@@ -241,9 +245,9 @@ class Reachability(Check):
             elif r.status == "unsat":
                 dead.add(key)
 
-    def rounds(self, ctx: Context, targets: list[tuple[str, str, z3.BoolRef]], dead: set[str]) -> bool:
-        """The batched rounds of :meth:`cover` over ``targets``; False when the solver
-        answered unknown (the rest is then left to the per-obligation checks)."""
+    def rounds(self, ctx: Context, targets: list[tuple[str, str, z3.BoolRef]], dead: set[str]) -> None:
+        """The batched rounds of :meth:`cover` over ``targets``, until a round makes no
+        progress or the solver does not settle a batch quickly."""
         for _ in range(COVER_ROUNDS):
             batch: list[tuple[str, str, z3.BoolRef]] = []
             groups: set[str] = set()
@@ -253,10 +257,10 @@ class Reachability(Check):
                 groups.add(group)
                 batch.append((key, group, term))
             if not batch:
-                return True
+                return
             progress = False
             for _ in range(COVER_RETRIES):
-                r = ctx.prover.check_assuming([(k, t) for k, _, t in batch])
+                r = ctx.prover.check_assuming([(k, t) for k, _, t in batch], seconds=GROUP_SECONDS)
                 if r.status == "sat":
                     patient = ctx.patient(r)
                     if isinstance(patient, ChainMap):
@@ -268,8 +272,8 @@ class Reachability(Check):
                     ctx.confirm(not missing, f"{self.code} witness for {missing[:3]}", patient)
                     progress = True
                     break
-                if r.status == "unknown":
-                    return False
+                if r.status == "unknown":  # not settled quickly: the targets are taken one by one
+                    return
                 core = set(r.core)
                 if len(batch) == 1 or not core:
                     dead.update(k for k, _, _ in batch if not core or k in core)
@@ -281,7 +285,6 @@ class Reachability(Check):
                     break
             if not progress:
                 break
-        return True
 
     def run(self, ctx: Context) -> Iterator[Finding]:
         g, enc = ctx.g, ctx.enc
@@ -388,7 +391,7 @@ class Coverage(Check):
             if step.kind != "decision" or sid not in g.order:
                 continue  # a step no path leads to is reported by reachability
             out = [enc.fired[e.key] for e in edges_of(step)]
-            negation = [(f"step {sid} is reached", enc.reached[sid]), ("no branch is taken", z3.Not(z3.Or(out)))]
+            negation = [(f"step {sid} is reached", enc.reached[sid]), ("no branch is taken", not_term(any_of(out)))]
 
             def refuted(p: Patient, step: Step = step) -> Recheck:
                 trace = ctx.run(p)
@@ -517,7 +520,7 @@ class Redundancy(Check):
                         continue
                     parts = [(f"step {sid} is reached", enc.reached.get(sid, z3.BoolVal(False))),
                              (f"branch {i + 1}: {bi.cond.text}", enc.term(bi.cond.expr)),
-                             (f"not branch {j + 1}: not ({bj.cond.text})", z3.Not(enc.term(bj.cond.expr)))]
+                             (f"not branch {j + 1}: not ({bj.cond.text})", not_term(enc.term(bj.cond.expr)))]
 
                     def admits(p: Patient, bi: Branch = bi, bj: Branch = bj, sid: str = sid) -> bool:
                         # as the query: a patient who reaches the step. The guards go first
@@ -559,7 +562,7 @@ class Invariants(Check):
         g, enc = ctx.g, ctx.enc
         claims: list[tuple[Parts, Callable[[], Finding]]] = []
         for inv in g.invariants:
-            negation = [(f"invariant {inv.id} broken", z3.Not(enc.term(inv.cond.expr)))]
+            negation = [(f"invariant {inv.id} broken", not_term(enc.term(inv.cond.expr)))]
 
             def refuted(p: Patient, inv: Invariant = inv) -> Recheck:
                 trace = ctx.run(p)
@@ -703,7 +706,7 @@ class MisleadingOverlaps(Check):
         for v in shared:
             (out_i, _), (out_j, _) = self.copy(ctx, v, "leaves"), self.copy(ctx, v, "enters")
             scratch.push()
-            scratch.add(gi, gj, z3.substitute(z3.And(z3.Not(gi), gj), *out_i), z3.substitute(z3.And(gi, z3.Not(gj)), *out_j))
+            scratch.add(gi, gj, z3.substitute(all_of([not_term(gi), gj]), *out_i), z3.substitute(all_of([gi, not_term(gj)]), *out_j))
             if scratch.check() != z3.unsat:
                 candidates.append(v)
             scratch.pop()

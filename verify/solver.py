@@ -29,12 +29,30 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, Literal
 
 import z3
 
+from ..model.encode import all_of, any_of
 from ..model.record import Record
+
+
+def _check(s: z3.Solver, assumptions: Sequence[z3.BoolRef]) -> z3.CheckSatResult:
+    """``s.check(*assumptions)`` without the per-assumption sort checks of Z3's Python layer
+    (every assumption here is a Bool term this package built): they cost more than the
+    solving on the thousands of small queries of a large guideline."""
+    arr = (z3.Ast * len(assumptions))(*[a.as_ast() for a in assumptions])
+    return z3.CheckSatResult(z3.Z3_solver_check_assumptions(s.ctx.ref(), s.solver, len(assumptions), arr))
+
+
+def _assert(s: z3.Solver, term: z3.BoolRef) -> None:
+    """``s.add(term)`` for a Bool term, without the Python layer's coercions."""
+    if isinstance(term, z3.BoolRef):
+        z3.Z3_solver_assert(s.ctx.ref(), s.solver, term.as_ast())
+    else:
+        s.add(term)
 
 
 class SolverError(Exception):
@@ -56,7 +74,8 @@ GROUP_SIZE = 64
 #: Domain entries a solver asking claims together holds at most (sliced prover).
 GROUP_ENTRIES = 256
 
-#: Seconds a query asking claims together may take before they are asked one by one.
+#: Seconds a query asking claims (or, in verify's reachability cover, targets) together may
+#: take before they are asked one by one.
 GROUP_SECONDS = 2.0
 
 #: Z3's "no timeout" (its largest unsigned value), to restore a solver without one.
@@ -103,13 +122,15 @@ class Prover:
         return self._new_solver(simple=True)
 
     def check(self, parts: Sequence[tuple[str, z3.BoolRef]], use_domain: bool = True,
-              want_core: bool = True) -> Result:
+              want_core: bool = True, seconds: float | None = None) -> Result:
         """Is the conjunction of the domain (unless ``use_domain`` is false) and ``parts``
-        satisfiable? On ``unsat`` with ``want_core``, the core lists the names involved."""
+        satisfiable? On ``unsat`` with ``want_core``, the core lists the names involved.
+        ``seconds`` bounds this query more tightly than the prover's timeout (for a query
+        that only saves time: its unknown is never a verdict)."""
         self.calls += 1
         if not use_domain:
             return self._tracked(parts, [], want_core)
-        answer, dt = self._scoped(self.solver, parts, [], lambda s: s.model())
+        answer, dt = self._scoped(self.solver, parts, [], lambda s: s.model(), seconds)
         if answer is not None:
             return answer
         if not want_core:
@@ -117,14 +138,15 @@ class Prover:
         return self._core(parts, self.domain, dt)
 
     def _scoped(self, s: z3.Solver, parts: Sequence[tuple[str, z3.BoolRef]], assumptions: list[z3.BoolRef],
-                model: Callable[[z3.Solver], Any]) -> tuple[Result | None, float]:
+                model: Callable[[z3.Solver], Any], seconds: float | None = None) -> tuple[Result | None, float]:
         """``parts`` added to ``s`` inside push/pop and checked under ``assumptions``: the
         result when sat (with ``model(s)``) or unknown, None when unsat; and the seconds."""
         s.push()
         try:
             for _, term in parts:
-                s.add(term)
-            status, dt = self._run(s, assumptions)
+                _assert(s, term)
+            with self._limited(s, seconds):
+                status, dt = self._run(s, assumptions)
             if status == z3.sat:
                 return Result("sat", model=model(s), seconds=dt), dt
             if status == z3.unknown:
@@ -172,13 +194,13 @@ class Prover:
                       out: list[Result | None], s: z3.Solver, assumptions: list[z3.BoolRef]) -> None:
         """:meth:`settle_together` for one group, asked of ``s`` under ``assumptions``."""
         while len(pending) >= 2:
-            conj = {i: z3.And([t for _, t in negations[i]]) for i in pending}
+            conj = {i: all_of([t for _, t in negations[i]]) for i in pending}
             self.calls += 1
             s.push()
-            s.set("timeout", int(1000 * min(GROUP_SECONDS, self.timeout or GROUP_SECONDS)))
             try:
-                s.add(z3.Or(list(conj.values())))
-                status, dt = self._run(s, assumptions)
+                _assert(s, any_of(list(conj.values())))
+                with self._limited(s, GROUP_SECONDS):
+                    status, dt = self._run(s, assumptions)
                 if status == z3.unsat:
                     for i in pending:
                         out[i] = Result("unsat", seconds=dt / len(pending))
@@ -188,22 +210,35 @@ class Prover:
                 m = s.model()
                 hit = {i for i in pending if z3.is_true(m.eval(conj[i], model_completion=True))}
             finally:
-                s.set("timeout", NO_TIMEOUT if self.timeout is None else max(1, int(self.timeout * 1000)))
                 s.pop()
             if not hit:  # pragma: no cover - a model of a disjunction satisfies a member
                 return
             pending = [i for i in pending if i not in hit]
 
-    def check_assuming(self, parts: Sequence[tuple[str, z3.BoolRef]]) -> Result:
+    def check_assuming(self, parts: Sequence[tuple[str, z3.BoolRef]], seconds: float | None = None) -> Result:
         """Domain and all ``parts`` at once, each part behind an assumption literal in the
         incremental solver: cheap cores that name only parts (used to batch many existential
-        targets into one query and to find which of them conflict)."""
+        targets into one query and to find which of them conflict). ``seconds`` bounds this
+        query more tightly than the prover's timeout (for a query that only saves time)."""
         self.calls += 1
         self.solver.push()
         try:
-            return self._assume(self.solver, parts, want_core=True)
+            with self._limited(self.solver, seconds):
+                return self._assume(self.solver, parts, want_core=True)
         finally:
             self.solver.pop()
+
+    @contextmanager
+    def _limited(self, s: z3.Solver, seconds: float | None) -> Iterator[None]:
+        """``s`` with a timeout of ``seconds`` (at most the prover's) for the duration."""
+        if seconds is None:
+            yield
+            return
+        s.set("timeout", int(1000 * min(seconds, self.timeout or seconds)))
+        try:
+            yield
+        finally:
+            s.set("timeout", NO_TIMEOUT if self.timeout is None else max(1, int(self.timeout * 1000)))
 
     def _tracked(self, parts: Sequence[tuple[str, z3.BoolRef]], domain: Sequence[tuple[str, z3.BoolRef]],
                  want_core: bool) -> Result:
@@ -235,7 +270,7 @@ class Prover:
     def _run(self, s: z3.Solver, assumptions: Sequence[z3.BoolRef]) -> tuple[object, float]:
         t0 = time.perf_counter()
         try:
-            status = s.check(*assumptions)
+            status = _check(s, assumptions)
         except z3.Z3Exception as e:
             raise SolverError(str(e)) from e
         return status, time.perf_counter() - t0
@@ -452,32 +487,34 @@ class SlicedProver(Prover):
         return SliceModel(model, variables)
 
     def check(self, parts: Sequence[tuple[str, z3.BoolRef]], use_domain: bool = True,
-              want_core: bool = True) -> Result:
+              want_core: bool = True, seconds: float | None = None) -> Result:
         if not use_domain:
-            return super().check(parts, use_domain, want_core)
-        return self._check(parts, None, want_core)
+            return super().check(parts, use_domain, want_core, seconds)
+        return self._check(parts, None, want_core, seconds)
 
     def check_without(self, name: str, parts: Sequence[tuple[str, z3.BoolRef]]) -> Result:
         """The domain without its entry ``name``, and ``parts``: can a valid patient break
         that entry? On ``unsat`` the core names the other entries involved."""
         return self._check(parts, self._index[name], True)
 
-    def _check(self, parts: Sequence[tuple[str, z3.BoolRef]], drop: int | None, want_core: bool) -> Result:
+    def _check(self, parts: Sequence[tuple[str, z3.BoolRef]], drop: int | None, want_core: bool,
+               seconds: float | None = None) -> Result:
         self.calls += 1
         s, inds, variables = self._scope(parts, drop)
-        answer, dt = self._scoped(s, parts, inds, lambda s: self._model(s, variables))
+        answer, dt = self._scoped(s, parts, inds, lambda s: self._model(s, variables), seconds)
         if answer is not None:
             return answer
         if not want_core:
             return Result("unsat", seconds=dt)
         return self._core(parts, [entry for i, entry in enumerate(self.domain) if i != drop], dt)
 
-    def check_assuming(self, parts: Sequence[tuple[str, z3.BoolRef]]) -> Result:
+    def check_assuming(self, parts: Sequence[tuple[str, z3.BoolRef]], seconds: float | None = None) -> Result:
         self.calls += 1
         s, inds, variables = self._scope(parts)
         s.push()
         try:
-            r = self._assume(s, parts, want_core=True, also=inds)
+            with self._limited(s, seconds):
+                r = self._assume(s, parts, want_core=True, also=inds)
             if r.status == "sat":
                 r = r.replace(model=self._model(s, variables))
             return r
