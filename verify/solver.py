@@ -78,6 +78,13 @@ GROUP_ENTRIES = 256
 #: take before they are asked one by one.
 GROUP_SECONDS = 2.0
 
+def group_seconds(claims: int) -> float:
+    """How long a query asking ``claims`` claims together may take: about what asking them
+    one by one would (a disjunction Z3 finds hard, such as many threshold ladders under
+    at-least-two constraints, is then given up early instead of costing more than it saves)."""
+    return min(GROUP_SECONDS, max(0.05, 0.004 * claims))
+
+
 #: Z3's "no timeout" (its largest unsigned value), to restore a solver without one.
 NO_TIMEOUT = 4294967295
 
@@ -172,7 +179,7 @@ class Prover:
         disjunction of its members. ``unsat`` proves every member unsatisfiable, since each
         implies the disjunction. A model satisfies some members: those are left to their
         own queries (which find and confirm their witnesses) and the rest is asked again. A
-        group the solver does not settle within :data:`GROUP_SECONDS` is left to the
+        group the solver does not settle within :func:`group_seconds` is left to the
         one-by-one queries as well, so only the time taken, never a verdict, depends on the
         grouping or on the clock.
 
@@ -199,7 +206,7 @@ class Prover:
             s.push()
             try:
                 _assert(s, any_of(list(conj.values())))
-                with self._limited(s, GROUP_SECONDS):
+                with self._limited(s, group_seconds(len(pending))):
                     status, dt = self._run(s, assumptions)
                 if status == z3.unsat:
                     for i in pending:
