@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 from collections import ChainMap
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -18,7 +18,7 @@ from ..model import expr as X
 from ..model.encode import Encoding
 from ..model.errors import Span
 from ..model.evaluate import AbsentValue, Patient, Trace, eval_expr, run, violated_constraints
-from ..model.guideline import Constraint, Guideline, Step, Variable
+from ..model.guideline import Constraint, Guideline, Step
 from ..model.graph import predecessors, reachable
 from ..model.kinds import kind_of
 from ..model.patient import typical_value
@@ -128,20 +128,14 @@ class Context:
         constraints reading one of those (by the guideline's own expressions) are evaluated."""
         if not isinstance(patient, ChainMap):
             return violated_constraints(self.g, patient)
-        touched = {id(c): c for v in patient.maps[0] for c in self._constraints_reading.get(v, ())}
-        return [c.id for c in self.g.constraints if id(c) in touched and not eval_expr(c.cond.expr, patient, self.g)]
+        return self._violated_changing(patient, patient.maps[0])
 
-    def _violated_by(self, patient: Patient, changed: Sequence[Variable]) -> bool:
-        """Whether ``patient``, the base witness with the variables ``changed`` set anew,
-        breaks a constraint: only the constraints reading one of them can be broken."""
-        seen: set[int] = set()
-        for v in changed:
-            for c in self._constraints_reading.get(v.name, ()):
-                if id(c) not in seen:
-                    seen.add(id(c))
-                    if not eval_expr(c.cond.expr, patient, self.g):
-                        return True
-        return False
+    def _violated_changing(self, patient: Patient, changed: Iterable[str]) -> list[str]:
+        """The constraints ``patient`` breaks, for a patient that differs from one satisfying
+        every constraint only in the variables ``changed``: only those reading one of them
+        can be broken."""
+        touched = {id(c) for v in changed for c in self._constraints_reading.get(v, ())}
+        return [c.id for c in self.g.constraints if id(c) in touched and not eval_expr(c.cond.expr, patient, self.g)]
 
     def add_witness(self, patient: Patient, within: str | None = None) -> None:
         """Record what ``patient`` reaches; with ``within`` (a step id), only on the paths to
@@ -177,7 +171,7 @@ class Context:
             p = dict(base)
             p.update((v.name, int(x) if v.type.kind != "decimal" else Fraction(x)) for v, x in zip(numeric, values, strict=True))
             try:
-                if self._violated_by(p, numeric) or not holds(p):
+                if self._violated_changing(p, (v.name for v in numeric)) or not holds(p):
                     continue
             except AbsentValue:  # it reads an optional fact this corner leaves without a value
                 continue

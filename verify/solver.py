@@ -118,7 +118,7 @@ class Prover:
         s = z3.SimpleSolver() if simple else z3.Solver()
         s.set("random_seed", self.seed)
         if self.timeout is not None:
-            s.set("timeout", max(1, int(self.timeout * 1000)))
+            s.set("timeout", self._timeout_ms())
         if self.rlimit is not None:
             s.set("rlimit", int(self.rlimit))
         return s
@@ -191,33 +191,21 @@ class Prover:
             self._settle_group(negations, members[k:k + GROUP_SIZE], out, self.solver, [])
         return out
 
-    def packs(self, queries: Sequence[Sequence[tuple[str, z3.BoolRef]]], size: int
-              ) -> tuple[list[int], list[tuple[set[str], list[int]]]]:
-        """``queries`` (by index) to ask over the whole domain, and packs of others to ask
-        over part of it (with those parts); here every query reads the whole domain."""
-        return list(range(len(queries))), []
-
     def _settle_group(self, negations: Sequence[Sequence[tuple[str, z3.BoolRef]]], pending: list[int],
                       out: list[Result | None], s: z3.Solver, assumptions: list[z3.BoolRef]) -> None:
         """:meth:`settle_together` for one group, asked of ``s`` under ``assumptions``."""
         while len(pending) >= 2:
             conj = {i: all_of([t for _, t in negations[i]]) for i in pending}
             self.calls += 1
-            s.push()
-            try:
-                _assert(s, any_of(list(conj.values())))
-                with self._limited(s, group_seconds(len(pending))):
-                    status, dt = self._run(s, assumptions)
-                if status == z3.unsat:
-                    for i in pending:
-                        out[i] = Result("unsat", seconds=dt / len(pending))
-                    return
-                if status != z3.sat:
-                    return
-                m = s.model()
-                hit = {i for i in pending if z3.is_true(m.eval(conj[i], model_completion=True))}
-            finally:
-                s.pop()
+            answer, dt = self._scoped(s, [("one of the claims fails", any_of(list(conj.values())))], assumptions,
+                                      lambda s: s.model(), group_seconds(len(pending)))
+            if answer is None:  # unsat: every claim of the group holds
+                for i in pending:
+                    out[i] = Result("unsat", seconds=dt / len(pending))
+                return
+            if answer.status != "sat":
+                return
+            hit = {i for i in pending if z3.is_true(answer.model.eval(conj[i], model_completion=True))}
             if not hit:  # pragma: no cover - a model of a disjunction satisfies a member
                 return
             pending = [i for i in pending if i not in hit]
@@ -235,6 +223,10 @@ class Prover:
         finally:
             self.solver.pop()
 
+    def _timeout_ms(self) -> int:
+        """The prover's timeout as Z3 takes it (milliseconds; Z3's largest value: none)."""
+        return NO_TIMEOUT if self.timeout is None else max(1, int(self.timeout * 1000))
+
     @contextmanager
     def _limited(self, s: z3.Solver, seconds: float | None) -> Iterator[None]:
         """``s`` with a timeout of ``seconds`` (at most the prover's) for the duration."""
@@ -245,7 +237,7 @@ class Prover:
         try:
             yield
         finally:
-            s.set("timeout", NO_TIMEOUT if self.timeout is None else max(1, int(self.timeout * 1000)))
+            s.set("timeout", self._timeout_ms())
 
     def _tracked(self, parts: Sequence[tuple[str, z3.BoolRef]], domain: Sequence[tuple[str, z3.BoolRef]],
                  want_core: bool) -> Result:
@@ -413,11 +405,11 @@ class SlicedProver(Prover):
             return None
         return comps, entries, read
 
-    def packs(self, queries: Sequence[Sequence[tuple[str, z3.BoolRef]]], size: int
-              ) -> tuple[list[int], list[tuple[set[str], list[int]]]]:
+    def _packs(self, queries: Sequence[Sequence[tuple[str, z3.BoolRef]]]
+               ) -> tuple[list[int], list[tuple[set[str], list[int]]]]:
         """``queries`` (by index) that read the whole domain, and runs of the others, in
-        their order, of at most ``size`` queries whose domain components together hold at
-        most :data:`GROUP_ENTRIES` entries (with those components)."""
+        their order, of at most :data:`GROUP_SIZE` queries whose domain components together
+        hold at most :data:`GROUP_ENTRIES` entries (with those components)."""
         whole: list[int] = []
         packs: list[tuple[set[str], list[int]]] = []
         entries = 0
@@ -427,7 +419,7 @@ class SlicedProver(Prover):
                 whole.append(i)
                 continue
             comps = found[0]
-            if packs and len(packs[-1][1]) < size and (comps <= packs[-1][0] or entries + len(found[1]) <= GROUP_ENTRIES):
+            if packs and len(packs[-1][1]) < GROUP_SIZE and (comps <= packs[-1][0] or entries + len(found[1]) <= GROUP_ENTRIES):
                 if not comps <= packs[-1][0]:
                     packs[-1][0].update(comps)
                     entries = sum(len(self._entries.get(c, ())) for c in packs[-1][0])
@@ -438,21 +430,19 @@ class SlicedProver(Prover):
         return whole, packs
 
     def settle_together(self, negations: Sequence[Sequence[tuple[str, z3.BoolRef]]]) -> list[Result | None]:
-        """:meth:`Prover.settle_together`, a group per pack of negations (:meth:`packs`),
+        """:meth:`Prover.settle_together`, a group per pack of negations (:meth:`_packs`),
         asked of a solver holding just the pack's domain components, or of the main solver
         for negations that read the whole domain."""
         out: list[Result | None] = [None] * len(negations)
-        whole, groups = self.packs(negations, GROUP_SIZE)
+        whole, groups = self._packs(negations)
         for k in range(0, len(whole), GROUP_SIZE):
             self._settle_group(negations, whole[k:k + GROUP_SIZE], out, self.solver, self._ind)
         for comps, members in groups:
             if len(members) < 2:
                 continue
             entries = [i for c in sorted(comps) for i in self._entries.get(c, ())]
-            s = self._new_solver(simple=True)  # used once: not kept among the slice solvers
-            for i in entries:
-                s.add(z3.Implies(self._ind[i], self.domain[i][1]))
-            self._settle_group(negations, members, out, s, [self._ind[i] for i in entries])
+            # used once: not kept among the slice solvers
+            self._settle_group(negations, members, out, self._holding(entries), [self._ind[i] for i in entries])
         return out
 
     def _scope(self, parts: Sequence[tuple[str, z3.BoolRef]], drop: int | None = None
@@ -477,12 +467,16 @@ class SlicedProver(Prover):
         if s is not None:
             self._slices.move_to_end(comps)
             return s
+        s = self._slices[comps] = self._holding(entries)
+        if len(self._slices) > SLICE_SOLVERS:
+            self._slices.popitem(last=False)
+        return s
+
+    def _holding(self, entries: list[int]) -> z3.Solver:
+        """A new small solver holding the domain ``entries``, each behind its indicator."""
         s = self._new_solver(simple=True)
         for i in entries:
             s.add(z3.Implies(self._ind[i], self.domain[i][1]))
-        self._slices[comps] = s
-        if len(self._slices) > SLICE_SOLVERS:
-            self._slices.popitem(last=False)
         return s
 
     def _model(self, s: z3.Solver, variables: frozenset[str] | None) -> Any:
