@@ -16,7 +16,7 @@ import z3
 from guideproof.model.encode import Encoding
 from guideproof.model.evaluate import run
 from guideproof.model.graph import edges_of
-from guideproof.verify import obligation, solver
+from guideproof.verify import solver
 from guideproof.verify.checks import verify
 from guideproof.verify.obligation import Context
 from guideproof.verify.solver import Prover, Result, SlicedProver
@@ -90,11 +90,12 @@ def _broken_realistic() -> str:
 
 
 def _summary(findings):
-    """What a finding says. Its witness is left out: which of several equally typical
-    patients Z3 picks can depend on what the process asked Z3 before (its global term
-    table), though never on the run; each witness is confirmed by the evaluator anyway."""
+    """What a finding says: its verdict, message and problem regions. Witnesses (the
+    finding's and each region's) are left out: which of several equally typical patients
+    Z3 picks can depend on what the process asked Z3 before (its global term table), though
+    never on the run; each witness is confirmed by the evaluator anyway."""
     return [(f.code, f.subject, f.verdict.value, f.message, f.witness is not None,
-             tuple(str(r) for r in f.regions)) for f in findings]
+             tuple(r.condition for r in f.regions), f.regions_end) for f in findings]
 
 
 @pytest.mark.slow
@@ -158,8 +159,9 @@ def test_settled_results_are_used_once():
     g = load_text(realistic_yaml(66), "realistic-66.yaml")
     ctx = Context(g, Encoding(g), Prover(dx))
     neg = [("a", x > 20)]
-    ctx.settle([neg, [("b", x < 0)]])
+    ctx.settle([neg, [("b", x < 0)], [("c", x == 3)]])
     first = ctx.settled(neg)
     assert isinstance(first, Result) and first.status == "unsat"
-    assert ctx.settled(neg) is None
-    assert obligation.Context.settled(ctx, [("b", x < 0)]) is not None
+    assert ctx.settled(neg) is None  # used once
+    assert ctx.settled([("b", x < 0)]) is not None  # the same terms, another list
+    assert ctx.settled([("c", x == 3)]) is None  # satisfiable: left to its own query
