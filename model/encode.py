@@ -28,6 +28,7 @@ import z3
 from . import expr as X
 from .graph import edges_of
 from .guideline import Guideline
+from .divisors import Interval, interval
 from .kinds import kind_of
 
 # Z3 would otherwise catch Ctrl-C during a check and answer "unknown", so an interrupted run
@@ -93,6 +94,7 @@ class Encoding:
         self._position = {name: i for i, name in enumerate(g.variables)}
         self._domain_by_var: dict[str, list[z3.BoolRef]] | None = None
         self._defs: dict[str, z3.BoolRef] = {}
+        self._intervals: dict[str, Interval] = {}
         self._def_support: dict[str, frozenset[str]] = {}
         for c in g.constraints:
             self.domain.append((f"constraint {c.id}", self.term(c.cond.expr)))
@@ -188,11 +190,11 @@ class Encoding:
             case X.Or(args=xs):
                 return any_of([self._term(a) for a in xs])
             case X.Eq(left=l, right=r):
-                return self._term(l) == self._term(r)
+                return self._compare(l, r, _eq)
             case X.Lt(left=l, right=r):
-                return self._term(l) < self._term(r)
+                return self._compare(l, r, _lt)
             case X.Le(left=l, right=r):
-                return self._term(l) <= self._term(r)
+                return self._compare(l, r, _le)
             case X.Add(left=l, right=r):
                 return self._term(l) + self._term(r)
             case X.Sub(left=l, right=r):
@@ -229,6 +231,54 @@ class Encoding:
                 return self.known[v.name]
             case _:
                 assert_never(e)
+
+    def _compare(self, left: X.Expr, right: X.Expr, op: Any) -> Any:
+        """``left op right``, with a quotient whose divisor has one sign over the bounds
+        multiplied out: ``n / d < c`` is ``n < c * d`` when every valid ``d`` is positive
+        (the order turns when it is negative). The same truth for every valid patient, since
+        the bounds are in every query's domain; but no division for the solver to reason
+        about, and with a constant ``c`` the comparison stays linear in ``d``. A ratio such
+        as a creatinine clearance is thus compared as the product it stands for."""
+        a, b = self._ratio(left), self._ratio(right)
+        if a is None and b is None:
+            return op(self._term(left), self._term(right))
+        (ln, ld, ls), (rn, rd, rs) = a or (left, None, 1), b or (right, None, 1)
+        lt, rt = self._term(ln), self._term(rn)
+        if rd is not None:
+            lt = lt * self._term(rd)
+        if ld is not None:
+            rt = rt * self._term(ld)
+        return op(rt, lt) if ls * rs < 0 and op is not _eq else op(lt, rt)
+
+    def _ratio(self, e: X.Expr) -> tuple[X.Expr, X.Expr, int] | None:
+        """(numerator, divisor, sign of the divisor) when ``e`` is, through definitions, a
+        quotient whose divisor has one sign for every value within the bounds; a quotient
+        times a factor (``a / b * c``) and a quotient divided again (``a / b / c``) are
+        quotients too."""
+        while isinstance(e, X.DefRef):
+            e = self.g.definitions[e.name].cond.expr
+        match e:
+            case X.Div(left=top, right=bottom):
+                sign = self._sign(bottom)
+                if sign == 0:
+                    return None
+                inner = self._ratio(top)
+                if inner is None:
+                    return top, bottom, sign
+                n, d, s = inner
+                return n, X.Mul(d, bottom), s * sign
+            case X.Mul(left=a, right=b):
+                for q, factor in ((a, b), (b, a)):
+                    inner = self._ratio(q)
+                    if inner is not None:
+                        n, d, s = inner
+                        return X.Mul(n, factor), d, s
+        return None
+
+    def _sign(self, e: X.Expr) -> int:
+        """1 or -1 when ``e`` has that sign for every value within the bounds, else 0."""
+        lo, hi = interval(e, self.g, self._intervals)
+        return 1 if lo is not None and lo > 0 else -1 if hi is not None and hi < 0 else 0
 
     def _encode_graph(self) -> None:
         g = self.g
@@ -336,6 +386,18 @@ def _union(sets: Iterable[frozenset[str]]) -> frozenset[str]:
 def _number(v: Fraction) -> Any:
     """An exact constant: an Int when whole (durations in whole days stay integer), else a Real."""
     return z3.IntVal(int(v)) if v.denominator == 1 else z3.RealVal(f"{v.numerator}/{v.denominator}")
+
+
+def _eq(a: Any, b: Any) -> Any:
+    return a == b
+
+
+def _lt(a: Any, b: Any) -> Any:
+    return a < b
+
+
+def _le(a: Any, b: Any) -> Any:
+    return a <= b
 
 
 def _real(t: Any) -> Any:
