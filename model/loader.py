@@ -29,7 +29,7 @@ from .guideline import (FACT_SOURCES, OVER_TIME_RULES, Branch, Condition, Confli
                         Variable)
 from .numbers import format_number
 from .patient import coerce
-from .source import SourceText, YMap, YNode, YScalar, YSeq, is_dmn, parse_yaml, plain, read_text
+from .source import SourceText, YMap, YNode, YScalar, YSeq, is_dmn, parse_yaml, paused_gc, plain, read_text
 from .units import FAMILIES
 from .wellformed import Decl, Ref, RefKind
 
@@ -60,9 +60,10 @@ def load_guideline_text(src: SourceText, opener: Opener | None = None) -> Guidel
 def build_guideline(src: SourceText, opener: Opener | None = None) -> tuple[Guideline, dict[str, str]]:
     """The checked guideline, and the text of every file it included (by name); ``opener``
     reads the files it includes (default: beside it)."""
-    root = parse_yaml(src)
-    loader = _Loader(src)
-    return loader.load(compose(src, root, loader.c, opener)), loader.c.included
+    with paused_gc():
+        root = parse_yaml(src)
+        loader = _Loader(src)
+        return loader.load(compose(src, root, loader.c, opener)), loader.c.included
 
 
 def _any(r: NodeReader, node: YNode, where: str) -> YNode:

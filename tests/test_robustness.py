@@ -47,6 +47,29 @@ def assert_clean_refusal(code: int, out: str, *expected: str) -> None:
         assert e in out, out
 
 
+@pytest.mark.parametrize("enabled", (True, False))
+def test_loading_pauses_the_cycle_collector_and_restores_it(enabled, monkeypatch):
+    """The collector is off while a guideline is read (its full collections were half of a
+    large load) and as it was afterwards, also when the file is refused."""
+    import gc
+
+    from guideproof.model import loader
+
+    seen: list[bool] = []
+    real = loader._Loader.load
+    monkeypatch.setattr(loader._Loader, "load", lambda self, root: (seen.append(gc.isenabled()), real(self, root))[1])
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        load_text(BASE)
+        with pytest.raises(InputError):
+            load_text(BASE.replace("variables:", "variables: [", 1))
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
+    assert seen == [False]
+
+
 # -- YAML structure: aliases, nesting, characters ------------------------------------------
 
 
