@@ -28,7 +28,7 @@ import z3
 from . import expr as X
 from .graph import edges_of
 from .guideline import Guideline
-from .divisors import Interval, interval
+from .intervals import Interval, interval
 from .kinds import kind_of
 
 # Z3 would otherwise catch Ctrl-C during a check and answer "unknown", so an interrupted run
