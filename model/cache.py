@@ -34,7 +34,7 @@ from pathlib import Path
 
 from .guideline import Guideline
 from .errors import InputError
-from .source import SourceText, input_limit, is_dmn, read_text
+from .source import SourceText, input_limit, is_dmn, paused_gc, read_text
 
 try:  # CPython's own SHA-256: importing hashlib loads OpenSSL, a few ms of every query
     from _sha256 import sha256  # type: ignore[import-not-found]
@@ -122,7 +122,7 @@ def _read(path: Path) -> Guideline | None:
     if not _trusted(path):
         return None
     try:
-        with open(path, "rb") as f:
+        with open(path, "rb") as f, paused_gc():  # as when loading: no full collections midway
             entry = pickle.load(f)
     except Exception:  # a corrupt or foreign entry is as good as none
         return None
