@@ -88,6 +88,7 @@ _ONE_PROCESS_PER_RUN = False
 def _guideline(path: Path | None, note_not_analysed: bool = True) -> Guideline:
     from .guideline import SHIPPED
     from .model.cache import load_guideline
+    from .model.source import paused_gc
 
     if path is None:
         # Name the shipped file relative to the working directory when it is below it, so
@@ -96,20 +97,16 @@ def _guideline(path: Path | None, note_not_analysed: bool = True) -> Guideline:
             path = SHIPPED.relative_to(Path.cwd())
         except ValueError:
             path = SHIPPED
-    if _ONE_PROCESS_PER_RUN:
-        # The console script reads one guideline and keeps it to the end: once read, it is
-        # moved out of the cycle collector's sight (gc.freeze), so the collections during
-        # the checks no longer walk it (at 20,000 branches they took 8 s of a verify).
-        import gc
-
-        gc.disable()
-        try:
-            g = load_guideline(path)
-        finally:
-            gc.freeze()
-            gc.enable()
-    else:  # in a longer-lived process (tests through click's runner), nothing is frozen
+    with paused_gc():
         g = load_guideline(path)
+        if _ONE_PROCESS_PER_RUN:
+            # The console script keeps the one guideline it reads to the end: moved out of
+            # the cycle collector's sight before the collector is back (gc.freeze), it is not
+            # walked again by the collections during the checks. A longer-lived process
+            # (tests through click's runner) freezes nothing.
+            import gc
+
+            gc.freeze()
     for part in g.not_analysed if note_not_analysed else ():  # parts of a DMN model beyond the checks
         click.echo(f"{part.span}: NOT ANALYSED: {part.what}: {part.reason}", err=True)
     return g

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from fractions import Fraction
+import operator
 from typing import Any, assert_never
 
 import z3
@@ -190,11 +191,11 @@ class Encoding:
             case X.Or(args=xs):
                 return any_of([self._term(a) for a in xs])
             case X.Eq(left=l, right=r):
-                return self._compare(l, r, _eq)
+                return self._compare(l, r, operator.eq)
             case X.Lt(left=l, right=r):
-                return self._compare(l, r, _lt)
+                return self._compare(l, r, operator.lt)
             case X.Le(left=l, right=r):
-                return self._compare(l, r, _le)
+                return self._compare(l, r, operator.le)
             case X.Add(left=l, right=r):
                 return self._term(l) + self._term(r)
             case X.Sub(left=l, right=r):
@@ -248,7 +249,7 @@ class Encoding:
             lt = lt * self._term(rd)
         if ld is not None:
             rt = rt * self._term(ld)
-        return op(rt, lt) if ls * rs < 0 and op is not _eq else op(lt, rt)
+        return op(rt, lt) if ls * rs < 0 and op is not operator.eq else op(lt, rt)
 
     def _ratio(self, e: X.Expr) -> tuple[X.Expr, X.Expr, int] | None:
         """(numerator, divisor, sign of the divisor) when ``e`` is, through definitions, a
@@ -386,18 +387,6 @@ def _union(sets: Iterable[frozenset[str]]) -> frozenset[str]:
 def _number(v: Fraction) -> Any:
     """An exact constant: an Int when whole (durations in whole days stay integer), else a Real."""
     return z3.IntVal(int(v)) if v.denominator == 1 else z3.RealVal(f"{v.numerator}/{v.denominator}")
-
-
-def _eq(a: Any, b: Any) -> Any:
-    return a == b
-
-
-def _lt(a: Any, b: Any) -> Any:
-    return a < b
-
-
-def _le(a: Any, b: Any) -> Any:
-    return a <= b
 
 
 def _real(t: Any) -> Any:

@@ -57,7 +57,12 @@ def test_loading_pauses_the_cycle_collector_and_restores_it(enabled, monkeypatch
 
     seen: list[bool] = []
     real = loader._Loader.load
-    monkeypatch.setattr(loader._Loader, "load", lambda self, root: (seen.append(gc.isenabled()), real(self, root))[1])
+
+    def spy(self, root):
+        seen.append(gc.isenabled())  # while the document is being read
+        return real(self, root)
+
+    monkeypatch.setattr(loader._Loader, "load", spy)
     was = gc.isenabled()
     (gc.enable if enabled else gc.disable)()
     try:
