@@ -6,7 +6,7 @@ names; ``None`` for an optional variable with no value.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Set
+from collections.abc import Container, Mapping, Sequence, Set
 from fractions import Fraction
 from typing import Any, Literal, assert_never
 
@@ -149,13 +149,17 @@ class Trace:
         return self._keys
 
 
-def run(g: Guideline, p: Patient, within: Set[str] | None = None) -> Trace:
+def run(g: Guideline, p: Patient, within: Set[str] | None = None, exact: Container[str] | None = None) -> Trace:
     """Walk the decision graph from the start step for patient ``p``.
 
     With ``within`` (a set of step ids closed under predecessors, such as the steps on the
     paths to one step), only those steps are walked: the trace is then part of the full one
     (every step, edge and recommendation in it is in the full trace too) and exact for the
-    steps in ``within`` and the edges leaving them."""
+    steps in ``within`` and the edges leaving them. With ``exact`` too (steps of ``within``),
+    it is exact for those steps, the edges leaving them and the recommendations of the steps
+    they lead to; of the other steps' edges only those into ``within`` are recorded (a fork
+    into a few hundred parts of a guideline then costs a walk of one part, not of its
+    hundreds of tracks)."""
     t = Trace()
     todo = [g.start]
     t.reached.add(g.start)
@@ -168,15 +172,20 @@ def run(g: Guideline, p: Patient, within: Set[str] | None = None) -> Trace:
                 t.problems.append(GapOrOverlap("no-branch", step.id))
             elif step.choice == "single" and len(taken) > 1:
                 t.problems.append(GapOrOverlap("several-branches", step.id, taken))
+        reached = t.reached
+        local = exact is not None and within is not None and step.id not in exact
         for edge in fired:
+            target = edge.target
+            if local and target not in within:  # type: ignore[operator]  # set whenever local is
+                continue
             t.fired.append(edge)
             t._keys.add(edge.key)
-            if edge.target not in t.reached:
-                t.reached.add(edge.target)
-                if within is None or edge.target in within:
-                    todo.append(edge.target)
+            if target not in reached:
+                reached.add(target)
+                if within is None or target in within:
+                    todo.append(target)
                 else:
-                    t.applies.update(g.steps[edge.target].recommend)
+                    t.applies.update(g.steps[target].recommend)
         t.applies.update(step.recommend)
     if g.dispositions and not t.applies.intersection(g.dispositions):
         t.problems.append(GapOrOverlap("no-disposition"))
@@ -186,7 +195,7 @@ def run(g: Guideline, p: Patient, within: Set[str] | None = None) -> Trace:
     return t
 
 
-def fired_edges(g: Guideline, step: Step, p: Patient) -> list[Edge]:
+def fired_edges(g: Guideline, step: Step, p: Patient) -> Sequence[Edge]:
     edges = edges_of(step)
     if step.kind != "decision":
         return edges

@@ -189,7 +189,7 @@ def test_evaluator_disagreement_is_an_internal_error(shipped, monkeypatch):
 
         def fired_keys(self):
             return set()
-    monkeypatch.setattr(obligation_module, "run", lambda g, p, within=None: Empty())
+    monkeypatch.setattr(obligation_module, "run", lambda g, p, within=None, exact=None: Empty())
     with pytest.raises(InternalError):
         verify(g)
 

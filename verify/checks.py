@@ -40,7 +40,7 @@ from .temporal import Temporal
 #: Reachability cover: rounds of one query for a batch of targets, and unsat answers
 #: tolerated per round, before the remaining targets are taken one by one.
 COVER_ROUNDS = 8
-COVER_RETRIES = 3
+COVER_RETRIES = 1
 
 def _recommending(g: Guideline, recs: Sequence[str]) -> list[str]:
     """The reachable steps that recommend any of ``recs``, in the guideline's order."""
@@ -666,25 +666,34 @@ class MisleadingOverlaps(Check):
     def run(self, ctx: Context) -> Iterator[Finding]:
         g = ctx.g
         self._reads: dict[int, tuple[Branch, set[str]]] = {}
+        self._position = {v: i for i, v in enumerate(g.variables)}
+        # One small solver for the whole check, holding one decision's entries at a time
+        # (a new solver per decision cost more to set up than its queries took).
+        scratch = ctx.prover.scratch()
         for sid in g.order:
             step = g.steps[sid]
             if step.kind != "decision" or step.choice != "first":
                 continue
+            pairs = [(i, j) for j, bj in enumerate(step.branches) for i, bi in enumerate(step.branches[:j])
+                     if bi.target != bj.target]
+            if not pairs:
+                continue
             # The domain entries on the decision's variables, for the patient and for its two
             # copies that differ in one variable (each copy's entries on fresh constants).
-            scratch = ctx.prover.scratch()
-            seen: set[int] = set()
-            for v in sorted(set().union(*(self.reads(g, b) for b in step.branches))):
-                for t in ctx.enc.domain_reading(v):
-                    if t.get_id() not in seen:
-                        seen.add(t.get_id())
-                        scratch.add(t)
-                    for tag in ("leaves", "enters"):
-                        scratch.add(z3.substitute(t, *self.copy(ctx, v, tag)[0]))
-            for j, bj in enumerate(step.branches):
-                for i, bi in enumerate(step.branches[:j]):
-                    if bi.target != bj.target:
-                        yield self.pair(ctx, step, i, j, scratch)
+            scratch.push()
+            try:
+                seen: set[int] = set()
+                for v in sorted(set().union(*(self.reads(g, b) for b in step.branches))):
+                    for t in ctx.enc.domain_reading(v):
+                        if t.get_id() not in seen:
+                            seen.add(t.get_id())
+                            scratch.add(t)
+                        for tag in ("leaves", "enters"):
+                            scratch.add(z3.substitute(t, *self.copy(ctx, v, tag)[0]))
+                for i, j in pairs:
+                    yield self.pair(ctx, step, i, j, scratch)
+            finally:
+                scratch.pop()
 
     def pair(self, ctx: Context, step: Step, i: int, j: int, scratch: z3.Solver) -> Finding:
         g, enc = ctx.g, ctx.enc
@@ -693,7 +702,7 @@ class MisleadingOverlaps(Check):
         proved = f"branch {i + 1} of {step.id!r} ({bi.label}) does not mislead a reader of branch {j + 1} ({bj.label})"
         key = {e.index: e.key for e in edges_of(step) if e.kind == "branch"}
         both = self.reads(g, bi) & self.reads(g, bj)
-        shared = [v for v in g.variables if v in both]
+        shared = sorted(both, key=self._position.__getitem__)  # in declaration order
         if not shared:
             return self.finding(subject, Verdict.PROVED, proved + ": they test no variable in common", bj.span,
                                 Result("unsat"), rules=(step.id,))

@@ -59,9 +59,16 @@ class SolverError(Exception):
     """Z3 failed in a way that is not an answer (a bug or a resource exhaustion)."""
 
 
-#: Slice solvers kept at once (least recently used dropped first); each holds only its
+#: Slice solvers kept at once (least recently used dropped first); each holds only some
 #: components' domain entries, about a megabyte of Z3 memory apiece.
 SLICE_SOLVERS = 48
+
+#: Domain entries a kept slice solver is grown to at most. A query whose components one
+#: already holds reuses it; otherwise the missing components are added to the one that
+#: needs the fewest, while it has room. Queries on neighbouring parts of a guideline then
+#: share a few solvers instead of each set of components building its own (building one
+#: and its first check cost more than most queries).
+SLICE_ENTRIES = 16
 
 #: Resource budget of one witness optimisation (Z3's deterministic counter). Optimising
 #: the literal source's witnesses takes well under a tenth of it.
@@ -329,6 +336,15 @@ class SliceModel:
 Support = Callable[[z3.ExprRef], "frozenset[str] | None"]
 
 
+class _Slice:
+    """A kept slice solver and the domain components it holds (``size`` entries)."""
+
+    def __init__(self, solver: z3.Solver):
+        self.solver = solver
+        self.comps: set[str] = set()
+        self.size = 0
+
+
 class SlicedProver(Prover):
     """A :class:`Prover` that gives each query only the domain components it reads.
 
@@ -340,7 +356,7 @@ class SlicedProver(Prover):
                  timeout: float | None = None, rlimit: int | None = None, seed: int = 0):
         self.support = support
         self.base: z3.ModelRef | None = None
-        self._slices: OrderedDict[frozenset[str], z3.Solver] = OrderedDict()
+        self._slices: OrderedDict[int, _Slice] = OrderedDict()
         super().__init__(domain, timeout=timeout, rlimit=rlimit, seed=seed)
 
     def _assert_domain(self) -> None:
@@ -348,8 +364,9 @@ class SlicedProver(Prover):
         # components it reads. Names are positional and never printed.
         self._ind = [z3.Bool(f"__domain{i}") for i in range(len(self.domain))]
         self._index = {name: i for i, (name, _) in enumerate(self.domain)}
-        for ind, (_, term) in zip(self._ind, self.domain, strict=True):
-            self.solver.add(z3.Implies(ind, term))
+        self._guarded = [z3.Implies(ind, term) for ind, (_, term) in zip(self._ind, self.domain, strict=True)]
+        for t in self._guarded:
+            _assert(self.solver, t)
         # Components: entries linked by shared variables (union-find over variable names).
         parent: dict[str, str] = {}
 
@@ -441,8 +458,8 @@ class SlicedProver(Prover):
             if len(members) < 2:
                 continue
             entries = [i for c in sorted(comps) for i in self._entries.get(c, ())]
-            # used once: not kept among the slice solvers
-            self._settle_group(negations, members, out, self._holding(entries), [self._ind[i] for i in entries])
+            self._settle_group(negations, members, out, self._slice_solver(frozenset(comps)),
+                               [self._ind[i] for i in entries])
         return out
 
     def _scope(self, parts: Sequence[tuple[str, z3.BoolRef]], drop: int | None = None
@@ -458,26 +475,39 @@ class SlicedProver(Prover):
         variables = set(read)
         for c in comps:
             variables.update(self._comp_vars.get(c, ()))
-        return self._slice_solver(comps, entries), [self._ind[i] for i in entries if i != drop], frozenset(variables)
+        return self._slice_solver(comps), [self._ind[i] for i in entries if i != drop], frozenset(variables)
 
-    def _slice_solver(self, comps: frozenset[str], entries: list[int]) -> z3.Solver:
-        """A small incremental solver holding only the entries of ``comps`` (each behind its
-        indicator literal), kept while recently used."""
-        s = self._slices.get(comps)
-        if s is not None:
-            self._slices.move_to_end(comps)
-            return s
-        s = self._slices[comps] = self._holding(entries)
-        if len(self._slices) > SLICE_SOLVERS:
-            self._slices.popitem(last=False)
-        return s
-
-    def _holding(self, entries: list[int]) -> z3.Solver:
-        """A new small solver holding the domain ``entries``, each behind its indicator."""
-        s = self._new_solver(simple=True)
-        for i in entries:
-            s.add(z3.Implies(self._ind[i], self.domain[i][1]))
-        return s
+    def _slice_solver(self, comps: frozenset[str]) -> z3.Solver:
+        """A small incremental solver holding at least the entries of ``comps``, each behind
+        its indicator literal (a query assumes only the indicators of what it reads, so the
+        other entries a slice holds do not constrain it): a kept one that holds them all,
+        else the kept one that needs the fewest added and has room (the most recently used
+        among equals), else a new one; kept while recently used (:data:`SLICE_ENTRIES`)."""
+        best: _Slice | None = None
+        best_missing: frozenset[str] = frozenset()
+        best_extra = 0
+        for key, sl in self._slices.items():
+            missing = comps - sl.comps
+            if not missing:
+                self._slices.move_to_end(key)
+                return sl.solver
+            extra = sum(len(self._entries.get(c, ())) for c in missing)
+            if sl.size + extra <= SLICE_ENTRIES and (best is None or extra <= best_extra):
+                best, best_missing, best_extra = sl, missing, extra
+        if best is None:
+            best = _Slice(self._new_solver(simple=True))
+            best_missing = comps
+            best_extra = sum(len(self._entries.get(c, ())) for c in comps)
+            self._slices[id(best)] = best
+            if len(self._slices) > SLICE_SOLVERS:
+                self._slices.popitem(last=False)
+        self._slices.move_to_end(id(best))
+        for c in sorted(best_missing):
+            for i in self._entries.get(c, ()):
+                _assert(best.solver, self._guarded[i])
+        best.comps.update(best_missing)
+        best.size += best_extra
+        return best.solver
 
     def _model(self, s: z3.Solver, variables: frozenset[str] | None) -> Any:
         model = s.model()
