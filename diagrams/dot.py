@@ -482,7 +482,7 @@ class _Chart:
 
 
 def _order(g: Guideline) -> list[str]:
-    return list(g.order) + [s for s in g.steps if s not in g.order]
+    return list(g.order) + [s for s in g.steps if s not in g.position]
 
 
 def _phase_title(g: Guideline, phase: str) -> str:

@@ -439,7 +439,7 @@ class _Page:
 
     def outline(self) -> str:
         g = self.g
-        order = list(g.order) + [s for s in g.steps if s not in g.order]
+        order = list(g.order) + [s for s in g.steps if s not in g.position]
         by_phase: dict[str, list[Step]] = {}
         for sid in order:
             by_phase.setdefault(g.steps[sid].phase, []).append(g.steps[sid])

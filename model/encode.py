@@ -30,7 +30,7 @@ from . import expr as X
 from .graph import edges_of
 from .guideline import Guideline
 from .intervals import Interval, interval
-from .kinds import kind_of
+from .kinds import kind_of, model_value
 
 # Z3 would otherwise catch Ctrl-C during a check and answer "unknown", so an interrupted run
 # would carry on with an inconclusive verdict; the CLI interrupts checks itself
@@ -122,25 +122,40 @@ class Encoding:
 
     def support(self, t: z3.ExprRef) -> frozenset[str] | None:
         """The variables ``t`` reads, when every leaf of it is known to this encoding (a
-        constant from elsewhere, such as a renamed copy, gives None: unknown)."""
-        memo: dict[int, frozenset[str] | None] = {}
+        constant from elsewhere, such as a renamed copy, gives None: unknown).
 
-        def walk(x: z3.ExprRef) -> frozenset[str] | None:
-            i = x.get_id()
-            hit = self._support.get(i)
+        Walked through Z3's C API on raw pointers: the Python layer builds a wrapper, with
+        its reference counting and sort checks, for every subterm it hands out, and asking
+        which components each query reads spent more time in those than in the walk."""
+        ctx = t.ctx.ref()
+        memo: dict[int, frozenset[str] | None] = {}
+        registered = self._support
+
+        def walk(a: Any) -> frozenset[str] | None:
+            i = z3.Z3_get_ast_id(ctx, a)
+            hit = registered.get(i)
             if hit is not None:
                 return hit[1]
             if i in memo:
                 return memo[i]
-            if z3.is_const(x) and x.decl().kind() == z3.Z3_OP_UNINTERPRETED:
-                out: frozenset[str] | None = None  # a variable this encoding did not make
+            out: frozenset[str] | None
+            kind = z3.Z3_get_ast_kind(ctx, a)
+            if kind == z3.Z3_NUMERAL_AST:
+                out = frozenset()
+            elif kind != z3.Z3_APP_AST:
+                out = None  # a quantifier or bound variable: not made here
             else:
-                parts = [walk(c) for c in x.children()]
-                out = None if any(p is None for p in parts) else _union(p for p in parts if p is not None)
+                n = z3.Z3_get_app_num_args(ctx, a)
+                if n == 0:  # a constant: a literal, or a variable this encoding did not make
+                    uninterpreted = z3.Z3_get_decl_kind(ctx, z3.Z3_get_app_decl(ctx, a)) == z3.Z3_OP_UNINTERPRETED
+                    out = None if uninterpreted else frozenset()
+                else:
+                    parts = [walk(z3.Z3_get_app_arg(ctx, a, k)) for k in range(n)]
+                    out = None if any(p is None for p in parts) else _union(p for p in parts if p is not None)
             memo[i] = out
             return out
 
-        return walk(t)
+        return walk(t.as_ast())
 
     def valid(self) -> z3.BoolRef:
         """All bounds and domain constraints together."""
@@ -358,7 +373,7 @@ class Encoding:
         with ``names``, only those variables (in declaration order)."""
         wanted = self.g.variables.values() if names is None else \
             [self.g.variables[n] for n in sorted(names, key=self._position.__getitem__)]
-        return {v.name: None if v.name in self.known and not z3.is_true(model.eval(self.known[v.name], model_completion=True))
+        return {v.name: None if v.name in self.known and model_value(model, self.known[v.name]) is not True
                 else kind_of(v.type).read(v, self.term_of(v.name), model) for v in wanted}
 
     def fix(self, name: str, value: Any) -> z3.BoolRef:

@@ -28,6 +28,30 @@ TRUE_WORDS = frozenset({"true", "yes", "y", "1"})
 FALSE_WORDS = frozenset({"false", "no", "n", "0"})
 
 
+def model_value(model: Any, term: Any) -> Fraction | bool:
+    """The value of ``term`` in ``model`` (completed where the model leaves it open): a
+    number as a Fraction, a truth value as a bool. Read through Z3's C API: the Python
+    layer's wrappers for the answer cost more than the evaluation, and every witness reads
+    each of its variables this way."""
+    import z3
+
+    ctx = model.ctx.ref()
+    out = (z3.Ast * 1)()
+    if not z3.Z3_model_eval(ctx, model.model, term.as_ast(), True, out):
+        raise z3.Z3Exception("the model could not evaluate a term")
+    value = out[0]
+    z3.Z3_inc_ref(ctx, value)
+    try:
+        if z3.Z3_get_ast_kind(ctx, value) == z3.Z3_NUMERAL_AST:
+            return Fraction(z3.Z3_get_numeral_string(ctx, value))
+        truth = z3.Z3_get_bool_value(ctx, value)
+        if truth == z3.Z3_L_UNDEF:  # pragma: no cover - a completed model gives every constant a value
+            raise z3.Z3Exception("the model gave a term no value")
+        return bool(truth == z3.Z3_L_TRUE)
+    finally:
+        z3.Z3_dec_ref(ctx, value)
+
+
 def describe_value(raw: Any) -> str:
     """A patient value as the author wrote it, for messages."""
     if isinstance(raw, bool):
@@ -148,9 +172,7 @@ class BoolKind(Kind):
         return z3.Bool(v.name), []
 
     def read(self, v: Variable, term: Any, model: Any) -> Any:
-        import z3
-
-        return z3.is_true(model.eval(term, model_completion=True))
+        return model_value(model, term) is True
 
     def fix(self, v: Variable, term: Any, value: Any) -> Any:
         import z3
@@ -208,10 +230,9 @@ class NumberKind(Kind):
         return x, [(f"bounds of {v.name}", z3.And(x >= _z3num(v.min, self.whole), x <= _z3num(v.max, self.whole)))]
 
     def read(self, v: Variable, term: Any, model: Any) -> Any:
-        val = model.eval(term, model_completion=True)
-        if self.whole:
-            return val.as_long()
-        return Fraction(val.numerator_as_long(), val.denominator_as_long())
+        val = model_value(model, term)
+        assert not isinstance(val, bool)  # an Int or Real term
+        return int(val) if self.whole else val
 
     def fix(self, v: Variable, term: Any, value: Any) -> Any:
         return term == _z3num(value, self.whole)
@@ -285,7 +306,7 @@ class EnumKind(Kind):
         return x, [(f"values of {v.name}", z3.And(x >= 0, x < len(v.type.values)))]
 
     def read(self, v: Variable, term: Any, model: Any) -> Any:
-        return v.type.values[model.eval(term, model_completion=True).as_long()]
+        return v.type.values[int(model_value(model, term))]
 
     def fix(self, v: Variable, term: Any, value: Any) -> Any:
         return term == v.type.values.index(value)
@@ -332,9 +353,7 @@ class SetKind(Kind):
         return {el: z3.Bool(f"{v.name}.{el}") for el in v.type.values}, []
 
     def read(self, v: Variable, term: Any, model: Any) -> Any:
-        import z3
-
-        return frozenset(el for el, b in term.items() if z3.is_true(model.eval(b, model_completion=True)))
+        return frozenset(el for el, b in term.items() if model_value(model, b) is True)
 
     def fix(self, v: Variable, term: Any, value: Any) -> Any:
         import z3

@@ -45,7 +45,8 @@ COVER_RETRIES = 1
 def _recommending(g: Guideline, recs: Sequence[str]) -> list[str]:
     """The reachable steps that recommend any of ``recs``, in the guideline's order."""
     steps = {s.id for r in recs for s in g.steps_recommending(r)}
-    return [s for s in g.order if s in steps]
+    pos = g.position  # sorted, not filtered out of the whole order: once per obligation
+    return sorted((s for s in steps if s in pos), key=pos.__getitem__)
 
 
 def _paths(ctx: Context, patient: Patient, recs: list[str]) -> tuple[str, ...]:
@@ -388,7 +389,7 @@ class Coverage(Check):
         g, enc = ctx.g, ctx.enc
         claims: list[tuple[Parts, Callable[[], Finding]]] = []
         for sid, step in g.steps.items():
-            if step.kind != "decision" or sid not in g.order:
+            if step.kind != "decision" or sid not in g.position:
                 continue  # a step no path leads to is reported by reachability
             out = [enc.fired[e.key] for e in edges_of(step)]
             negation = [(f"step {sid} is reached", enc.reached[sid]), ("no branch is taken", not_term(any_of(out)))]

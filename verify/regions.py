@@ -127,7 +127,8 @@ def path_atoms(g: Guideline, steps: Sequence[str], ancestors: Callable[[str], Ab
     before: set[str] = set()
     for s in steps:
         before |= ancestors(s)
-    path = [g.steps[s] for s in g.order if s in before and s not in steps]
+    pos = g.position  # sorted, not filtered out of the whole order: linear in the path
+    path = [g.steps[s] for s in sorted((s for s in before if s in pos and s not in steps), key=pos.__getitem__)]
     return guard_atoms(g, (b.cond.expr for st in own + path if st.kind == "decision" for b in st.branches))
 
 

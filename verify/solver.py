@@ -29,8 +29,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import z3
@@ -76,7 +75,7 @@ OPTIMIZE_RLIMIT = 50_000_000
 
 
 #: Universal claims asked together in one query at most (see :meth:`Prover.settle_together`).
-GROUP_SIZE = 64
+GROUP_SIZE = 32
 
 #: Domain entries a solver asking claims together holds at most (sliced prover).
 GROUP_ENTRIES = 256
@@ -111,6 +110,7 @@ class Prover:
         z3.set_param("sat.random_seed", seed)
         self.domain = list(domain)
         self.timeout, self.rlimit, self.seed = timeout, rlimit, seed
+        self._timeouts: dict[int, int] = {}
         self.solver = self._new_solver()
         self._assert_domain()
         self.calls = 0
@@ -126,6 +126,8 @@ class Prover:
         s.set("random_seed", self.seed)
         if self.timeout is not None:
             s.set("timeout", self._timeout_ms())
+        # what :meth:`_limit` last gave this solver (a new solver may reuse a dropped one's id)
+        self._timeouts[id(s)] = self._timeout_ms()  # without a timeout set: Z3's "none"
         if self.rlimit is not None:
             s.set("rlimit", int(self.rlimit))
         return s
@@ -159,8 +161,8 @@ class Prover:
         try:
             for _, term in parts:
                 _assert(s, term)
-            with self._limited(s, seconds):
-                status, dt = self._run(s, assumptions)
+            self._limit(s, seconds)
+            status, dt = self._run(s, assumptions)
             if status == z3.sat:
                 return Result("sat", model=model(s), seconds=dt), dt
             if status == z3.unknown:
@@ -225,8 +227,8 @@ class Prover:
         self.calls += 1
         self.solver.push()
         try:
-            with self._limited(self.solver, seconds):
-                return self._assume(self.solver, parts, want_core=True)
+            self._limit(self.solver, seconds)
+            return self._assume(self.solver, parts, want_core=True)
         finally:
             self.solver.pop()
 
@@ -234,17 +236,14 @@ class Prover:
         """The prover's timeout as Z3 takes it (milliseconds; Z3's largest value: none)."""
         return NO_TIMEOUT if self.timeout is None else max(1, int(self.timeout * 1000))
 
-    @contextmanager
-    def _limited(self, s: z3.Solver, seconds: float | None) -> Iterator[None]:
-        """``s`` with a timeout of ``seconds`` (at most the prover's) for the duration."""
-        if seconds is None:
-            yield
-            return
-        s.set("timeout", int(1000 * min(seconds, self.timeout or seconds)))
-        try:
-            yield
-        finally:
-            s.set("timeout", self._timeout_ms())
+    def _limit(self, s: z3.Solver, seconds: float | None) -> None:
+        """Give ``s`` a timeout of ``seconds`` (at most the prover's; None: the prover's) for
+        its next check. Every check of a prover's solvers is preceded by this call, so the
+        timeout is set only when it changes (setting one costs more than a small query)."""
+        ms = self._timeout_ms() if seconds is None else int(1000 * min(seconds, self.timeout or seconds))
+        if self._timeouts.get(id(s)) != ms:
+            s.set("timeout", ms)
+            self._timeouts[id(s)] = ms
 
     def _tracked(self, parts: Sequence[tuple[str, z3.BoolRef]], domain: Sequence[tuple[str, z3.BoolRef]],
                  want_core: bool) -> Result:
@@ -544,8 +543,8 @@ class SlicedProver(Prover):
         s, inds, variables = self._scope(parts)
         s.push()
         try:
-            with self._limited(s, seconds):
-                r = self._assume(s, parts, want_core=True, also=inds)
+            self._limit(s, seconds)
+            r = self._assume(s, parts, want_core=True, also=inds)
             if r.status == "sat":
                 r = r.replace(model=self._model(s, variables))
             return r
