@@ -10,7 +10,7 @@ import sys
 import traceback
 from enum import IntEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -706,4 +706,23 @@ def main() -> None:
     global _ONE_PROCESS_PER_RUN
     _ONE_PROCESS_PER_RUN = True
     install()
-    cli(prog_name="guideproof")
+    try:
+        cli(prog_name="guideproof")
+    except SystemExit as e:
+        if e.code is None or isinstance(e.code, int):
+            _exit_now(e.code or 0)
+        raise
+
+
+def _exit_now(code: int) -> NoReturn:
+    """End the console script's process with ``code`` once its output is flushed, without
+    the interpreter's teardown: a large guideline, its encoding and the solvers are about
+    a million objects, freed one by one at exit for nothing (0.4 s after a 5,000-branch
+    verify). Every file the run wrote is closed by then (they are written inside ``with``
+    blocks). A reader that has left (``| head``) is not an error, as in the commands."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (BrokenPipeError, ValueError):  # the reader left, or the stream is closed
+            pass
+    os._exit(code)

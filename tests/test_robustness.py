@@ -620,3 +620,30 @@ def test_hostile_patient_sweep(tmp_path, text, expected):
 def test_hostile_command_line_sweep(args, expected):
     code, out = invoke(*args)
     assert_clean_refusal(code, out, expected)
+
+
+def test_the_console_script_flushes_its_output_and_keeps_its_exit_code(tmp_path):
+    """The console script ends its process without the interpreter's teardown (``os._exit``
+    once its output is flushed): the whole output still arrives, the exit code is the
+    command's, and a reader that leaves early is not an error."""
+    import json
+    import subprocess
+
+    shipped = Path(__file__).resolve().parent.parent / "guideline" / "af_anticoagulation.yaml"
+    done = subprocess.run([_script(), "verify", "--ignore", "GP012", "--format", "json", str(shipped)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)  # the whole document: flushed before the process ended
+    assert doc["summary"]["total"] == len(doc["obligations"]) > 100
+    assert doc["summary"]["proved"] == doc["summary"]["total"]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("guideproof: 1\nguideline: [\n")
+    done = subprocess.run([_script(), "verify", str(bad)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2 and "bad.yaml:" in done.stderr
+    # a reader that takes one line and leaves
+    p = subprocess.Popen([_script(), "verify", str(shipped)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert p.stdout is not None
+    p.stdout.readline()
+    p.stdout.close()
+    _, err = p.communicate(timeout=300)
+    assert p.returncode == 0 and b"Traceback" not in err and b"Exception ignored" not in err
