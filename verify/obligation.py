@@ -176,16 +176,18 @@ class Context:
         constraint), so an existential obligation over a nonlinear formula (a clearance from
         age, weight and creatinine) is proved without asking Z3 to search a product of
         variables, whose answer time depends on the order it met them in."""
-        if not self.witnesses or isinstance(self.witnesses[0], ChainMap):
+        if not self.witnesses or not isinstance(self.witnesses[0], dict):  # a whole patient
             return None
-        base = self.witnesses[0]
+        base: dict[str, Any] = self.witnesses[0]
         numeric = [self.g.variables[n] for n in sorted(reads)
                    if self.g.variables[n].type.kind in ("int", "decimal", "duration")][:self.CORNER_VARIABLES]
         if not numeric:
             return None
         for values in itertools.product(*[(v.min, v.max) for v in numeric]):
-            p = dict(base)
-            p.update((v.name, int(x) if v.type.kind != "decimal" else Fraction(x)) for v, x in zip(numeric, values, strict=True))
+            # the corner's values over the base patient: no copy of every variable per corner
+            # (a copy per try made large guidelines quadratic, and the copies kept filled memory)
+            p: ChainMap[str, Any] = ChainMap({v.name: int(x) if v.type.kind != "decimal" else Fraction(x)
+                                              for v, x in zip(numeric, values, strict=True)}, base)
             try:
                 if self._violated_changing(p, (v.name for v in numeric)) or not holds(p):
                     continue
