@@ -125,6 +125,11 @@ class Prover:
 
     def _new_solver(self, simple: bool = False) -> z3.Solver:
         s = z3.SimpleSolver() if simple else z3.Solver()
+        if simple:
+            # Small solvers are made by the hundred on a large guideline: without Z3 sizing
+            # its configuration up from each one's formulas, a new one answers its first
+            # query in about 1.1 instead of 1.7 ms, and later ones in 0.4 instead of 0.6.
+            s.set("auto_config", False)
         s.set("random_seed", self.seed)
         if self.timeout is not None:
             s.set("timeout", self._timeout_ms())
