@@ -13,10 +13,11 @@ Settings, and why:
 * ``rlimit``: Z3's deterministic resource counter, for limits that do not depend on the
   machine's speed (tests use it to force *unknown* reproducibly).
 
-:class:`SlicedProver` (used by ``verify``) keeps queries small on large guidelines: each
-domain entry sits behind its own indicator literal in the one incremental solver, the
-entries fall into *components* that share no variable, and a query assumes only the
-components its terms read. That is exact once some model of the whole domain is known (the
+:class:`SlicedProver` (used by ``verify``) keeps queries small on large guidelines: the
+domain entries fall into *components* that share no variable, and a query is asked of a
+small solver holding only the components its terms read, asserted with it inside
+push/pop (a query that reads most of the domain goes to the main solver, where each entry
+sits behind its own indicator literal). That is exact once some model of the whole domain is known (the
 *base*): the other components are satisfiable on their own, by the base's values, so a
 slice model combined with the base's values elsewhere is a model of the whole domain, and a
 slice that is unsatisfiable makes the whole domain unsatisfiable too.
@@ -28,7 +29,6 @@ valid witness) is kept.
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
@@ -57,19 +57,6 @@ def _assert(s: z3.Solver, term: z3.BoolRef) -> None:
 class SolverError(Exception):
     """Z3 failed in a way that is not an answer (a bug or a resource exhaustion)."""
 
-
-#: Slice solvers kept at once (least recently used dropped first); each holds only some
-#: components' domain entries, and about 3 MB of Z3 memory once it has answered queries.
-#: The checks walk a guideline part by part, so a few recent ones get nearly every reuse:
-#: at 5,000 realistic branches 8 were as fast as 48, and 95 MB lighter.
-SLICE_SOLVERS = 8
-
-#: Domain entries a kept slice solver is grown to at most. A query whose components one
-#: already holds reuses it; otherwise the missing components are added to the one that
-#: needs the fewest, while it has room. Queries on neighbouring parts of a guideline then
-#: share a few solvers instead of each set of components building its own (building one
-#: and its first check cost more than most queries).
-SLICE_ENTRIES = 16
 
 #: Resource budget of one witness optimisation (Z3's deterministic counter). Optimising
 #: the literal source's witnesses takes well under a tenth of it.
@@ -126,9 +113,9 @@ class Prover:
     def _new_solver(self, simple: bool = False) -> z3.Solver:
         s = z3.SimpleSolver() if simple else z3.Solver()
         if simple:
-            # Small solvers are made by the hundred on a large guideline: without Z3 sizing
-            # its configuration up from each one's formulas, a new one answers its first
-            # query in about 1.1 instead of 1.7 ms, and later ones in 0.4 instead of 0.6.
+            # A small solver answers thousands of small queries on a large guideline:
+            # without Z3 sizing its configuration up from the formulas, each takes about
+            # 0.4 instead of 0.6 ms (and a new solver's first one 1.1 instead of 1.7 ms).
             s.set("auto_config", False)
         s.set("random_seed", self.seed)
         if self.timeout is not None:
@@ -208,12 +195,15 @@ class Prover:
         return out
 
     def _settle_group(self, negations: Sequence[Sequence[tuple[str, z3.BoolRef]]], pending: list[int],
-                      out: list[Result | None], s: z3.Solver, assumptions: list[z3.BoolRef]) -> None:
-        """:meth:`settle_together` for one group, asked of ``s`` under ``assumptions``."""
+                      out: list[Result | None], s: z3.Solver, assumptions: list[z3.BoolRef],
+                      entries: Sequence[z3.BoolRef] = ()) -> None:
+        """:meth:`settle_together` for one group, asked of ``s`` under ``assumptions``, with
+        the domain ``entries`` asserted with each query."""
         while len(pending) >= 2:
             conj = {i: all_of([t for _, t in negations[i]]) for i in pending}
             self.calls += 1
-            answer, dt = self._scoped(s, [("one of the claims fails", any_of(list(conj.values())))], assumptions,
+            answer, dt = self._scoped(s, [*(("domain", t) for t in entries),
+                                          ("one of the claims fails", any_of(list(conj.values())))], assumptions,
                                       lambda s: s.model(), group_seconds(len(pending)))
             if answer is None:  # unsat: every claim of the group holds
                 for i in pending:
@@ -342,15 +332,6 @@ class SliceModel:
 Support = Callable[[z3.ExprRef], "frozenset[str] | None"]
 
 
-class _Slice:
-    """A kept slice solver and the domain components it holds (``size`` entries)."""
-
-    def __init__(self, solver: z3.Solver):
-        self.solver = solver
-        self.comps: set[str] = set()
-        self.size = 0
-
-
 class SlicedProver(Prover):
     """A :class:`Prover` that gives each query only the domain components it reads.
 
@@ -362,7 +343,7 @@ class SlicedProver(Prover):
                  timeout: float | None = None, rlimit: int | None = None, seed: int = 0):
         self.support = support
         self.base: z3.ModelRef | None = None
-        self._slices: OrderedDict[int, _Slice] = OrderedDict()
+        self._lone: z3.Solver | None = None
         super().__init__(domain, timeout=timeout, rlimit=rlimit, seed=seed)
 
     def _assert_domain(self) -> None:
@@ -370,9 +351,8 @@ class SlicedProver(Prover):
         # components it reads. Names are positional and never printed.
         self._ind = [z3.Bool(f"__domain{i}") for i in range(len(self.domain))]
         self._index = {name: i for i, (name, _) in enumerate(self.domain)}
-        self._guarded = [z3.Implies(ind, term) for ind, (_, term) in zip(self._ind, self.domain, strict=True)]
-        for t in self._guarded:
-            _assert(self.solver, t)
+        for ind, (_, term) in zip(self._ind, self.domain, strict=True):
+            _assert(self.solver, z3.Implies(ind, term))
         # Components: entries linked by shared variables (union-find over variable names).
         parent: dict[str, str] = {}
 
@@ -463,57 +443,36 @@ class SlicedProver(Prover):
         for comps, members in groups:
             if len(members) < 2:
                 continue
-            entries = [i for c in sorted(comps) for i in self._entries.get(c, ())]
-            self._settle_group(negations, members, out, self._slice_solver(frozenset(comps)),
-                               [self._ind[i] for i in entries])
+            entries = [self.domain[i][1] for c in sorted(comps) for i in self._entries.get(c, ())]
+            self._settle_group(negations, members, out, self._slice(), [], entries)
         return out
 
     def _scope(self, parts: Sequence[tuple[str, z3.BoolRef]], drop: int | None = None
-               ) -> tuple[z3.Solver, list[z3.BoolRef], frozenset[str] | None]:
-        """The solver to ask, the indicator literals to assume and the variables the slice
-        decides (None: the whole domain, in the main solver)."""
+               ) -> tuple[z3.Solver, list[z3.BoolRef], frozenset[str] | None, list[z3.BoolRef]]:
+        """The solver to ask, the indicator literals to assume, the variables the slice
+        decides (None: the whole domain, in the main solver) and the domain entries to
+        assert with the query (a slice's)."""
         found = self._components(parts, drop)
         if found is None:
             if drop is None:  # the common case: every entry, without copying the list
-                return self.solver, self._ind, None
-            return self.solver, [ind for i, ind in enumerate(self._ind) if i != drop], None
+                return self.solver, self._ind, None, []
+            return self.solver, [ind for i, ind in enumerate(self._ind) if i != drop], None, []
         comps, entries, read = found
         variables = set(read)
         for c in comps:
             variables.update(self._comp_vars.get(c, ()))
-        return self._slice_solver(comps), [self._ind[i] for i in entries if i != drop], frozenset(variables)
+        return self._slice(), [], frozenset(variables), [self.domain[i][1] for i in entries if i != drop]
 
-    def _slice_solver(self, comps: frozenset[str]) -> z3.Solver:
-        """A small incremental solver holding at least the entries of ``comps``, each behind
-        its indicator literal (a query assumes only the indicators of what it reads, so the
-        other entries a slice holds do not constrain it): a kept one that holds them all,
-        else the kept one that needs the fewest added and has room (the most recently used
-        among equals), else a new one; kept while recently used (:data:`SLICE_ENTRIES`)."""
-        best: _Slice | None = None
-        best_missing: frozenset[str] = frozenset()
-        best_extra = 0
-        for key, sl in self._slices.items():
-            missing = comps - sl.comps
-            if not missing:
-                self._slices.move_to_end(key)
-                return sl.solver
-            extra = sum(len(self._entries.get(c, ())) for c in missing)
-            if sl.size + extra <= SLICE_ENTRIES and (best is None or extra <= best_extra):
-                best, best_missing, best_extra = sl, missing, extra
-        if best is None:
-            best = _Slice(self._new_solver(simple=True))
-            best_missing = comps
-            best_extra = sum(len(self._entries.get(c, ())) for c in comps)
-            self._slices[id(best)] = best
-            if len(self._slices) > SLICE_SOLVERS:
-                self._slices.popitem(last=False)
-        self._slices.move_to_end(id(best))
-        for c in sorted(best_missing):
-            for i in self._entries.get(c, ()):
-                _assert(best.solver, self._guarded[i])
-        best.comps.update(best_missing)
-        best.size += best_extra
-        return best.solver
+    def _slice(self) -> z3.Solver:
+        """The one small solver slice queries are asked of: each asserts the domain entries
+        it reads together with its own parts, inside push/pop, so the solver holds nothing
+        else while it answers. Z3's check costs time in proportion to everything its solver
+        holds, asked about or not, and a new solver's first answer costs more than several
+        later ones: one solver emptied after each query beats a solver per set of
+        components (or kept solvers holding several)."""
+        if self._lone is None:
+            self._lone = self._new_solver(simple=True)
+        return self._lone
 
     def _model(self, s: z3.Solver, variables: frozenset[str] | None) -> Any:
         model = s.model()
@@ -537,8 +496,9 @@ class SlicedProver(Prover):
     def _check(self, parts: Sequence[tuple[str, z3.BoolRef]], drop: int | None, want_core: bool,
                seconds: float | None = None) -> Result:
         self.calls += 1
-        s, inds, variables = self._scope(parts, drop)
-        answer, dt = self._scoped(s, parts, inds, lambda s: self._model(s, variables), seconds)
+        s, inds, variables, entries = self._scope(parts, drop)
+        answer, dt = self._scoped(s, [*(("domain", t) for t in entries), *parts], inds,
+                                  lambda s: self._model(s, variables), seconds)
         if answer is not None:
             return answer
         if not want_core:
@@ -547,9 +507,11 @@ class SlicedProver(Prover):
 
     def check_assuming(self, parts: Sequence[tuple[str, z3.BoolRef]], seconds: float | None = None) -> Result:
         self.calls += 1
-        s, inds, variables = self._scope(parts)
+        s, inds, variables, entries = self._scope(parts)
         s.push()
         try:
+            for t in entries:
+                _assert(s, t)
             self._limit(s, seconds)
             r = self._assume(s, parts, want_core=True, also=inds)
             if r.status == "sat":
