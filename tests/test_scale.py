@@ -113,7 +113,7 @@ def test_settling_together_changes_no_verdict_or_region(monkeypatch):
 def test_groups_left_unsettled_change_no_verdict(monkeypatch):
     g = load_text(_broken_realistic(), "broken-realistic.yaml")
     expected = _summary(verify(g, timeout=60))
-    monkeypatch.setattr(solver.Prover, "_settle_group", lambda self, negations, pending, out, s, assumptions: None)
+    monkeypatch.setattr(solver.Prover, "_settle_group", lambda self, negations, pending, out, s, assumptions, entries=(): None)
     assert _summary(verify(g, timeout=60)) == expected
 
 
