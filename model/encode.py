@@ -92,7 +92,6 @@ class Encoding:
                 self._register(t, own)
             if v.optional:
                 self._register(self.known.setdefault(v.name, z3.Bool(f"known({v.name})")), own)
-        self._position = {name: i for i, name in enumerate(g.variables)}
         self._domain_by_var: dict[str, list[z3.BoolRef]] | None = None
         self._defs: dict[str, z3.BoolRef] = {}
         self._intervals: dict[str, Interval] = {}
@@ -372,7 +371,7 @@ class Encoding:
         """Read a patient record (the evaluator's and the patient file's format) off a model;
         with ``names``, only those variables (in declaration order)."""
         wanted = self.g.variables.values() if names is None else \
-            [self.g.variables[n] for n in sorted(names, key=self._position.__getitem__)]
+            [self.g.variables[n] for n in sorted(names, key=self.g.variable_position.__getitem__)]
         return {v.name: None if v.name in self.known and model_value(model, self.known[v.name]) is not True
                 else kind_of(v.type).read(v, self.term_of(v.name), model) for v in wanted}
 

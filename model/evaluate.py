@@ -173,10 +173,11 @@ def run(g: Guideline, p: Patient, within: Set[str] | None = None, exact: Contain
             elif step.choice == "single" and len(taken) > 1:
                 t.problems.append(GapOrOverlap("several-branches", step.id, taken))
         reached = t.reached
-        local = exact is not None and within is not None and step.id not in exact
+        # a step outside ``exact``: only its edges into the walked steps are recorded
+        into = within if exact is not None and within is not None and step.id not in exact else None
         for edge in fired:
             target = edge.target
-            if local and target not in within:  # type: ignore[operator]  # set whenever local is
+            if into is not None and target not in into:
                 continue
             t.fired.append(edge)
             t._keys.add(edge.key)

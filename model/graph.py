@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Collection, Mapping, Sequence
+from functools import cached_property
 from typing import Literal
 
 from .guideline import Branch, Guideline, Step
@@ -34,20 +35,15 @@ class Edge(Record):
     index: int  # branch or track index (0-based); 0 for next/otherwise
     branch: Branch | None = None
 
-    @property
+    @cached_property
     def key(self) -> str:
-        """A stable identifier, e.g. ``red_flags#2`` (1-based branch number) or ``red_flags#otherwise``."""
-        d = self.__dict__
-        hit: str | None = d.get("_key_text")
-        if hit is None:  # computed once per edge: the evaluator asks for it on every walk
-            if self.kind == "branch":
-                hit = f"{self.source}#{self.index + 1}"
-            elif self.kind == "track":
-                hit = f"{self.source}#track{self.index + 1}"
-            else:
-                hit = f"{self.source}#{self.kind}"
-            d["_key_text"] = hit
-        return hit
+        """A stable identifier, e.g. ``red_flags#2`` (1-based branch number) or
+        ``red_flags#otherwise`` (computed once per edge: the evaluator asks on every walk)."""
+        if self.kind == "branch":
+            return f"{self.source}#{self.index + 1}"
+        if self.kind == "track":
+            return f"{self.source}#track{self.index + 1}"
+        return f"{self.source}#{self.kind}"
 
     @property
     def label(self) -> str:

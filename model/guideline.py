@@ -1,7 +1,7 @@
 """The loaded guideline: plain, immutable values (no YAML, no solver)."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from fractions import Fraction
 from functools import cached_property
 from typing import Any, Final, Literal
@@ -364,6 +364,17 @@ class Guideline(Record):
     def position(self) -> dict[str, int]:
         """Each reachable step's index in :attr:`order`."""
         return {sid: i for i, sid in enumerate(self.order)}
+
+    def in_order(self, sids: Iterable[str]) -> list[str]:
+        """The reachable steps among ``sids``, in :attr:`order`: a lookup per step, not a
+        pass over the whole order (done once per obligation, that was quadratic)."""
+        pos = self.position
+        return sorted((s for s in sids if s in pos), key=pos.__getitem__)
+
+    @cached_property
+    def variable_position(self) -> dict[str, int]:
+        """Each variable's index in declaration order."""
+        return {name: i for i, name in enumerate(self.variables)}
 
     def steps_recommending(self, rec: str) -> list[Step]:
         """The steps that recommend ``rec``, in declaration order."""

@@ -622,10 +622,10 @@ def test_hostile_command_line_sweep(args, expected):
     assert_clean_refusal(code, out, expected)
 
 
-def test_the_console_script_flushes_its_output_and_keeps_its_exit_code(tmp_path):
-    """The console script ends its process without the interpreter's teardown (``os._exit``
-    once its output is flushed): the whole output still arrives, the exit code is the
-    command's, and a reader that leaves early is not an error."""
+def test_the_console_script_keeps_its_output_and_exit_code(tmp_path):
+    """The console script ends its process without the interpreter's teardown
+    (``os._exit``): the whole output still arrives, the exit code is the command's (0 and 2
+    here), and a reader that leaves early is not an error."""
     import json
     import subprocess
 
@@ -647,3 +647,33 @@ def test_the_console_script_flushes_its_output_and_keeps_its_exit_code(tmp_path)
     p.stdout.close()
     _, err = p.communicate(timeout=300)
     assert p.returncode == 0 and b"Traceback" not in err and b"Exception ignored" not in err
+
+
+def test_exit_now_flushes_what_is_buffered_and_keeps_the_code(monkeypatch):
+    """``_exit_now`` flushes both streams before ending the process (a writer that does not
+    flush each write, unlike click, would otherwise lose its output), even when the reader
+    has left, and ends with the command's code."""
+    import io
+
+    from guideproof import cli as cli_module
+
+    class Ended(Exception):
+        pass
+
+    def fake_exit(code: int) -> None:
+        raise Ended(code)
+
+    class Gone(io.StringIO):
+        def flush(self) -> None:
+            raise BrokenPipeError
+
+    out = io.BufferedWriter(io.BytesIO())
+    text = io.TextIOWrapper(out, encoding="utf-8")
+    text.write("the last line\n")  # buffered, not yet in the BytesIO
+    monkeypatch.setattr(cli_module.sys, "stdout", text)
+    monkeypatch.setattr(cli_module.sys, "stderr", Gone())
+    monkeypatch.setattr(cli_module.os, "_exit", fake_exit)
+    with pytest.raises(Ended) as ended:
+        cli_module._exit_now(3)
+    assert ended.value.args == (3,)
+    assert out.raw.getvalue() == b"the last line\n"

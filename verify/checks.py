@@ -37,16 +37,13 @@ from .obligation import Check, Context, Parts, Recheck, preferences
 from .solver import GROUP_SECONDS, Result, SliceModel, SlicedProver
 from .temporal import Temporal
 
-#: Reachability cover: rounds of one query for a batch of targets, and unsat answers
-#: tolerated per round, before the remaining targets are taken one by one.
+#: Reachability cover: rounds of one query for a batch of targets before the remaining
+#: targets are taken one by one.
 COVER_ROUNDS = 8
-COVER_RETRIES = 1
 
 def _recommending(g: Guideline, recs: Sequence[str]) -> list[str]:
     """The reachable steps that recommend any of ``recs``, in the guideline's order."""
-    steps = {s.id for r in recs for s in g.steps_recommending(r)}
-    pos = g.position  # sorted, not filtered out of the whole order: once per obligation
-    return sorted((s for s in steps if s in pos), key=pos.__getitem__)
+    return g.in_order({s.id for r in recs for s in g.steps_recommending(r)})
 
 
 def _paths(ctx: Context, patient: Patient, recs: list[str]) -> tuple[str, ...]:
@@ -217,10 +214,10 @@ class Reachability(Check):
         """Find witnesses that together reach every reachable target.
 
         First, rounds of one query each for a patient who takes a batch of still-uncovered
-        branches (at most one per decision). When a batch is unsatisfiable, the targets its
-        unsat core names are deferred to a later round and the rest is asked again, a few
-        times per round at most: on large guidelines independent conflicts are many, and
-        each answer over the whole domain costs time in proportion to its size. The targets
+        branches (at most one per decision). The first batch that is unsatisfiable for
+        more than one target ends the rounds: on large guidelines independent conflicts are
+        many, and each retry without the targets of a core, over the whole domain, took
+        seconds and rarely made progress. The targets
         still uncovered are then taken one by one, deepest first, each in a query over the
         domain components it reads, and its witness is confirmed by the evaluator on the
         steps leading to it (which also covers the rest of its path). A target that is
@@ -259,33 +256,23 @@ class Reachability(Check):
                 batch.append((key, group, term))
             if not batch:
                 return
-            progress = False
-            for _ in range(COVER_RETRIES):
-                r = ctx.prover.check_assuming([(k, t) for k, _, t in batch], seconds=GROUP_SECONDS)
-                if r.status == "sat":
-                    patient = ctx.patient(r)
-                    if isinstance(patient, ChainMap):
-                        for _, group, _ in batch:
-                            ctx.add_witness(patient, within=group)
-                    else:
-                        ctx.add_witness(patient)
-                    missing = [k for k, _, _ in batch if k not in ctx.covered]
-                    ctx.confirm(not missing, f"{self.code} witness for {missing[:3]}", patient)
-                    progress = True
-                    break
-                if r.status == "unknown":  # not settled quickly: the targets are taken one by one
-                    return
-                core = set(r.core)
-                if len(batch) == 1 or not core:
-                    dead.update(k for k, _, _ in batch if not core or k in core)
-                    progress = True
-                    break
-                batch = [b for b in batch if b[0] not in core]
-                if not batch:
-                    progress = True
-                    break
-            if not progress:
-                break
+            r = ctx.prover.check_assuming([(k, t) for k, _, t in batch], seconds=GROUP_SECONDS)
+            if r.status == "unknown":  # not settled quickly: the targets are taken one by one
+                return
+            if r.status == "sat":
+                patient = ctx.patient(r)
+                if isinstance(patient, ChainMap):
+                    for _, group, _ in batch:
+                        ctx.add_witness(patient, within=group)
+                else:
+                    ctx.add_witness(patient)
+                missing = [k for k, _, _ in batch if k not in ctx.covered]
+                ctx.confirm(not missing, f"{self.code} witness for {missing[:3]}", patient)
+                continue
+            if len(batch) > 1 and r.core:  # targets that exclude each other: one by one
+                return
+            # one target, or a domain no target is needed to refute: never reached
+            dead.update(k for k, _, _ in batch if not r.core or k in r.core)
 
     def run(self, ctx: Context) -> Iterator[Finding]:
         g, enc = ctx.g, ctx.enc
@@ -667,7 +654,6 @@ class MisleadingOverlaps(Check):
     def run(self, ctx: Context) -> Iterator[Finding]:
         g = ctx.g
         self._reads: dict[int, tuple[Branch, set[str]]] = {}
-        self._position = {v: i for i, v in enumerate(g.variables)}
         # One small solver for the whole check, holding one decision's entries at a time
         # (a new solver per decision cost more to set up than its queries took).
         scratch = ctx.prover.scratch()
@@ -703,7 +689,7 @@ class MisleadingOverlaps(Check):
         proved = f"branch {i + 1} of {step.id!r} ({bi.label}) does not mislead a reader of branch {j + 1} ({bj.label})"
         key = {e.index: e.key for e in edges_of(step) if e.kind == "branch"}
         both = self.reads(g, bi) & self.reads(g, bj)
-        shared = sorted(both, key=self._position.__getitem__)  # in declaration order
+        shared = sorted(both, key=g.variable_position.__getitem__)  # in declaration order
         if not shared:
             return self.finding(subject, Verdict.PROVED, proved + ": they test no variable in common", bj.span,
                                 Result("unsat"), rules=(step.id,))

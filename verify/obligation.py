@@ -18,7 +18,7 @@ from ..model import expr as X
 from ..model.encode import Encoding
 from ..model.errors import Span
 from ..model.evaluate import AbsentValue, Patient, Trace, eval_expr, run, violated_constraints
-from ..model.guideline import Constraint, Guideline, Step
+from ..model.guideline import Guideline, Step
 from ..model.graph import predecessors, reachable
 from ..model.kinds import kind_of
 from ..model.patient import typical_value
@@ -52,11 +52,11 @@ class Context:
         self.domain_unsettled = ""
         self._base: dict[str, Any] | None = None
         defs = g.definition_exprs()
-        self._constraint_position = {c.id: i for i, c in enumerate(g.constraints)}
-        self._constraints_reading: dict[str, list[Constraint]] = {}
-        for c in g.constraints:
+        #: the positions (in ``g.constraints``) of the constraints reading each variable
+        self._constraints_reading: dict[str, list[int]] = {}
+        for i, c in enumerate(g.constraints):
             for v in X.variables_of(c.cond.expr, defs):
-                self._constraints_reading.setdefault(v, []).append(c)
+                self._constraints_reading.setdefault(v, []).append(i)
         self._preds: dict[str, set[str]] | None = None
         self._ancestors: dict[frozenset[str], frozenset[str]] = {}
         self._settled: dict[tuple[int, ...], tuple[Parts, Result]] = {}
@@ -135,10 +135,10 @@ class Context:
         """The constraints ``patient`` breaks, for a patient that differs from one satisfying
         every constraint only in the variables ``changed``: only those reading one of them
         can be broken."""
-        touched = {c.id: c for v in changed for c in self._constraints_reading.get(v, ())}
+        touched = {i for v in changed for i in self._constraints_reading.get(v, ())}
         # in the guideline's order, without a walk over every constraint (linear per witness)
-        return [c.id for c in sorted(touched.values(), key=lambda c: self._constraint_position[c.id])
-                if not eval_expr(c.cond.expr, patient, self.g)]
+        cs = self.g.constraints
+        return [cs[i].id for i in sorted(touched) if not eval_expr(cs[i].cond.expr, patient, self.g)]
 
     #: confirmed witnesses an existential obligation tries before asking the solver: the
     #: first (whole-domain models) and the latest (from the neighbouring obligations)

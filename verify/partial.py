@@ -267,7 +267,7 @@ def ask_order(g: Guideline, asked: Sequence[str], counts: Mapping[str, int],
     """``asked`` in clinical order: by the group of the variable's declared ``source``
     (undeclared last), then by ``counts`` (more first), then in declaration order; each
     variable's premises (among ``asked``) are moved just before it."""
-    position = {n: i for i, n in enumerate(g.variables)}
+    position = g.variable_position
 
     def group(v: str) -> int:
         src = g.variables[v].source
@@ -373,7 +373,7 @@ class _Hinges:
     def __init__(self, g: Guideline, enc: Encoding, unknown: tuple[str, ...],
                  facts: Sequence[tuple[str, z3.BoolRef]], timeout: float | None, rlimit: int | None):
         self.enc, self.unknown = enc, unknown
-        self.position = {n: i for i, n in enumerate(g.variables)}
+        self.position = g.variable_position
         self._supports = [enc.support(t) for _, t in enc.domain]
         self.comp = _components(self._supports, unknown)
         self._derived: dict[str, bool] = {}

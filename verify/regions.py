@@ -127,8 +127,7 @@ def path_atoms(g: Guideline, steps: Sequence[str], ancestors: Callable[[str], Ab
     before: set[str] = set()
     for s in steps:
         before |= ancestors(s)
-    pos = g.position  # sorted, not filtered out of the whole order: linear in the path
-    path = [g.steps[s] for s in sorted((s for s in before if s in pos and s not in steps), key=pos.__getitem__)]
+    path = [g.steps[s] for s in g.in_order(before.difference(steps))]
     return guard_atoms(g, (b.cond.expr for st in own + path if st.kind == "decision" for b in st.branches))
 
 
@@ -247,7 +246,7 @@ def list_regions(ctx: Context, problem: Sequence[tuple[str, z3.BoolRef]], atoms:
         return z3.And(*guards[a], t) if guards[a] else t
 
     defs = g.definition_exprs()
-    position = {n: i for i, n in enumerate(g.variables)}  # literals are shown in the variables' order
+    position = g.variable_position  # literals are shown in the variables' order
     out = Listing()
     blocks: list[tuple[str, z3.BoolRef]] = []
     patient = first
