@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from .config import MAX_FINDINGS, MAX_RLIMIT, MAX_TIMEOUT_S
+from .config import MAX_FINDINGS, MAX_JOBS, MAX_RLIMIT, MAX_TIMEOUT_S
 from .model.errors import InputError
 
 if TYPE_CHECKING:  # annotations only: the query path never imports the solver layer
@@ -364,12 +364,15 @@ def _interactive(g: Guideline, p: PatientInput, timeout: float, rlimit: int | No
 @click.option("--ignore", "ignore", multiple=True, metavar="CODES", help="Run every check but these.")
 @click.option("--timings", is_flag=True, help="JSON and SARIF: add each obligation's solver time "
                                               "(left out by default, so the same input gives the same output).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1, max=MAX_JOBS), default=None, metavar="N",
+              help="Processes at once for a large guideline's checks (two lanes; the output is the same "
+                   "whatever N is). Default: the configuration's, else the cores available.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Configuration file (default: guideproof.toml, or pyproject.toml with [tool.guideproof], "
                    "in this folder or the nearest one above).")
 def verify(paths: tuple[Path, ...], fmt: str, timeout: float | None, rlimit: int | None, witness_dir: Path | None,
            brief: bool, max_findings: int | None, select: tuple[str, ...], ignore: tuple[str, ...], timings: bool,
-           config_path: Path | None) -> int:
+           jobs: int | None, config_path: Path | None) -> int:
     """Prove each guideline sound: consistency, coverage, exclusivity, reachability,
     redundancy, invariants, vacuity, contraindications and safety review, with a witness
     patient for every failure. PATHS are guideline files and folders (each guideline file in
@@ -404,7 +407,8 @@ def verify(paths: tuple[Path, ...], fmt: str, timeout: float | None, rlimit: int
         findings = run_checks(g, timeout=timeout if timeout is not None else conf.timeout or 10.0,
                               rlimit=rlimit if rlimit is not None else conf.rlimit, only=only,
                               max_regions=max_findings if max_findings is not None else
-                              (conf.max_findings if conf.max_findings is not None else 20))  # InternalError: exit 4
+                              (conf.max_findings if conf.max_findings is not None else 20),
+                              jobs=jobs if jobs is not None else conf.jobs)  # InternalError: exit 4
         if witness_dir is not None:
             for path in write_witnesses(g, findings, witness_dir):
                 click.echo(f"wrote witness {path}", err=True)

@@ -10,6 +10,7 @@ Keys (all optional; an option given on the command line wins)::
     max-findings = 20        # problem regions listed per obligation
     select       = ["GP001", "GP002"]   # only these checks (codes or names)
     ignore       = ["GP009"]            # every check but these
+    jobs         = 1         # processes `verify` runs at once (default: the cores available)
 
 Paths in ``guidelines`` are relative to the configuration file's folder. A key that is not
 one of these, or a value of the wrong type, is an input error (exit 2) naming the file,
@@ -26,11 +27,12 @@ from .model.errors import Diagnostic, InputError, Span, did_you_mean
 from .model.record import Record
 from .model.source import is_dmn
 
-KEYS = ("guidelines", "timeout", "rlimit", "max-findings", "select", "ignore")
+KEYS = ("guidelines", "timeout", "rlimit", "max-findings", "select", "ignore", "jobs")
 #: Z3 takes its timeout in milliseconds and its resource limit as unsigned 32-bit integers.
 MAX_TIMEOUT_S = 4_294_967
 MAX_RLIMIT = 4_294_967_295
 MAX_FINDINGS = 100_000
+MAX_JOBS = 256
 
 
 class Config(Record):
@@ -40,6 +42,7 @@ class Config(Record):
     max_findings: int | None = None
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
+    jobs: int | None = None
 
 
 def find(start: Path | None = None) -> Path | None:
@@ -130,6 +133,7 @@ def load(path: Path | None = None) -> Config:
         max_findings=number("max-findings", int, 0, MAX_FINDINGS),
         select=strings("select"),
         ignore=strings("ignore"),
+        jobs=number("jobs", int, 1, MAX_JOBS),
     )
 
 

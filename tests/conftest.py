@@ -89,3 +89,14 @@ def assert_output_refused(output: str, exit_code: int, tmp_path: Path, out: Path
     assert {"under-a-file": "is a file, not a folder", "missing-folder": "does not exist (create it first)",
             "unwritable-folder": "permission denied"}[where] in output
     assert not (tmp_path / "missing").exists() and list((tmp_path / "ro").iterdir()) == []
+
+
+def children(pid: int) -> list[int]:
+    """The process ids of ``pid``'s children (Linux: read from /proc)."""
+    out = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            out += [int(x) for x in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return out

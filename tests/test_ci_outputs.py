@@ -207,6 +207,7 @@ def test_configuration_in_pyproject_gives_files_and_settings(tmp_path, monkeypat
     ('[tool.guideproof]\nselect = "GP001"\n', (2, 1), "select: expected a list of strings"),
     ('[tool.guideproof]\nguidelines = [1]\n', (2, 1), "guidelines: expected a list of strings"),
     ('[tool.guideproof]\n  max-findings = -1\n', (2, 3), "max-findings: expected a whole number from 0"),
+    ('[tool.guideproof]\njobs = 0\n', (2, 1), "jobs: expected a whole number from 1 to 256"),
     ('[tool.guideproof]\ntimeout = \n', (2, 11), "not valid TOML"),
 ])
 def test_bad_configuration_is_an_input_error_at_its_line(tmp_path, monkeypatch, text, where, words):

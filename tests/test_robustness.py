@@ -16,7 +16,7 @@ from guideproof.cli import cli
 from guideproof.guideline import EXAMPLES
 from guideproof.model.errors import InputError
 from guideproof.model.expr import MAX_CONDITION_DEPTH
-from conftest import MINI, load_text
+from conftest import MINI, children, load_text
 
 BASE = MINI.read_text()
 PATIENT = (EXAMPLES / "uncomplicated_acute.yaml").read_text()
@@ -459,16 +459,6 @@ def _synthetic(tmp_path: Path, branches: int) -> Path:
     return f
 
 
-def _children(pid: int) -> list[int]:
-    out = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            out += [int(x) for x in (task / "children").read_text().split()]
-        except OSError:
-            pass
-    return out
-
-
 def _interrupt(args: list[str], when, stdin=None) -> tuple[int, str]:
     """Start guideproof, wait until ``when(process)`` holds, send SIGINT, return (code, stderr)."""
     import signal
@@ -492,15 +482,24 @@ def _interrupt(args: list[str], when, stdin=None) -> tuple[int, str]:
 
 @pytest.mark.slow
 def test_ctrl_c_during_verify_exits_130(tmp_path):
+    import os
+
     g = _synthetic(tmp_path, 5000)
     t0 = time.monotonic()
-    # Interrupt well inside the solver's work (loading this file takes under a second).
-    code, err = _interrupt(["verify", "--brief", str(g), "--witness-dir", str(tmp_path / "w")],
-                           lambda p: time.monotonic() - t0 > 3)
+    kids: list[int] = []
+
+    def checking(p) -> bool:  # well inside the solver's work, with the second lane running
+        kids[:] = children(p.pid)
+        return time.monotonic() - t0 > 3 and bool(kids)
+    code, err = _interrupt(["verify", "--brief", "--jobs", "2", str(g), "--witness-dir", str(tmp_path / "w")],
+                           checking)
     assert code == 130, err
     assert "guideproof: interrupted" in err
     assert "Aborted!" not in err and "Traceback" not in err and "internal error" not in err
     assert not (tmp_path / "w").exists()
+    for pid in kids:  # the second lane's process is gone (killed and reaped), not left running
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
 
 
 @pytest.mark.slow
@@ -516,7 +515,7 @@ def test_ctrl_c_during_rendering_kills_dot_and_keeps_the_old_chart(tmp_path):
     dots: list[int] = []
 
     def rendering(p) -> bool:
-        dots[:] = _children(p.pid)
+        dots[:] = children(p.pid)
         return bool(dots)
 
     code, err = _interrupt(["flowchart", "-g", str(g), "-o", str(out)], rendering)

@@ -12,6 +12,7 @@ disagreement raises :class:`InternalError` instead of producing a finding.
 from __future__ import annotations
 
 import gc
+import os
 import time
 from functools import partial
 from collections import ChainMap
@@ -33,6 +34,7 @@ from ..model.report import answer
 from ..model.graph import Edge, edges_of
 from .findings import Finding, InternalError, Verdict
 from .regions import MAX_REGIONS, decision_atoms, list_regions, names_read
+from .lanes import can_fork, run_lanes
 from .obligation import Check, Context, Parts, Recheck, preferences
 from .solver import GROUP_SECONDS, Result, SliceModel, SlicedProver
 from .temporal import Temporal
@@ -860,14 +862,32 @@ CHECKS: tuple[Check, ...] = (Vacuity(), Reachability(), Coverage(), Exclusivity(
                              NotAnalysedParts(), Temporal())
 
 
+#: The checks of the first lane (``lanes.py``); the others form the second. On large
+#: guidelines the two take about the same time (reachability's cover is the longest check).
+FIRST_LANE = frozenset({"GP007", "GP004"})
+
+#: Decision edges (branches and 'otherwise') from which the second lane runs in a forked
+#: process: below, forking costs more than it saves, and every check runs here in order.
+LANES_FROM_EDGES = 400
+
+
+def default_jobs() -> int:
+    """The processes verify may use at once: the cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def verify(g: Guideline, timeout: float | None = 10.0, rlimit: int | None = None,
            only: set[str] | None = None, timings: dict[str, float] | None = None,
-           max_regions: int = MAX_REGIONS) -> list[Finding]:
+           max_regions: int = MAX_REGIONS, jobs: int | None = None) -> list[Finding]:
     """Run every obligation on ``g``; returns one finding per obligation.
 
     ``timings``, when given, receives the wall time of the encoding and of each check class.
     ``max_regions`` caps the problem regions listed per refuted coverage, exclusivity and
-    consistency obligation (0: the one witness only).
+    consistency obligation (0: the one witness only). ``jobs``: processes at once (default:
+    the cores available); the findings are the same whatever it is (``lanes.py``).
     """
     t0 = time.perf_counter()
     enc = Encoding(g)
@@ -876,13 +896,14 @@ def verify(g: Guideline, timeout: float | None = 10.0, rlimit: int | None = None
     # superlinear (a full collection over a 20,000-branch model costs half a second).
     gc.freeze()
     try:
-        return _verify(g, enc, timeout, rlimit, only, timings if timings is not None else {}, t0, max_regions)
+        return _verify(g, enc, timeout, rlimit, only, timings if timings is not None else {}, t0, max_regions,
+                       default_jobs() if jobs is None else jobs)
     finally:
         gc.unfreeze()
 
 
 def _verify(g: Guideline, enc: Encoding, timeout: float | None, rlimit: int | None, only: set[str] | None,
-            timings: dict[str, float], t0: float, max_regions: int) -> list[Finding]:
+            timings: dict[str, float], t0: float, max_regions: int, jobs: int) -> list[Finding]:
     prover = SlicedProver(enc.domain, enc.support, timeout=timeout, rlimit=rlimit)
     ctx = Context(g, enc, prover, max_regions)
     timings["encode"] = time.perf_counter() - t0
@@ -894,11 +915,37 @@ def _verify(g: Guideline, enc: Encoding, timeout: float | None, rlimit: int | No
         return findings  # every universal property would hold vacuously: nothing else is meaningful
     if domain.verdict == Verdict.UNKNOWN:
         ctx.domain_unsettled = domain.reason or "unknown"
-    for check in CHECKS:
-        if only and check.code not in only and check.name not in only:
-            continue
-        t = time.perf_counter()
-        findings.extend(check.run(ctx))
-        timings[check.name] = time.perf_counter() - t
+    selected = [c for c in CHECKS if not only or c.code in only or c.name in only]
+    first = [c for c in selected if c.code in FIRST_LANE]
+    second = [c for c in selected if c.code not in FIRST_LANE]
+    if not first or not second or not can_fork() or sum(map(len, map(edges_of, g.steps.values()))) < LANES_FROM_EDGES:
+        findings.extend(_lane(ctx, selected, timings))
+    else:
+        (a, ta), (b, tb) = run_lanes(partial(_timed_lane, ctx, first), partial(_timed_lane, ctx, second), jobs)
+        timings.update(ta)
+        timings.update(tb)
+        timings["solver calls"] = prover.calls + tb["solver calls"]  # this process's, and the child's
+        order = {c.code: i for i, c in enumerate(CHECKS)}
+        findings.extend(sorted([*a, *b], key=lambda f: order[f.code]))  # stable: each check's own order
+        return findings
     timings["solver calls"] = prover.calls
     return findings
+
+
+def _lane(ctx: Context, checks: Sequence[Check], timings: dict[str, float]) -> list[Finding]:
+    """The findings of ``checks``, run in order; each one's wall time in ``timings``."""
+    out: list[Finding] = []
+    for check in checks:
+        t = time.perf_counter()
+        out.extend(check.run(ctx))
+        timings[check.name] = time.perf_counter() - t
+    return out
+
+
+def _timed_lane(ctx: Context, checks: Sequence[Check]) -> tuple[list[Finding], dict[str, float]]:
+    """:func:`_lane` with its timings and the solver calls it made (one lane of ``lanes.py``)."""
+    timings: dict[str, float] = {}
+    calls = ctx.prover.calls
+    findings = _lane(ctx, checks, timings)
+    timings["solver calls"] = ctx.prover.calls - calls
+    return findings, timings

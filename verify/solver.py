@@ -70,8 +70,17 @@ GROUP_SIZE = 32
 GROUP_ENTRIES = 256
 
 #: Seconds a query asking claims (or, in verify's reachability cover, targets) together may
-#: take before they are asked one by one.
+#: take before they are asked one by one: see :data:`UNITS_PER_SECOND`.
 GROUP_SECONDS = 2.0
+
+#: A query that only saves time (a group of claims, a batch of targets) is bounded by Z3's
+#: resource counter, not by the clock: its "seconds" are this many units each (about what
+#: Z3 counts in a second on this project's queries, 1 to 3 million). Whether such a query
+#: finishes decides which queries follow and so which model a later one returns; counted,
+#: it is the same on a slow or a busy machine, and the witnesses shown do not depend on the
+#: machine's load (nor on ``verify --jobs``). The prover's timeout still applies on top.
+UNITS_PER_SECOND = 2_000_000
+
 
 def group_seconds(claims: int) -> float:
     """How long a query asking ``claims`` claims together may take: about what asking them
@@ -99,7 +108,7 @@ class Prover:
         z3.set_param("sat.random_seed", seed)
         self.domain = list(domain)
         self.timeout, self.rlimit, self.seed = timeout, rlimit, seed
-        self._timeouts: dict[int, int] = {}
+        self._timeouts: dict[int, tuple[int, int]] = {}
         self.solver = self._new_solver()
         self._assert_domain()
         self.calls = 0
@@ -120,10 +129,10 @@ class Prover:
         s.set("random_seed", self.seed)
         if self.timeout is not None:
             s.set("timeout", self._timeout_ms())
-        # what :meth:`_limit` last gave this solver (a new solver may reuse a dropped one's id)
-        self._timeouts[id(s)] = self._timeout_ms()  # without a timeout set: Z3's "none"
         if self.rlimit is not None:
             s.set("rlimit", int(self.rlimit))
+        # what :meth:`_limit` last gave this solver (a new solver may reuse a dropped one's id)
+        self._timeouts[id(s)] = (self._timeout_ms(), self._rlimit())  # without a timeout set: Z3's "none"
         return s
 
     def scratch(self) -> z3.Solver:
@@ -233,14 +242,24 @@ class Prover:
         """The prover's timeout as Z3 takes it (milliseconds; Z3's largest value: none)."""
         return NO_TIMEOUT if self.timeout is None else max(1, int(self.timeout * 1000))
 
+    def _rlimit(self, units: int | None = None) -> int:
+        """The resource limit of a check: ``units`` (None: none of its own) within the
+        prover's (0: Z3's "none")."""
+        if units is None:
+            return 0 if self.rlimit is None else int(self.rlimit)
+        return units if self.rlimit is None else min(units, int(self.rlimit))
+
     def _limit(self, s: z3.Solver, seconds: float | None) -> None:
-        """Give ``s`` a timeout of ``seconds`` (at most the prover's; None: the prover's) for
-        its next check. Every check of a prover's solvers is preceded by this call, so the
-        timeout is set only when it changes (setting one costs more than a small query)."""
-        ms = self._timeout_ms() if seconds is None else int(1000 * min(seconds, self.timeout or seconds))
-        if self._timeouts.get(id(s)) != ms:
-            s.set("timeout", ms)
-            self._timeouts[id(s)] = ms
+        """Set the limits of ``s``'s next check: the prover's timeout and resource limit;
+        with ``seconds`` (a query that only saves time), also a resource limit of that many
+        seconds' worth of units (:data:`UNITS_PER_SECOND`). Every check of a prover's solvers
+        is preceded by this call, so the limits are set only when they change (setting one
+        costs more than a small query)."""
+        limits = (self._timeout_ms(), self._rlimit(None if seconds is None else max(1, int(seconds * UNITS_PER_SECOND))))
+        if self._timeouts.get(id(s)) != limits:
+            s.set("timeout", limits[0])
+            s.set("rlimit", limits[1])
+            self._timeouts[id(s)] = limits
 
     def _tracked(self, parts: Sequence[tuple[str, z3.BoolRef]], domain: Sequence[tuple[str, z3.BoolRef]],
                  want_core: bool) -> Result:
