@@ -90,3 +90,101 @@ def _mul(p: Interval, q: Interval) -> Interval:
         return _ANY
     products = [a * b for a in p for b in q]  # type: ignore[operator]
     return min(products), max(products)
+
+
+# -- the values of one variable a condition allows ------------------------------------------
+
+#: A piece of the number line: (low, low included, high, high included); None: unbounded.
+Piece = tuple[Bound, bool, Bound, bool]
+
+
+def values_allowed(e: X.Expr, name: str) -> list[Piece] | None:
+    """The values of the numeric variable ``name`` for which condition ``e`` holds, as
+    sorted disjoint pieces of the number line, when ``e`` reads no other variable (its
+    comparisons with numbers, combined with and, or, not); None when it is not of that
+    form. Over the reals: a containment or a disjointness found here holds for whole
+    numbers too (the converse need not)."""
+    match e:
+        case X.BoolLit(value=v):
+            return [(None, False, None, False)] if v else []
+        case X.Not(arg=a):
+            inner = values_allowed(a, name)
+            return None if inner is None else complement(inner)
+        case X.And(args=xs) | X.Or(args=xs):
+            out: list[Piece] | None = None
+            for x in xs:
+                part = values_allowed(x, name)
+                if part is None:
+                    return None
+                out = part if out is None else intersect(out, part) if isinstance(e, X.And) else \
+                    complement(intersect(complement(out), complement(part)))
+            return out if out is not None else []
+        case X.Eq(left=left, right=right) | X.Lt(left=left, right=right) | X.Le(left=left, right=right):
+            lc, rc = _number(left), _number(right)
+            if _is(left, name) and rc is not None:
+                c, var_left = rc, True
+            elif _is(right, name) and lc is not None:
+                c, var_left = lc, False
+            else:
+                return None
+            if isinstance(e, X.Eq):
+                return [(c, True, c, True)]
+            closed = isinstance(e, X.Le)
+            return [(None, False, c, closed)] if var_left else [(c, closed, None, False)]
+        case _:
+            return None
+
+
+def _is(e: X.Expr, name: str) -> bool:
+    return isinstance(e, X.Var) and e.name == name and e.type.kind in ("int", "decimal")
+
+
+def _number(e: X.Expr) -> Fraction | None:
+    if isinstance(e, (X.IntLit, X.DecLit)):
+        return Fraction(e.value)
+    return None
+
+
+def _nonempty(p: Piece) -> bool:
+    lo, lo_in, hi, hi_in = p
+    return lo is None or hi is None or lo < hi or (lo == hi and lo_in and hi_in)
+
+
+def complement(ps: list[Piece]) -> list[Piece]:
+    """The rest of the number line (``ps`` sorted and disjoint; so is the result)."""
+    out: list[Piece] = []
+    lo: Bound = None
+    lo_in = False
+    for a, a_in, b, b_in in ps:
+        if a is not None:
+            gap = (lo, lo_in, a, not a_in)
+            if _nonempty(gap):
+                out.append(gap)
+        if b is None:
+            return out
+        lo, lo_in = b, not b_in
+    out.append((lo, lo_in, None, False))
+    return out
+
+
+def intersect(ps: list[Piece], qs: list[Piece]) -> list[Piece]:
+    """The values in both (each sorted and disjoint; so is the result)."""
+    out: list[Piece] = []
+    for a, a_in, b, b_in in ps:
+        for c, c_in, d, d_in in qs:
+            if a is None or (c is not None and c > a):
+                lo, lo_in = c, c_in
+            elif c is None or a > c:
+                lo, lo_in = a, a_in
+            else:
+                lo, lo_in = a, a_in and c_in
+            if b is None or (d is not None and d < b):
+                hi, hi_in = d, d_in
+            elif d is None or b < d:
+                hi, hi_in = b, b_in
+            else:
+                hi, hi_in = b, b_in and d_in
+            if _nonempty((lo, lo_in, hi, hi_in)):
+                out.append((lo, lo_in, hi, hi_in))
+    out.sort(key=lambda p: (p[0] is not None, p[0] if p[0] is not None else 0, not p[1]))
+    return out

@@ -27,6 +27,7 @@ from ..model.encode import Encoding, all_of, any_of, not_term
 from ..model.errors import Span
 from ..model.evaluate import AbsentValue, Patient, eval_expr, fired_edges
 from ..model.guideline import Branch, Condition, Conflict, Definition, Guideline, Invariant, Step
+from ..model.intervals import complement, intersect, values_allowed
 from ..model.kinds import kind_of
 from ..model.numbers import format_number
 from ..model.patient import format_value
@@ -702,6 +703,8 @@ class MisleadingOverlaps(Check):
         # thresholds, different facts) cost a small query each.
         candidates = []
         for v in shared:
+            if self.nested_or_apart(g, bi, bj, v):
+                continue
             (out_i, _), (out_j, _) = self.copy(ctx, v, "leaves"), self.copy(ctx, v, "enters")
             scratch.push()
             scratch.add(gi, gj, z3.substitute(all_of([not_term(gi), gj]), *out_i), z3.substitute(all_of([gi, not_term(gj)]), *out_j))
@@ -777,6 +780,20 @@ class MisleadingOverlaps(Check):
             return self.finding(subject, Verdict.UNKNOWN, f"not settled: {proved}", bj.span, unknown, rules=(step.id,))
         return self.finding(subject, Verdict.PROVED, proved + ": where they overlap, no variable they both test "
                             "has overlapping ranges", bj.span, Result("unsat"), rules=(step.id,))
+
+    @staticmethod
+    def nested_or_apart(g: Guideline, bi: Branch, bj: Branch, v: str) -> bool:
+        """Whether, with both guards comparing the number ``v`` with numbers only (and, or,
+        not), their ranges of ``v`` are disjoint or one holds the other: then no patient
+        can leave one branch and stay in the other by a change of ``v`` both ways, and the
+        solver query that asks it (unsat then) is not needed. A threshold ladder's rungs
+        are all nested; they made most of this check's queries."""
+        if g.variables[v].optional:
+            return False
+        si, sj = values_allowed(bi.cond.expr, v), values_allowed(bj.cond.expr, v)
+        if si is None or sj is None:
+            return False
+        return not intersect(si, sj) or not intersect(si, complement(sj)) or not intersect(sj, complement(si))
 
     @staticmethod
     def copy(ctx: Context, v: str, tag: str) -> tuple[list[tuple[Any, Any]], Any]:
