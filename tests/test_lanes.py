@@ -138,3 +138,15 @@ def test_an_error_in_the_first_lane_stops_the_second(lanes_always, monkeypatch):
         verify(load_guideline(LITERAL), jobs=2)
     assert time.monotonic() - t < 30  # the child was killed, not waited for
     assert children(os.getpid()) == []
+
+
+def test_the_lanes_run_from_a_thread_other_than_the_main_one(lanes_always):
+    import threading
+
+    g = load_guideline(LITERAL)
+    out: list[list] = []
+    t = threading.Thread(target=lambda: out.append(verify(g, jobs=2)))
+    t.start()
+    t.join(300)
+    assert out and any(f.verdict == "refuted" for f in out[0])
+    assert children(os.getpid()) == []

@@ -75,10 +75,10 @@ def run_lanes(first: Callable[[], T], second: Callable[[], T], jobs: int) -> tup
 def _child(work: Callable[[], Any], w: int) -> None:
     code = 0
     try:
-        signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends the child at once
         try:
+            signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends the child at once
             signal.set_wakeup_fd(-1)  # the parent's interrupt watcher is not here
-        except ValueError:  # pragma: no cover - not the main thread
+        except ValueError:  # forked from another thread than the main one: signals stay as they are
             pass
         try:
             message: tuple[str, Any] = ("ok", work())
