@@ -305,11 +305,15 @@ class Prover:
         the ``fallback`` model (already a valid witness) is returned unchanged.
 
         Deterministic: seeded, and bounded by Z3's resource counter (the smaller of
-        :data:`OPTIMIZE_RLIMIT` and ``--rlimit``), never by the clock, so the witness does not
-        depend on the machine's speed."""
+        :data:`OPTIMIZE_RLIMIT` and ``--rlimit``), so the witness does not depend on the
+        machine's speed. The prover's timeout stands behind that bound: an optimisation over
+        nonlinear arithmetic was once seen running for many minutes inside one check
+        without reaching it."""
         opt = z3.Optimize()
         opt.set("random_seed", self.seed)
         opt.set("rlimit", OPTIMIZE_RLIMIT if self.rlimit is None else min(OPTIMIZE_RLIMIT, int(self.rlimit)))
+        if self.timeout is not None:
+            opt.set("timeout", self._timeout_ms())
         for _, term in self.domain:
             opt.add(term)
         for _, term in parts:
