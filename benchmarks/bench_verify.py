@@ -70,12 +70,11 @@ def measured(cmd: list[str]) -> tuple[float, int, int, str]:
     """Wall seconds, peak memory (KiB), exit code and standard output of one process. The
     peak is the larger of the process's own peak resident memory and the peak, sampled
     every 50 ms, of the memory it and its children (verify's second lane) take together."""
-    with tempfile.TemporaryFile("w+") as out:
+    # a cache of its own: every run reads the file afresh (a cached guideline loads in a
+    # tenth of the time, and a median over runs of one file would measure the cache)
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "GUIDEPROOF_CACHE_DIR": cache}
         t = time.perf_counter()
-        # a cache of its own: every run reads the file afresh (a cached guideline loads in a
-        # tenth of the time, and a median over runs of one file would measure the cache)
-        cache = tempfile.TemporaryDirectory()
-        env = {**os.environ, "GUIDEPROOF_CACHE_DIR": cache.name}
         p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL, cwd=ROOT, env=env)
         tree = [0]
         done = threading.Event()
@@ -90,7 +89,6 @@ def measured(cmd: list[str]) -> tuple[float, int, int, str]:
         done.set()
         sampler.join()
         p.returncode = os.waitstatus_to_exitcode(status)
-        cache.cleanup()
         out.seek(0)
         return wall_s, max(usage.ru_maxrss, tree[0]), p.returncode, out.read()
 

@@ -12,7 +12,6 @@ disagreement raises :class:`InternalError` instead of producing a finding.
 from __future__ import annotations
 
 import gc
-import os
 import time
 from functools import partial
 from collections import ChainMap
@@ -32,10 +31,10 @@ from ..model.kinds import kind_of
 from ..model.numbers import format_number
 from ..model.patient import format_value
 from ..model.report import answer
-from ..model.graph import Edge, edges_of
+from ..model.graph import Edge, all_edges, edges_of
 from .findings import Finding, InternalError, Verdict
 from .regions import MAX_REGIONS, decision_atoms, list_regions, names_read
-from .lanes import can_fork, run_lanes
+from .lanes import default_jobs, run_lanes
 from .obligation import Check, Context, Parts, Recheck, preferences
 from .solver import GROUP_SECONDS, Result, SliceModel, SlicedProver
 from .temporal import Temporal
@@ -883,17 +882,10 @@ CHECKS: tuple[Check, ...] = (Vacuity(), Reachability(), Coverage(), Exclusivity(
 #: guidelines the two take about the same time (reachability's cover is the longest check).
 FIRST_LANE = frozenset({"GP007", "GP004"})
 
-#: Decision edges (branches and 'otherwise') from which the second lane runs in a forked
-#: process: below, forking costs more than it saves, and every check runs here in order.
+#: Edges of the decision graph (branches, 'otherwise', 'next' and tracks of the reachable
+#: steps) from which the second lane runs in a forked process: below, forking costs more
+#: than it saves, and every check runs here in order.
 LANES_FROM_EDGES = 400
-
-
-def default_jobs() -> int:
-    """The processes verify may use at once: the cores this process may run on."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def verify(g: Guideline, timeout: float | None = 10.0, rlimit: int | None = None,
@@ -935,17 +927,18 @@ def _verify(g: Guideline, enc: Encoding, timeout: float | None, rlimit: int | No
     selected = [c for c in CHECKS if not only or c.code in only or c.name in only]
     first = [c for c in selected if c.code in FIRST_LANE]
     second = [c for c in selected if c.code not in FIRST_LANE]
-    if not first or not second or not can_fork() or sum(map(len, map(edges_of, g.steps.values()))) < LANES_FROM_EDGES:
+    calls = prover.calls
+    if not first or not second or len(all_edges(g)) < LANES_FROM_EDGES:
         findings.extend(_lane(ctx, selected, timings))
+        calls = prover.calls
     else:
         (a, ta), (b, tb) = run_lanes(partial(_timed_lane, ctx, first), partial(_timed_lane, ctx, second), jobs)
         timings.update(ta)
         timings.update(tb)
-        timings["solver calls"] = prover.calls + tb["solver calls"]  # this process's, and the child's
+        calls += int(ta["solver calls"] + tb["solver calls"])  # each lane's own, wherever it ran
         order = {c.code: i for i, c in enumerate(CHECKS)}
         findings.extend(sorted([*a, *b], key=lambda f: order[f.code]))  # stable: each check's own order
-        return findings
-    timings["solver calls"] = prover.calls
+    timings["solver calls"] = calls
     return findings
 
 

@@ -40,6 +40,14 @@ def can_fork() -> bool:
     return hasattr(os, "fork")
 
 
+def default_jobs() -> int:
+    """The processes verify may use at once: the cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def run_lanes(first: Callable[[], T], second: Callable[[], T], jobs: int) -> tuple[T, T]:
     """``first()`` here and ``second()`` in a forked child, both from the state at this
     call; at the same time when ``jobs`` >= 2, else the child first. Returns both results;

@@ -130,7 +130,7 @@ class Prover:
         if self.timeout is not None:
             s.set("timeout", self._timeout_ms())
         if self.rlimit is not None:
-            s.set("rlimit", int(self.rlimit))
+            s.set("rlimit", self._rlimit())
         # what :meth:`_limit` last gave this solver (a new solver may reuse a dropped one's id)
         self._timeouts[id(s)] = (self._timeout_ms(), self._rlimit())  # without a timeout set: Z3's "none"
         return s
@@ -311,7 +311,7 @@ class Prover:
         without reaching it."""
         opt = z3.Optimize()
         opt.set("random_seed", self.seed)
-        opt.set("rlimit", OPTIMIZE_RLIMIT if self.rlimit is None else min(OPTIMIZE_RLIMIT, int(self.rlimit)))
+        opt.set("rlimit", self._rlimit(OPTIMIZE_RLIMIT))
         if self.timeout is not None:
             opt.set("timeout", self._timeout_ms())
         for _, term in self.domain:
