@@ -81,6 +81,10 @@ class InputError(Exception):
         )
         super().__init__("\n".join(d.render() for d in self.diagnostics))
 
+    def __reduce__(self) -> tuple[type[InputError], tuple[list[Diagnostic]]]:
+        """Pickled by its diagnostics (a guideline read in a child process, ``model/cache.py``)."""
+        return InputError, (self.diagnostics,)
+
 
 class Collector:
     """Collects diagnostics for one file so a loader can report every error in one pass."""

@@ -199,3 +199,60 @@ def test_cached_and_fresh_answers_are_identical_for_every_example_patient(tmp_pa
                 for flag in ([], [], ["--no-cache"])]
         assert len({(o.returncode, o.stdout, o.stderr) for o in outs}) == 1, patient.name
     assert entries(tmp_path / "c")
+
+
+@pytest.fixture
+def apart(monkeypatch):
+    """Every guideline read in a child process, whatever its size."""
+    monkeypatch.setattr(cache, "READ_APART_FROM", 0)
+
+
+def test_a_large_guideline_is_read_in_a_child_and_equals_one_read_here(folder, builds, tmp_path, apart):
+    path = tmp_path / "g.yaml"
+    path.write_text(MINI_TEXT)
+    g = cache.load_guideline(path)
+    assert builds == []  # not read in this process
+    assert g == loader.load_guideline_text(loader.read_text(path))
+    (entry,) = entries(folder)  # the child's entry is stored and used
+    assert cache.load_guideline(path) == g and entries(folder) == [entry]
+
+
+def test_a_large_guideline_is_read_in_a_child_with_the_cache_off(folder, builds, tmp_path, apart, monkeypatch):
+    monkeypatch.setenv(cache.CACHE_ENV, "off")
+    path = tmp_path / "g.yaml"
+    path.write_text(MINI_TEXT)
+    g = cache.load_guideline(path)
+    assert builds == [] and entries(folder) == []
+    assert g == loader.load_guideline_text(loader.read_text(path))
+
+
+def test_errors_found_in_the_child_are_the_errors_found_here(folder, builds, tmp_path, apart):
+    path = tmp_path / "g.yaml"
+    path.write_text(MINI_TEXT.replace("guideproof: 1", "guideproof: 7", 1) + "\nbogus: 1\n")
+    with pytest.raises(InputError) as there:
+        cache.load_guideline(path)
+    assert builds == [] and entries(folder) == []
+    with pytest.raises(InputError) as here:
+        loader.load_guideline_text(loader.read_text(path))
+    assert len(there.value.diagnostics) >= 2
+    assert there.value.diagnostics == here.value.diagnostics and str(there.value) == str(here.value)
+
+
+def test_a_child_that_dies_while_reading_means_reading_here(folder, builds, tmp_path, apart, monkeypatch):
+    monkeypatch.setattr(cache, "_built", lambda src: os._exit(9))
+    path = tmp_path / "g.yaml"
+    path.write_text(MINI_TEXT)
+    g = cache.load_guideline(path)
+    assert builds == [str(path)] and len(entries(folder)) == 1
+    assert g == loader.load_guideline_text(loader.read_text(path))
+
+
+def test_a_guideline_too_deep_to_pickle_is_read_here_and_not_stored(folder, builds, tmp_path, apart, monkeypatch):
+    def too_deep(*args):
+        raise RecursionError("maximum recursion depth exceeded while pickling an object")
+    monkeypatch.setattr(cache, "_entry", too_deep)
+    path = tmp_path / "g.yaml"
+    path.write_text(MINI_TEXT)
+    g = cache.load_guideline(path)
+    assert builds == [str(path)] and entries(folder) == []
+    assert g == loader.load_guideline_text(loader.read_text(path))

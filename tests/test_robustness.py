@@ -484,7 +484,11 @@ def _interrupt(args: list[str], when, stdin=None) -> tuple[int, str]:
 def test_ctrl_c_during_verify_exits_130(tmp_path):
     import os
 
+    import subprocess
+
     g = _synthetic(tmp_path, 5000)
+    # read once, so that the run below takes it from the cache: its only child is the lane's
+    subprocess.run([_script(), "variables", "-g", str(g)], check=True, capture_output=True)
     t0 = time.monotonic()
     kids: list[int] = []
 
@@ -498,6 +502,28 @@ def test_ctrl_c_during_verify_exits_130(tmp_path):
     assert "Aborted!" not in err and "Traceback" not in err and "internal error" not in err
     assert not (tmp_path / "w").exists()
     for pid in kids:  # the second lane's process is gone (killed and reaped), not left running
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+@pytest.mark.slow
+def test_ctrl_c_while_a_large_guideline_is_read_exits_130(tmp_path):
+    import os
+
+    from guideproof.model.cache import READ_APART_FROM
+
+    g = _synthetic(tmp_path, 5000)
+    assert g.stat().st_size >= READ_APART_FROM  # read in a child process (model/cache.py)
+    kids: list[int] = []
+
+    def reading(p) -> bool:  # the first child is the one reading the guideline
+        kids[:] = children(p.pid)
+        return bool(kids)
+    code, err = _interrupt(["--no-cache", "verify", "--brief", str(g)], reading)
+    assert code == 130, err
+    assert "guideproof: interrupted" in err
+    assert "Aborted!" not in err and "Traceback" not in err and "internal error" not in err
+    for pid in kids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
 

@@ -17,27 +17,19 @@ same state and asks the same queries in the same order, so the output does not d
 threads before a fork (``pthread_atfork``), and this package keeps no other thread that
 holds a lock (the interrupt watcher only reads a pipe).
 
-The child never returns into its parent's code: it sends one pickled message, the lane's
-result or its exception, and ends with ``os._exit`` (no ``atexit`` handlers, no flushing of
-buffers it shares with the parent). Ctrl-C reaches both processes; the child dies at once
-(default SIGINT handling) and the parent, on its way out, kills and reaps a child still
-running. Where ``fork`` is not available the lanes simply run one after the other here.
+The child is made and collected by ``model/forked.py``. Where ``fork`` is not available the
+lanes simply run one after the other here.
 """
 from __future__ import annotations
 
 import os
-import pickle
-import signal
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
+from ..model.forked import Child, ChildFailed, can_fork
 from .findings import InternalError
 
 T = TypeVar("T")
-
-
-def can_fork() -> bool:
-    return hasattr(os, "fork")
 
 
 def default_jobs() -> int:
@@ -51,92 +43,25 @@ def default_jobs() -> int:
 def run_lanes(first: Callable[[], T], second: Callable[[], T], jobs: int) -> tuple[T, T]:
     """``first()`` here and ``second()`` in a forked child, both from the state at this
     call; at the same time when ``jobs`` >= 2, else the child first. Returns both results;
-    an exception in the child is raised here (:class:`InternalError` when it cannot be sent
-    as it is)."""
+    an exception in the child is raised here (:class:`InternalError` when the child ends
+    without a result)."""
     if not can_fork():
         return first(), second()
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns
-        os.close(r)
-        _child(second, w)
-    os.close(w)
-    done = False
+    child = Child(second, "the second lane of checks")
     try:
         if jobs >= 2:
             a = first()
-            b = _collect(pid, r)
+            b = _result(child)
         else:
-            b = _collect(pid, r)
+            b = _result(child)
             a = first()
-        done = True
         return a, b
     finally:
-        if not done:
-            _stop(pid)
-        try:
-            os.close(r)
-        except OSError:
-            pass
+        child.stop()  # a no-op once its result is in
 
 
-def _child(work: Callable[[], Any], w: int) -> None:
-    code = 0
+def _result(child: Child[T]) -> T:
     try:
-        try:
-            signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends the child at once
-            signal.set_wakeup_fd(-1)  # the parent's interrupt watcher is not here
-        except ValueError:  # forked from another thread than the main one: signals stay as they are
-            pass
-        try:
-            message: tuple[str, Any] = ("ok", work())
-        except BaseException as e:  # sent to the parent, which raises it
-            message = ("error", e)
-        try:
-            data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-        except Exception as e:  # an unpicklable result or exception: its text
-            data = pickle.dumps(("error", InternalError(f"the second lane's result cannot be sent: {e!r}")))
-        with os.fdopen(w, "wb") as out:
-            out.write(data)
-    except BaseException:  # nothing may escape into the parent's code
-        code = 1
-    finally:
-        os._exit(code)
-
-
-def _collect(pid: int, r: int) -> Any:
-    """The child's result (or its exception raised), once it has ended."""
-    chunks = []
-    while True:
-        chunk = os.read(r, 1 << 20)
-        if not chunk:
-            break
-        chunks.append(chunk)
-    _, status = os.waitpid(pid, 0)
-    if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGINT:
-        raise KeyboardInterrupt
-    try:
-        kind, value = pickle.loads(b"".join(chunks))
-    except Exception:
-        raise InternalError(f"the second lane of checks ended without a result ({_ended(status)})") from None
-    if kind == "error":
-        raise value
-    return value
-
-
-def _ended(status: int) -> str:
-    if os.WIFSIGNALED(status):
-        return f"killed by signal {os.WTERMSIG(status)}"
-    return f"exit code {os.waitstatus_to_exitcode(status)}"
-
-
-def _stop(pid: int) -> None:
-    """Kill and reap the child (the parent is on its way out with an exception)."""
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except OSError:
-        pass
-    try:
-        os.waitpid(pid, 0)
-    except ChildProcessError:
-        pass
+        return child.result()
+    except ChildFailed as e:  # the lane is this package's own code: a bug, or the machine
+        raise InternalError(str(e)) from None
