@@ -69,7 +69,8 @@ def _tree_pss_kib(pid: int) -> int:
 def measured(cmd: list[str]) -> tuple[float, int, int, str]:
     """Wall seconds, peak memory (KiB), exit code and standard output of one process. The
     peak is the larger of the process's own peak resident memory and the peak, sampled
-    every 50 ms, of the memory it and its children (verify's second lane) take together."""
+    every 50 ms, of the memory it and its children (the one reading a large file, verify's
+    second lane) take together."""
     # a cache of its own: every run reads the file afresh (a cached guideline loads in a
     # tenth of the time, and a median over runs of one file would measure the cache)
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryDirectory() as cache:
