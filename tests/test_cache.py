@@ -256,3 +256,35 @@ def test_a_guideline_too_deep_to_pickle_is_read_here_and_not_stored(folder, buil
     g = cache.load_guideline(path)
     assert builds == [str(path)] and entries(folder) == []
     assert g == loader.load_guideline_text(loader.read_text(path))
+
+
+#: verify's JSON in a fresh interpreter, the guideline read in a child (argv[2] "apart") or here
+_FRESH_VERIFY = """
+import json, sys
+from guideproof.model import cache
+from guideproof.verify.checks import verify
+from guideproof.verify.render import as_doc
+cache.disable()
+apart = sys.argv[2] == "apart"
+cache.READ_APART_FROM = 0 if apart else 10**12
+used = []
+read_apart = cache._read_apart
+cache._read_apart = lambda src: used.append(src) or read_apart(src)
+g = cache.load_guideline(sys.argv[1])
+assert bool(used) == apart
+print(json.dumps(as_doc(g, verify(g, jobs=1), False), sort_keys=True, default=str))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", [SHIPPED, FIXTURES / "literal_source.yaml"], ids=lambda p: p.name)
+def test_verify_finds_the_same_whether_the_guideline_was_read_apart_or_here(path):
+    docs = []
+    for how in ("apart", "here"):
+        p = subprocess.run([sys.executable, "-c", _FRESH_VERIFY, str(path), how], capture_output=True, text=True,
+                           timeout=600)
+        assert p.returncode == 0, p.stderr
+        docs.append(p.stdout)
+    assert '"verdict": "proved"' in docs[0]
+    assert path == SHIPPED or '"witness": {' in docs[0]  # the fixture's refutations, witnesses and all
+    assert docs[0] == docs[1]
