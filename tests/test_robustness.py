@@ -251,7 +251,8 @@ def _chain(n: int, depth_each: int) -> str:
         .replace("holds: sick and old implies", f"holds: sick and old and d{n - 1} implies")
 
 
-@pytest.mark.parametrize("text", [
+#: guidelines at the limits of the language's nesting, all valid
+DEEP_BUT_VALID = [
     _chain(400, 0),  # a long chain of definitions using definitions
     _chain(30, MAX_CONDITION_DEPTH - 2),  # a chain of conditions at the depth limit
     BASE.replace("old: age >= 65", "old: " + "(" * (MAX_CONDITION_DEPTH - 1) + "age >= 65" + ")" * (MAX_CONDITION_DEPTH - 1)),
@@ -261,7 +262,11 @@ def _chain(n: int, depth_each: int) -> str:
     BASE.replace("  old: age >= 65\n", "  old: age >= 65\n  e0: age >= 65\n" +
                  "".join(f"  e{i}: e{i - 1} and (e{i - 1} or sick) and not not e{i - 1}\n" for i in range(1, 40)))
     .replace("{when: sick and old,", "{when: sick and old and e39,"),
-], ids=["chain-400", "deep-chain", "parens-at-limit", "nots-at-limit", "sum-at-limit", "diamond"])
+]
+DEEP_IDS = ["chain-400", "deep-chain", "parens-at-limit", "nots-at-limit", "sum-at-limit", "diamond"]
+
+
+@pytest.mark.parametrize("text", DEEP_BUT_VALID, ids=DEEP_IDS)
 @pytest.mark.slow
 def test_deep_but_valid_guidelines_verify_query_and_draw(tmp_path, text):
     f = write(tmp_path, "g.yaml", text)
@@ -274,6 +279,23 @@ def test_deep_but_valid_guidelines_verify_query_and_draw(tmp_path, text):
     assert code == 0, out
     code, out = invoke("flowchart", "-g", f, "--set", "age=70", "-o", str(tmp_path / "c.dot"))
     assert code == 0, out
+
+
+@pytest.mark.parametrize("text", DEEP_BUT_VALID, ids=DEEP_IDS)
+def test_deep_but_valid_guidelines_read_in_a_child_equal_those_read_here(tmp_path, monkeypatch, text):
+    """A large file is read in a child process that sends the guideline pickled
+    (model/cache.py): the deepest guidelines the language allows come back whole."""
+    from guideproof.model import cache, loader
+
+    monkeypatch.setattr(cache, "READ_APART_FROM", 0)
+    monkeypatch.setenv(cache.CACHE_ENV, "off")
+    apart = []
+    read_apart = cache._read_apart
+    monkeypatch.setattr(cache, "_read_apart", lambda src: apart.append(read_apart(src)) or apart[-1])
+    f = write(tmp_path, "g.yaml", text)
+    g = cache.load_guideline(f)
+    assert apart and apart[0] is not None  # it came from the child, pickled
+    assert g == loader.load_guideline(f)
 
 
 @pytest.mark.slow
