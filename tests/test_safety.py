@@ -179,14 +179,35 @@ def caution_entries(g, rec: str, **overrides) -> list[tuple[str, tuple[str, ...]
 def test_no_vitamin_d_loading_in_hypercalcaemia(shipped):
     """Vitamin D and calcium are contraindicated in hypercalcaemia (S29, S57): a patient with a
     high calcium and vitamin D below 25 nmol/L gets no loading course and no antiresorptive,
-    but the specialist step, besides the malignancy work-up (S56, S4, S14, S32)."""
+    but the cause-first step with its caution, besides the malignancy work-up (S56, S4, S14, S32)."""
     a = applies(shipped, adjusted_calcium=Fraction("2.80"), vitamin_d=20)
     assert not {"correct_calcium_vitamin_d_first", "calcium_vitamin_d", "osteoporosis_pharmacotherapy"} & a
-    assert {"hypercalcaemia_low_vitamin_d_specialist", "no_calcium_in_hypercalcaemia", "malignancy_workup_bloods"} <= a
+    assert {"hypercalcaemia_cause_first", "no_calcium_in_hypercalcaemia", "malignancy_workup_bloods"} <= a
+    (caution,) = [c for c in caution_entries(shipped, "hypercalcaemia_cause_first", adjusted_calcium=Fraction("2.80"),
+                                      vitamin_d=20)]
+    assert "no vitamin D loading course" in caution[0] and {"S29", "S57"} <= set(caution[1])
+    assert caution_entries(shipped, "hypercalcaemia_cause_first", adjusted_calcium=Fraction("2.80"), vitamin_d=60) == []
     rule = shipped.recommendations["correct_calcium_vitamin_d_first"].contraindications[0]
     assert rule.cond.text == "hypercalcaemia" and {"S29", "S57"} <= set(rule.sources)
     # at the upper limit of the range itself the deficiency is corrected as before
     assert "correct_calcium_vitamin_d_first" in applies(shipped, adjusted_calcium=Fraction("2.60"), vitamin_d=20)
+
+
+def test_hypercalcaemia_finds_its_cause_before_an_osteoporosis_drug(shipped):
+    """A high calcium with vitamin D not low: no bisphosphonate yet. Primary
+    hyperparathyroidism with a vertebral fracture is a case for surgery first, and drugs are
+    for patients not operated on (S61, S62, S63); the malignancy work-up goes ahead."""
+    for vitamin_d in (60, None):  # adequate, or not measured
+        a = applies(shipped, adjusted_calcium=Fraction("2.75"), vitamin_d=vitamin_d)
+        assert "osteoporosis_pharmacotherapy" not in a and "bone_drug_specialist_choice" not in a
+        assert {"hypercalcaemia_cause_first", "no_calcium_in_hypercalcaemia", "malignancy_workup_bloods",
+                "avoid_delaying_osteoporosis_therapy"} <= a
+    rec = shipped.recommendations["hypercalcaemia_cause_first"]
+    assert rec.origin == "safety" and {"S61", "S62", "S63"} <= set(rec.sources)
+    # at the upper limit of the range the bisphosphonate starts as before; on a drug, it goes on
+    assert "osteoporosis_pharmacotherapy" in applies(shipped, adjusted_calcium=Fraction("2.60"), vitamin_d=60)
+    on_drug = applies(shipped, adjusted_calcium=Fraction("2.75"), current_bone_drug="bisphosphonate")
+    assert "continue_bone_therapy" in on_drug and "hypercalcaemia_cause_first" not in on_drug
 
 
 def test_vitamin_d_correction_cautions(shipped):
